@@ -1,0 +1,220 @@
+// Doc, Token and Span with spaCy's semantics. A Doc owns its text and token data; Token and Span
+// are light views into a Doc (valid while the Doc lives and is not moved).
+//
+// Offsets: Token::idx() is in characters (Unicode code points) as in spaCy; idx_bytes() is the
+// UTF-8 byte offset into Doc::text(). doc.tensor is a trfpipe::Matrix (an owned row-major float
+// matrix), so this header and the pipeline area stay free of LibTorch.
+#pragma once
+#include <any>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trfpipe/strings.hpp"
+#include "trfpipe/vocab.hpp"
+
+namespace trfpipe {
+
+using Json = nlohmann::ordered_json;
+class Doc;
+class Span;
+
+// Owned row-major float matrix: doc.tensor (one row per token), vectors.
+struct Matrix {
+  int64_t rows = 0, cols = 0;
+  std::vector<float> data;
+  Matrix() = default;
+  Matrix(int64_t r, int64_t c, float fill = 0.f) : rows(r), cols(c), data(size_t(r * c), fill) {}
+  float* row(int64_t i) { return data.data() + i * cols; }
+  const float* row(int64_t i) const { return data.data() + i * cols; }
+  bool empty() const { return rows == 0 || cols == 0; }
+};
+
+// Per-token annotation storage (string fields are StringStore IDs; 0 = unset).
+struct TokenData {
+  hash_t orth = 0, norm = 0, lemma = 0, tag = 0, pos = 0, dep = 0, morph = 0;
+  hash_t ent_type = 0, ent_kb_id = 0, ent_id = 0;
+  int32_t head = 0;        // head.i - i
+  uint8_t ent_iob = 0;     // 0 = unset "", 1 = "I", 2 = "O", 3 = "B"
+  int8_t sent_start = 0;   // 1 = starts a sentence, -1 = does not, 0 = unknown
+  bool space = false;      // followed by one space
+  size_t idx_bytes = 0, len_bytes = 0;
+  size_t idx_chars = 0, len_chars = 0;
+};
+
+class Token {
+ public:
+  Token(Doc* doc, size_t i) : doc_(doc), i_(i) {}
+  Doc& doc() const { return *doc_; }
+  size_t i() const { return i_; }
+  std::string_view text() const;
+  std::string text_with_ws() const;
+  std::string whitespace_() const;
+  size_t idx() const;         // characters (code points), as spaCy
+  size_t idx_bytes() const;
+  size_t length() const;      // characters
+  const Lexeme& lex() const;
+  hash_t orth() const;
+  std::string lower_() const; std::string norm_() const; std::string shape_() const;
+  std::string prefix_() const; std::string suffix_() const;
+  hash_t lower() const; hash_t norm() const; hash_t shape() const; hash_t prefix() const;
+  hash_t suffix() const;
+  bool is_alpha() const; bool is_ascii() const; bool is_digit() const; bool is_lower() const;
+  bool is_upper() const; bool is_title() const; bool is_punct() const; bool is_space() const;
+  bool is_bracket() const; bool is_quote() const; bool is_left_punct() const;
+  bool is_right_punct() const; bool is_currency() const; bool like_url() const;
+  bool like_num() const; bool like_email() const; bool is_stop() const;
+  // Annotations (string getters return "" when unset; setters add to the StringStore).
+  std::string tag_() const; void set_tag(std::string_view);
+  std::string pos_() const; void set_pos(std::string_view);
+  std::string lemma_() const; void set_lemma(std::string_view);
+  std::string dep_() const; void set_dep(std::string_view);
+  std::string morph_() const; void set_morph(std::string_view);
+  std::string ent_iob_() const;   // "", "I", "O", "B"
+  std::string ent_type_() const;
+  int ent_iob() const;
+  Token head() const;
+  void set_head(size_t head_i);
+  std::optional<bool> is_sent_start() const;
+  void set_is_sent_start(std::optional<bool> v);
+  TokenData& data() const;
+  // doc.tensor's row for this token (empty when the Doc has no tensor) or the user hook.
+  std::vector<float> vector() const;
+  double similarity(const Token& other) const;
+  // Typed extension attributes (token._.name); see Doc::set_token_extension.
+  std::any& ext(const std::string& name) const;
+  template <class T> T& ext_as(const std::string& name) const { return std::any_cast<T&>(ext(name)); }
+
+ private:
+  Doc* doc_;
+  size_t i_;
+};
+
+class Span {
+ public:
+  Span(Doc* doc, size_t start, size_t end, hash_t label = 0);
+  Doc& doc() const { return *doc_; }
+  size_t start() const { return start_; }
+  size_t end() const { return end_; }
+  size_t size() const { return end_ - start_; }
+  Token operator[](size_t i) const { return Token(doc_, start_ + i); }
+  size_t start_char() const;  // characters, as spaCy
+  size_t end_char() const;
+  size_t start_byte() const;
+  size_t end_byte() const;
+  std::string_view text() const;
+  hash_t label() const { return label_; }
+  std::string label_() const;
+  std::vector<float> vector() const;   // mean of token vectors, or the user hook
+  double similarity(const Span& other) const;
+  std::any& ext(const std::string& name) const;
+  bool operator==(const Span& o) const;
+
+ private:
+  Doc* doc_;
+  size_t start_, end_;
+  hash_t label_;
+};
+
+// User hooks (spaCy's doc.user_hooks / user_span_hooks / user_token_hooks) for vector and
+// similarity; empty functions fall back to the defaults (tensor-based, cosine).
+struct DocHooks {
+  std::function<std::vector<float>(const Doc&)> vector;
+  std::function<double(const Doc&, const Doc&)> similarity;
+};
+struct SpanHooks {
+  std::function<std::vector<float>(const Span&)> vector;
+  std::function<double(const Span&, const Span&)> similarity;
+};
+struct TokenHooks {
+  std::function<std::vector<float>(const Token&)> vector;
+  std::function<double(const Token&, const Token&)> similarity;
+};
+
+class Doc {
+ public:
+  // Words must be non-empty strings; spaces[i] = words[i] is followed by one space (default all
+  // true but the last). The text is the words joined accordingly.
+  Doc(std::shared_ptr<Vocab> vocab, const std::vector<std::string>& words,
+      const std::vector<bool>& spaces = {});
+  Doc(Doc&&) noexcept;
+  Doc& operator=(Doc&&) noexcept;
+  Doc(const Doc&) = delete;  // use copy() (Token/Span views point into the Doc)
+  Doc copy() const;
+
+  Vocab& vocab() const { return *vocab_; }
+  std::shared_ptr<Vocab> vocab_ptr() const { return vocab_; }
+  const std::string& text() const { return text_; }
+  size_t size() const { return tokens_.size(); }
+  Token operator[](size_t i);
+  Token token(size_t i) const;  // a view, bounds-checked (ValueError)
+  Span span(size_t start, size_t end, std::string_view label = "");  // doc[start:end]
+  // spaCy's char_span: the span covering characters [start, end) or nullopt if not aligned.
+  std::optional<Span> char_span(size_t start_char, size_t end_char, std::string_view label = "");
+  std::vector<TokenData>& tokens() { return tokens_; }
+  const std::vector<TokenData>& tokens() const { return tokens_; }
+
+  // Named entities (from ent_iob/ent_type). set_ents: overlapping spans are a ValueError;
+  // tokens outside the given spans become "O" unless `missing` lists them as unknown.
+  std::vector<Span> ents();
+  void set_ents(const std::vector<Span>& ents);
+  // Sentences; ValueError (spaCy's E030) when no boundaries are set.
+  std::vector<Span> sents();
+  bool has_sents() const;
+
+  // doc.cats: label -> score, in insertion order.
+  nlohmann::ordered_map<std::string, double>& cats() { return cats_; }
+  const nlohmann::ordered_map<std::string, double>& cats() const { return cats_; }
+
+  // doc.tensor: one row per token (empty until a component sets it).
+  Matrix& tensor() { return tensor_; }
+  const Matrix& tensor() const { return tensor_; }
+
+  std::vector<float> vector() const;  // hook, else tensor mean, else zeros (width of tensor)
+  double similarity(const Doc& other) const;
+  DocHooks& user_hooks() { return doc_hooks_; }
+  SpanHooks& user_span_hooks() { return span_hooks_; }
+  TokenHooks& user_token_hooks() { return token_hooks_; }
+  const DocHooks& user_hooks() const { return doc_hooks_; }
+  const SpanHooks& user_span_hooks() const { return span_hooks_; }
+  const TokenHooks& user_token_hooks() const { return token_hooks_; }
+
+  // Typed extension attributes (doc._.name), registered once per process with a default, like
+  // Doc.set_extension("trf_data", default=None). Reading an unset value gives the default;
+  // an unregistered name is a ValueError. `force` replaces an existing registration.
+  static void set_extension(const std::string& name, std::any default_value, bool force = false);
+  static void set_token_extension(const std::string& name, std::any default_value,
+                                  bool force = false);
+  static void set_span_extension(const std::string& name, std::any default_value,
+                                 bool force = false);
+  static bool has_extension(const std::string& name);
+  std::any& ext(const std::string& name);
+  template <class T> T& ext_as(const std::string& name) { return std::any_cast<T&>(ext(name)); }
+  bool has_ext_value(const std::string& name) const;  // set on this Doc (not just default)
+  std::any& token_ext(size_t i, const std::string& name);
+  std::any& span_ext(size_t start_char, size_t end_char, const std::string& name);
+
+  // spaCy's Doc.to_json(): text, ents, sents, cats, tokens [{id, start, end, tag, pos, morph,
+  // lemma, dep, head}] with start/end in characters; only annotations that are set.
+  Json to_json() const;
+
+ private:
+  std::shared_ptr<Vocab> vocab_;
+  std::string text_;
+  std::vector<TokenData> tokens_;
+  nlohmann::ordered_map<std::string, double> cats_;
+  Matrix tensor_;
+  DocHooks doc_hooks_;
+  SpanHooks span_hooks_;
+  TokenHooks token_hooks_;
+  std::map<std::string, std::any> user_data_;
+};
+
+}  // namespace trfpipe

@@ -1,0 +1,175 @@
+// Pipe (component) contract, factories and Language (spaCy's nlp object).
+#pragma once
+#include <any>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trfpipe/doc.hpp"
+#include "trfpipe/example.hpp"
+#include "trfpipe/registry.hpp"
+
+namespace trfpipe {
+
+class Language;
+// The optimizer is defined where the parameters live (models/, LibTorch); the pipeline only
+// passes it through.
+class Optimizer;
+using Losses = std::map<std::string, double>;
+using GetExamples = std::function<std::vector<Example>()>;
+
+// A pipeline component. predict() computes scores for a batch without touching the docs;
+// set_annotations() writes them. operator() and pipe() are written once here.
+class Pipe {
+ public:
+  explicit Pipe(std::string name) : name_(std::move(name)) {}
+  virtual ~Pipe() = default;
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  const std::string& factory_name() const { return factory_; }
+  void set_factory_name(std::string f) { factory_ = std::move(f); }
+
+  virtual std::any predict(const std::vector<Doc*>& docs) = 0;
+  virtual void set_annotations(const std::vector<Doc*>& docs, const std::any& scores) = 0;
+  void operator()(Doc& doc);
+  // Annotates docs in batches of batch_size (0 = all at once), in order.
+  virtual void pipe(const std::vector<Doc*>& docs, size_t batch_size);
+
+  virtual bool is_trainable() const { return false; }
+  // Labels (spaCy's pipe.labels); empty for unlabelled components.
+  virtual std::vector<std::string> labels() const { return {}; }
+  // Called by Language::initialize (spaCy's pipe.initialize(get_examples, nlp=nlp)).
+  virtual void initialize(const GetExamples& get_examples, Language& nlp) {}
+  // Called once the whole pipeline is built or loaded (listeners find their upstream here).
+  virtual void on_pipeline_built(Language& nlp) {}
+  // The component's folder in a pipeline directory.
+  virtual void to_disk(const std::string& dir) const {}
+  virtual void from_disk(const std::string& dir) {}
+
+ private:
+  std::string name_;
+  std::string factory_;
+};
+
+class TrainablePipe : public Pipe {
+ public:
+  using Pipe::Pipe;
+  bool is_trainable() const override { return true; }
+  // Forward + backward on a batch; adds this component's loss to losses[name()]. Gradients
+  // accumulate until finish_update(); `sgd` non-null means step now (spaCy's semantics).
+  virtual void update(const std::vector<Example>& examples, double drop, Optimizer* sgd,
+                      Losses& losses) = 0;
+  virtual void finish_update(Optimizer& optimizer) = 0;
+  // Adds a label before initialization; returns false if already present.
+  virtual bool add_label(const std::string& label) { return false; }
+  // Parameters are frozen (in training.frozen_components): update() is not called.
+};
+
+// Factory metadata, as spaCy's @Language.factory: default config, what the component assigns,
+// default score weights, and the function that makes it.
+struct FactoryMeta {
+  std::string name;                   // "tagger"
+  Json default_config = Json::object();  // {"model": {"@architectures": ...}, "overwrite": false}
+  std::vector<std::string> assigns, requires;
+  Json default_score_weights = Json::object();  // {"tag_acc": 1.0, "pos_acc": 0.0}
+  // `config` is the component's resolved block (defaults filled, promises resolved).
+  std::function<std::unique_ptr<Pipe>(Language& nlp, const std::string& name,
+                                      const registry::Value& config)>
+      make;
+};
+void register_factory(FactoryMeta meta);
+bool has_factory(const std::string& name);
+const FactoryMeta& get_factory(const std::string& name);  // Error listing available factories
+std::vector<std::string> factory_names();
+
+struct AddPipeOptions {
+  std::string before, after;  // names of existing pipes
+  std::optional<size_t> before_index, after_index;
+  bool first = false, last = false;
+};
+
+class DisabledPipes;
+
+class Language {
+ public:
+  explicit Language(std::string lang = "en");
+  ~Language();
+  // spacy.blank("en"). Unknown languages are a ValueError.
+  static std::unique_ptr<Language> blank(const std::string& lang);
+  // Builds from a full config tree ([nlp] + [components], interpolated); components are created
+  // in [nlp] pipeline order; ConfigErrors name the path.
+  static std::unique_ptr<Language> from_config(const Json& config);
+  // Loads a pipeline directory written by to_disk (config.cfg, meta.json, vocab/, components),
+  // or "blank:en".
+  static std::unique_ptr<Language> load(const std::string& path,
+                                        const std::vector<std::pair<std::string, std::string>>&
+                                            overrides = {});
+
+  const std::string& lang() const;
+  Vocab& vocab() const;
+  std::shared_ptr<Vocab> vocab_ptr() const;
+
+  size_t max_length = 1000000;  // characters; longer texts are a ValueError (spaCy's E088)
+  size_t batch_size = 1000;     // [nlp] batch_size
+
+  Doc make_doc(std::string_view text) const;  // tokenizer only
+  Doc operator()(std::string_view text);
+  // Processes texts in order through every enabled component, batch_size per batch (0 = default).
+  std::vector<Doc> pipe(const std::vector<std::string>& texts, size_t batch_size = 0);
+  void pipe_docs(const std::vector<Doc*>& docs, size_t batch_size = 0);
+
+  Pipe& add_pipe(const std::string& factory, std::string name = "", const Json& config = {},
+                 const AddPipeOptions& where = {});
+  Pipe& add_pipe(std::unique_ptr<Pipe> pipe, const AddPipeOptions& where = {});
+  void remove_pipe(const std::string& name);  // unknown name: ValueError listing the pipes
+  void rename_pipe(const std::string& old_name, const std::string& new_name);
+  Pipe& get_pipe(const std::string& name) const;
+  bool has_pipe(const std::string& name) const;
+  std::vector<std::string> pipe_names() const;       // enabled, in order
+  std::vector<std::string> component_names() const;  // all, in order
+  std::vector<std::string> disabled() const;
+  std::vector<Pipe*> pipeline() const;               // enabled
+  void disable_pipe(const std::string& name);
+  void enable_pipe(const std::string& name);
+  // select_pipes(disable=...) / (enable=...): restorable with DisabledPipes::restore() or RAII.
+  DisabledPipes select_pipes(const std::vector<std::string>& disable,
+                             const std::vector<std::string>& enable = {});
+
+  // Training entry points (spaCy's nlp.initialize / nlp.update).
+  void initialize(const GetExamples& get_examples);
+  void update(const std::vector<Example>& examples, double drop, Optimizer* sgd, Losses& losses,
+              const std::vector<std::string>& exclude = {},
+              const std::vector<std::string>& annotates = {});
+
+  // The full config (nlp + components) and meta.json content.
+  Json config() const;
+  void set_config(Json config);
+  Json& meta();
+  void to_disk(const std::string& path) const;
+
+  // Called after the pipeline changes (listeners find their upstream).
+  void link_components();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+class DisabledPipes {
+ public:
+  DisabledPipes(Language& nlp, std::vector<std::string> names);
+  DisabledPipes(DisabledPipes&&) noexcept;
+  ~DisabledPipes();  // restores
+  void restore();
+  const std::vector<std::string>& names() const { return names_; }
+
+ private:
+  Language* nlp_;
+  std::vector<std::string> names_;
+};
+
+}  // namespace trfpipe
