@@ -6,6 +6,7 @@ using namespace trfpipe;
 using namespace trfpipe::registry;
 using trfpipe::registry::testing::config_error;
 using trfpipe::registry::testing::define;
+using trfpipe::registry::testing::keys;
 
 namespace {
 
@@ -24,12 +25,6 @@ class FillDefaults : public ::testing::Test {
 };
 
 Json parse(const char* text) { return Json::parse(text); }
-
-std::vector<std::string> keys(const Json& j) {
-  std::vector<std::string> out;
-  for (auto it = j.begin(); it != j.end(); ++it) out.push_back(it.key());
-  return out;
-}
 
 }  // namespace
 

@@ -32,6 +32,13 @@ inline void define(const std::string& registry_name, const std::string& function
 
 inline MadePtr made(const Value& v) { return v.as<MadePtr>(); }
 
+// The keys of a JSON object, in order.
+inline std::vector<std::string> keys(const Json& j) {
+  std::vector<std::string> out;
+  for (auto it = j.begin(); it != j.end(); ++it) out.push_back(it.key());
+  return out;
+}
+
 // The ConfigError a call throws; fails the test when it throws nothing or something else.
 template <class F>
 ConfigError config_error(F&& f) {

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 
 #include "registry/fixtures.hpp"
@@ -71,4 +74,21 @@ TEST(LoadPlugin, MissingEntryPointIsAClearError) {
   std::string what = load_error(TRFPIPE_TEST_PLUGIN_NO_ENTRY);
   EXPECT_TRUE(contains(what, "has no function trfpipe_register_plugin")) << what;
   EXPECT_TRUE(contains(what, "extern \"C\"")) << what;
+}
+
+TEST(LoadPlugin, ThrowingEntryPointIsReported) {
+  std::string what = load_error(TRFPIPE_TEST_PLUGIN_THROWING);
+  EXPECT_TRUE(contains(what, "trfpipe_register_plugin failed: registration refused")) << what;
+}
+
+TEST(LoadPlugin, BareFileNameIsLookedUpInTheCurrentDirectory) {
+  std::string full = TRFPIPE_TEST_PLUGIN;
+  size_t slash = full.rfind('/');
+  ASSERT_NE(slash, std::string::npos);
+  char old_dir[4096];
+  ASSERT_NE(getcwd(old_dir, sizeof old_dir), nullptr);
+  ASSERT_EQ(chdir(full.substr(0, slash).c_str()), 0);
+  std::string what = load_error(full.substr(slash + 1));
+  ASSERT_EQ(chdir(old_dir), 0);
+  EXPECT_EQ(what, "no error");
 }

@@ -11,6 +11,7 @@ using namespace trfpipe;
 using namespace trfpipe::registry;
 using trfpipe::registry::testing::config_error;
 using trfpipe::registry::testing::define;
+using trfpipe::registry::testing::keys;
 using trfpipe::registry::testing::made;
 using trfpipe::registry::testing::MadePtr;
 
@@ -23,12 +24,6 @@ Json interpolated(const std::string& name) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("can't read " + path);
   return Json::parse(in).at("interpolated");
-}
-
-std::vector<std::string> keys(const Json& j) {
-  std::vector<std::string> out;
-  for (auto it = j.begin(); it != j.end(); ++it) out.push_back(it.key());
-  return out;
 }
 
 class RealConfig : public ::testing::Test {
