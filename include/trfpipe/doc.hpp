@@ -91,6 +91,8 @@ class Token {
   // Typed extension attributes (token._.name); see Doc::set_token_extension.
   std::any& ext(const std::string& name) const;
   template <class T> T& ext_as(const std::string& name) const { return std::any_cast<T&>(ext(name)); }
+  std::optional<bool> is_sent_end() const;
+  double vector_norm() const;
 
  private:
   Doc* doc_;
@@ -110,9 +112,10 @@ class Span {
   size_t start_byte() const;
   size_t end_byte() const;
   std::string_view text() const;
-  hash_t label() const { return label_; }
+  hash_t label() const { return label_id_; }
   std::string label_() const;
   std::vector<float> vector() const;   // mean of token vectors, or the user hook
+  double vector_norm() const;
   double similarity(const Span& other) const;
   std::any& ext(const std::string& name) const;
   bool operator==(const Span& o) const;
@@ -120,7 +123,7 @@ class Span {
  private:
   Doc* doc_;
   size_t start_, end_;
-  hash_t label_;
+  hash_t label_id_;
 };
 
 // User hooks (spaCy's doc.user_hooks / user_span_hooks / user_token_hooks) for vector and
@@ -165,6 +168,17 @@ class Doc {
   // tokens outside the given spans become "O" unless `missing` lists them as unknown.
   std::vector<Span> ents();
   void set_ents(const std::vector<Span>& ents);
+  // The full form: spans for blocked / missing / outside tokens, and what happens to tokens in
+  // none of the lists (spaCy's SetEntsDefault: outside "O", missing "", blocked "B" without
+  // type, or unmodified). Spans without a label in `ents` are ignored, as spaCy does.
+  enum class EntsDefault { Outside, Missing, Blocked, Unmodified };
+  void set_ents(const std::vector<Span>& ents, const std::vector<Span>& blocked,
+                const std::vector<Span>& missing, const std::vector<Span>& outside,
+                EntsDefault default_ = EntsDefault::Outside);
+  // spaCy's Doc.has_annotation(attr): "TAG", "POS", "MORPH", "LEMMA", "DEP", "HEAD", "ENT_IOB",
+  // "ENT_TYPE", "SENT_START" / "IS_SENT_START" (any token set; an empty Doc is annotated).
+  // Unknown attribute names are a ValueError.
+  bool has_annotation(std::string_view attr, bool require_complete = false) const;
   // Sentences; ValueError (spaCy's E030) when no boundaries are set.
   std::vector<Span> sents();
   bool has_sents() const;
@@ -178,6 +192,7 @@ class Doc {
   const Matrix& tensor() const { return tensor_; }
 
   std::vector<float> vector() const;  // hook, else tensor mean, else zeros (width of tensor)
+  double vector_norm() const;
   double similarity(const Doc& other) const;
   DocHooks& user_hooks() { return doc_hooks_; }
   SpanHooks& user_span_hooks() { return span_hooks_; }
@@ -195,7 +210,14 @@ class Doc {
   static void set_span_extension(const std::string& name, std::any default_value,
                                  bool force = false);
   static bool has_extension(const std::string& name);
+  static bool has_token_extension(const std::string& name);
+  static bool has_span_extension(const std::string& name);
+  static void remove_extension(const std::string& name);  // ValueError when not registered
+  // Mutable access: an unset value is first set to a copy of the default.
   std::any& ext(const std::string& name);
+  // Read-only access: the value set on this Doc, else the registered default (not stored).
+  const std::any& get_ext(const std::string& name) const;
+  void set_ext(const std::string& name, std::any value);
   template <class T> T& ext_as(const std::string& name) { return std::any_cast<T&>(ext(name)); }
   bool has_ext_value(const std::string& name) const;  // set on this Doc (not just default)
   std::any& token_ext(size_t i, const std::string& name);
@@ -204,6 +226,10 @@ class Doc {
   // spaCy's Doc.to_json(): text, ents, sents, cats, tokens [{id, start, end, tag, pos, morph,
   // lemma, dep, head}] with start/end in characters; only annotations that are set.
   Json to_json() const;
+  // With `underscore`: also the named doc._ values under "_" and the stored token/span values
+  // under "underscore_token" / "underscore_span" (values must be JSON, string, bool or numbers;
+  // others are a ValueError like spaCy's E107).
+  Json to_json(const std::vector<std::string>& underscore) const;
 
  private:
   std::shared_ptr<Vocab> vocab_;

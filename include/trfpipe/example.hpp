@@ -20,6 +20,13 @@ class Example {
  public:
   // Both docs must have the same text (ignoring whitespace, as spaCy); ValueError otherwise.
   Example(std::shared_ptr<Doc> predicted, std::shared_ptr<Doc> reference);
+  // Copies share the docs (shallow, as Python references); copy_predicted() gives a deep copy of
+  // the predicted Doc (spaCy's _copy_examples in Language.update).
+  Example(const Example& other);
+  Example& operator=(const Example& other);
+  Example(Example&&) noexcept = default;
+  Example& operator=(Example&&) noexcept = default;
+  Example copy_predicted() const;
   // predicted = a fresh copy of the reference's words and spaces (no annotations).
   static Example from_reference(std::shared_ptr<Doc> reference);
   Doc& predicted() const { return *predicted_; }

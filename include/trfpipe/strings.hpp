@@ -3,6 +3,7 @@
 // their small symbol number (spaCy's symbols.pxd), and "" which is 0.
 #pragma once
 #include <cstdint>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -26,11 +27,13 @@ class StringStore {
   bool contains(hash_t id) const;                    // symbols and 0 always contained
   const std::string& operator[](hash_t id) const;    // ValueError for an unknown ID
   hash_t operator[](std::string_view s) const { return string_id(s); }
-  size_t size() const { return strings_.size(); }   // added strings (not symbols)
+  size_t size() const;                              // added strings (not symbols)
   std::vector<std::string> sorted() const;           // vocab/strings.json content
-  // Not thread-safe for concurrent add; components add labels at initialization.
+  // Thread-safe: a reader/writer lock guards the table; returned references stay valid (the
+  // table never removes strings).
  private:
   std::unordered_map<hash_t, std::string> strings_;
+  mutable std::shared_mutex mutex_;
 };
 
 }  // namespace trfpipe

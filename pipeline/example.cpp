@@ -1,0 +1,275 @@
+// Example and spaCy's character-based token alignment (spacy/training/align.pyx, example.pyx).
+#include "trfpipe/example.hpp"
+
+#include <set>
+
+#include <unicode/uchar.h>
+#include <unicode/utf8.h>
+
+#include "trfpipe/error.hpp"
+
+namespace trfpipe {
+
+namespace {
+
+std::u32string decode(std::string_view s) {
+  std::u32string out;
+  int32_t i = 0, n = int32_t(s.size());
+  while (i < n) {
+    UChar32 c;
+    U8_NEXT(s.data(), i, n, c);
+    out.push_back(char32_t(c < 0 ? 0xFFFD : c));
+  }
+  return out;
+}
+
+std::u32string lower(std::u32string s) {
+  for (auto& c : s) c = char32_t(u_tolower(UChar32(c)));
+  return s;
+}
+
+bool is_space(char32_t c) { return u_isUWhiteSpace(UChar32(c)); }
+
+std::u32string strip_all_space(const std::u32string& s) {
+  std::u32string out;
+  for (char32_t c : s)
+    if (!is_space(c)) out.push_back(c);
+  return out;
+}
+
+std::string first_words(const Doc& doc) {
+  std::string out = "[";
+  for (size_t i = 0; i < doc.size() && i < 10; ++i) {
+    if (i) out += ", ";
+    out += "'" + std::string(doc.token(i).text()) + "'";
+  }
+  return out + "]";
+}
+
+// spaCy's get_alignments(A, B) over the token texts of two docs.
+TokenAlignment align_docs(const Doc& x, const Doc& y) {
+  std::vector<std::u32string> A, B;
+  for (size_t i = 0; i < x.size(); ++i) A.push_back(decode(x.token(i).text()));
+  for (size_t i = 0; i < y.size(); ++i) B.push_back(decode(y.token(i).text()));
+  std::vector<int64_t> c2t_a, c2t_b;
+  std::u32string str_a, str_b;
+  for (size_t i = 0; i < A.size(); ++i) {
+    str_a += lower(A[i]);
+    c2t_a.insert(c2t_a.end(), A[i].size(), int64_t(i));
+  }
+  for (size_t i = 0; i < B.size(); ++i) {
+    str_b += lower(B[i]);
+    c2t_b.insert(c2t_b.end(), B[i].size(), int64_t(i));
+  }
+  auto fail = [&] {
+    throw ValueError(
+        "[E949] Unable to align tokens for the predicted and reference docs. It is only possible "
+        "to align the docs when both texts are the same except for whitespace and "
+        "capitalization. The predicted tokens start with: " +
+        first_words(x) + ". The reference tokens start with: " + first_words(y) + ".");
+  };
+  if (strip_all_space(str_a) != strip_all_space(str_b)) fail();
+  size_t ia = 0, ib = 0;
+  int64_t prev_a = -1, prev_b = -1;
+  std::vector<std::set<int64_t>> a2b, b2a;
+  while (ia < str_a.size() && ib < str_b.size()) {
+    int64_t ta = c2t_a[ia], tb = c2t_b[ib];
+    if (prev_a != ta) a2b.emplace_back();
+    if (prev_b != tb) b2a.emplace_back();
+    if (A[size_t(ta)] == B[size_t(tb)] && (ia == 0 || c2t_a[ia - 1] < ta) &&
+        (ib == 0 || c2t_b[ib - 1] < tb)) {
+      a2b.back().insert(tb);
+      b2a.back().insert(ta);
+      ia += A[size_t(ta)].size();
+      ib += B[size_t(tb)].size();
+    } else if (str_a[ia] == str_b[ib]) {
+      a2b.back().insert(tb);
+      b2a.back().insert(ta);
+      ++ia;
+      ++ib;
+    } else if (is_space(str_a[ia])) {
+      ++ia;
+    } else if (is_space(str_b[ib])) {
+      ++ib;
+    } else {
+      fail();
+    }
+    prev_a = ta;
+    prev_b = tb;
+  }
+  // Unaligned trailing whitespace: one empty entry per distinct remaining token.
+  std::set<int64_t> rest_a(c2t_a.begin() + long(std::min(ia, c2t_a.size())), c2t_a.end());
+  std::set<int64_t> rest_b(c2t_b.begin() + long(std::min(ib, c2t_b.size())), c2t_b.end());
+  a2b.resize(a2b.size() + rest_a.size());
+  b2a.resize(b2a.size() + rest_b.size());
+  TokenAlignment out;
+  for (auto& s : a2b) out.x2y.emplace_back(s.begin(), s.end());
+  for (auto& s : b2a) out.y2x.emplace_back(s.begin(), s.end());
+  return out;
+}
+
+std::u32string span_key_text(const Span& s) {
+  std::u32string t = lower(decode(s.text()));
+  size_t b = 0, e = t.size();
+  while (b < e && is_space(t[b])) ++b;
+  while (e > b && is_space(t[e - 1])) --e;
+  std::u32string out;
+  for (size_t i = b; i < e; ++i)
+    if (t[i] != U' ') out.push_back(t[i]);
+  return out;
+}
+
+}  // namespace
+
+Example::Example(std::shared_ptr<Doc> predicted, std::shared_ptr<Doc> reference)
+    : predicted_(std::move(predicted)), reference_(std::move(reference)) {
+  if (!predicted_ || !reference_) throw ValueError("Example needs two Docs (got a null pointer)");
+  alignment_ = std::make_unique<TokenAlignment>(align_docs(*predicted_, *reference_));
+}
+
+Example::Example(const Example& other)
+    : predicted_(other.predicted_), reference_(other.reference_) {
+  if (other.alignment_) alignment_ = std::make_unique<TokenAlignment>(*other.alignment_);
+}
+
+Example& Example::operator=(const Example& other) {
+  if (this != &other) {
+    predicted_ = other.predicted_;
+    reference_ = other.reference_;
+    alignment_.reset(other.alignment_ ? new TokenAlignment(*other.alignment_) : nullptr);
+  }
+  return *this;
+}
+
+Example Example::copy_predicted() const {
+  Example e(*this);
+  e.predicted_ = std::make_shared<Doc>(predicted_->copy());
+  return e;
+}
+
+Example Example::from_reference(std::shared_ptr<Doc> reference) {
+  if (!reference) throw ValueError("Example::from_reference needs a Doc (got a null pointer)");
+  std::vector<std::string> words;
+  std::vector<bool> spaces;
+  for (const auto& t : reference->tokens()) {
+    words.emplace_back(reference->text().substr(t.idx_bytes, t.len_bytes));
+    spaces.push_back(t.space);
+  }
+  auto predicted = std::make_shared<Doc>(reference->vocab_ptr(), words, spaces);
+  return Example(std::move(predicted), std::move(reference));
+}
+
+const TokenAlignment& Example::alignment() const {
+  if (!alignment_) alignment_ = std::make_unique<TokenAlignment>(align_docs(*predicted_, *reference_));
+  return *alignment_;
+}
+
+namespace {
+
+// spaCy's Example.get_aligned(field): a value where the aligned reference tokens agree.
+std::vector<std::optional<uint64_t>> aligned_values(const Example& eg,
+                                                    uint64_t (*get)(const TokenData&)) {
+  const auto& x2y = eg.alignment().x2y;
+  const auto& ref = eg.reference().tokens();
+  std::vector<std::optional<uint64_t>> out(eg.predicted().size());
+  for (size_t i = 0; i < out.size() && i < x2y.size(); ++i) {
+    const auto& ys = x2y[i];
+    if (ys.empty()) continue;
+    uint64_t v = get(ref[size_t(ys[0])]);
+    bool same = true;
+    for (int64_t y : ys) same = same && get(ref[size_t(y)]) == v;
+    if (same) out[i] = v;
+  }
+  return out;
+}
+
+std::vector<std::string> as_strings(const Example& eg,
+                                    const std::vector<std::optional<uint64_t>>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const auto& v : values) out.push_back(v ? eg.reference().vocab().strings()[*v] : "");
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> Example::get_aligned_tags() const {
+  return as_strings(*this, aligned_values(*this, [](const TokenData& t) { return t.tag; }));
+}
+
+std::vector<std::string> Example::get_aligned_pos() const {
+  return as_strings(*this, aligned_values(*this, [](const TokenData& t) { return t.pos; }));
+}
+
+std::vector<std::string> Example::get_aligned_ner() const {
+  Doc& x = *predicted_;
+  Doc& y = *reference_;
+  std::vector<std::optional<std::string>> tags(x.size());
+  if (y.has_annotation("ENT_IOB")) {
+    // Reference entities projected onto the predicted tokens (spaCy's get_aligned_spans_y2x,
+    // allow_overlap=False): kept only when the covered text matches.
+    const auto& y2x = alignment().y2x;
+    std::set<int64_t> seen;
+    std::vector<Span> x_ents;
+    for (const Span& ent : y.ents()) {
+      std::vector<int64_t> indices;
+      for (size_t i = ent.start(); i < ent.end() && i < y2x.size(); ++i)
+        for (int64_t xi : y2x[i])
+          if (!seen.count(xi)) indices.push_back(xi);
+      if (indices.empty()) continue;
+      Span aligned(&x, size_t(indices.front()), size_t(indices.back()) + 1, ent.label());
+      if (span_key_text(aligned) == span_key_text(ent)) {
+        x_ents.push_back(aligned);
+        seen.insert(indices.begin(), indices.end());
+      }
+    }
+    // offsets_to_biluo_tags(x, ents, missing=None)
+    std::vector<std::optional<std::string>> biluo(x.size(), std::string("-"));
+    std::set<size_t> entity_chars;
+    for (const Span& e : x_ents) {
+      std::string label = e.label_();
+      size_t s = e.start(), last = e.end() - 1;
+      if (s == last) {
+        biluo[s] = "U-" + label;
+      } else {
+        biluo[s] = "B-" + label;
+        for (size_t i = s + 1; i < last; ++i) biluo[i] = "I-" + label;
+        biluo[last] = "L-" + label;
+      }
+      for (size_t c = e.start_char(); c < e.end_char(); ++c) entity_chars.insert(c);
+    }
+    for (size_t i = 0; i < x.size(); ++i) {
+      Token t = x.token(i);
+      bool touches = false;
+      for (size_t c = t.idx(); c < t.idx() + t.length() && !touches; ++c)
+        touches = entity_chars.count(c) > 0;
+      if (!touches) biluo[i] = std::nullopt;
+    }
+    tags = biluo;
+    auto iob = aligned_values(*this, [](const TokenData& t) { return uint64_t(t.ent_iob); });
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (tags[i]) continue;
+      if (iob[i] && *iob[i] == 2) tags[i] = "O";
+      else if (x.token(i).is_space()) tags[i] = "O";
+    }
+  }
+  std::vector<std::string> out;
+  out.reserve(tags.size());
+  for (auto& t : tags) out.push_back(t ? *t : "-");
+  return out;
+}
+
+std::vector<std::optional<bool>> Example::get_aligned_sent_starts() const {
+  Doc& y = *reference_;
+  if (!y.has_annotation("SENT_START"))
+    return std::vector<std::optional<bool>>(predicted_->size(), std::nullopt);
+  std::vector<std::optional<bool>> out(predicted_->size(), false);
+  const auto& y2x = alignment().y2x;
+  for (const Span& sent : y.sents()) {
+    if (sent.start() < y2x.size() && !y2x[sent.start()].empty())
+      out[size_t(y2x[sent.start()][0])] = true;
+  }
+  return out;
+}
+
+}  // namespace trfpipe
