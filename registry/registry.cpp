@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "registry/types.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::registry {
@@ -66,6 +67,10 @@ void Registry::add(Function f) {
     if (a.name.empty()) throw Error("'" + f.name + "' in registry " + name_ + " declares an argument without a name");
     if (!seen.insert(a.name).second) {
       throw Error("'" + f.name + "' in registry " + name_ + " declares the argument '" + a.name + "' twice");
+    }
+    std::string problem = types::spelling_problem(a.type);
+    if (!problem.empty()) {
+      throw Error("'" + f.name + "' in registry " + name_ + ", argument '" + a.name + "': " + problem);
     }
   }
   f.registry = name_;

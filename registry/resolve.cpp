@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "trfpipe/error.hpp"
+#include "registry/types.hpp"
 #include "trfpipe/registry.hpp"
 
 namespace trfpipe::registry {
@@ -77,66 +78,9 @@ void check_arguments(const Json& block, const Function& fn, const Path& path) {
   }
 }
 
-// ---- type checks ----
-
-std::string trim(const std::string& s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string::npos) return "";
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
-
-// "float|Schedule" -> {"float", "Schedule"}; "|" inside brackets does not split.
-std::vector<std::string> alternatives(const std::string& type) {
-  std::vector<std::string> out;
-  int depth = 0;
-  std::string current;
-  for (char c : type) {
-    if (c == '[') ++depth;
-    if (c == ']') --depth;
-    if (c == '|' && depth == 0) {
-      out.push_back(trim(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  out.push_back(trim(current));
-  return out;
-}
-
-bool type_accepts(const std::string& type, const Value& v);
-
-bool alternative_accepts(const std::string& t, const Value& v) {
-  if (t.empty() || t == "any") return true;
-  if (t == "int") return v.is_json() && v.json().is_number_integer();
-  if (t == "float") return v.is_json() && v.json().is_number();
-  if (t == "bool") return v.is_json() && v.json().is_boolean();
-  if (t == "str") return v.is_json() && v.json().is_string();
-  if (t == "null") return v.is_null();
-  if (t == "dict") return v.is_section();
-  if (t == "list") return v.is_list();
-  if (t.size() > 6 && t.compare(0, 5, "list[") == 0 && t.back() == ']') {
-    if (!v.is_list()) return false;
-    std::string element_type = t.substr(5, t.size() - 6);
-    for (const Value& e : v.elements()) {
-      if (!type_accepts(element_type, e)) return false;
-    }
-    return true;
-  }
-  return v.is_object();  // an object kind: "Model", "Callable", ...
-}
-
-bool type_accepts(const std::string& type, const Value& v) {
-  for (const std::string& t : alternatives(type)) {
-    if (alternative_accepts(t, v)) return true;
-  }
-  return false;
-}
-
 void check_type(const ArgSpec& spec, const Value& v, const Path& path) {
   if (v.is_null() && spec.default_value && spec.default_value->is_null()) return;
-  if (type_accepts(spec.type, v)) return;
+  if (types::accepts(spec.type, v)) return;
   throw ConfigError(path, "expected " + spec.type + ", got " + v.describe());
 }
 

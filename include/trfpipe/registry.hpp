@@ -99,9 +99,10 @@ class Value {
 struct ArgSpec {
   std::string name;
   // "int", "float", "bool", "str", "list", "list[T]", "dict", "any", "null", or an object kind
-  // such as "Model", "Callable" (checked only for being an object made by a promise).
+  // such as "Model", "Callable" (checked only for being an object made by a promise); empty = any.
   // Alternatives are separated by "|": "float|Schedule", "str|null". A JSON null is also
   // accepted where the default is null (spaCy's Optional[...]). "float" accepts integers.
+  // Python spellings ("Optional[int]", "List[str]") are refused by Registry::add.
   std::string type;
   std::optional<Json> default_value;  // nullopt: required. May itself be a promise block.
   std::string doc;

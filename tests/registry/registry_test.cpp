@@ -73,6 +73,28 @@ TEST(Registry, AddRejectsBadFunctions) {
   EXPECT_FALSE(r.has("x.v1"));
 }
 
+TEST(Registry, AddRejectsPythonTypeSpellings) {
+  Registry r("misc_types");
+  Function f;
+  f.name = "x.v1";
+  f.make = [](const Value&, const std::vector<std::string>&) { return std::any(1); };
+  for (const char* bad : {"Optional[int]", "List[str]", "Union[int, str]", "Dict", "integer", "list[string]",
+                          "float|Optional[Schedule]"}) {
+    f.args = {arg("a", bad)};
+    try {
+      r.add(f);
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find(std::string("argument 'a'")), std::string::npos) << e.what();
+    }
+  }
+  for (const char* good : {"int", "float|Schedule", "list[str|int]", "str|null", "Model[List[Doc], Floats2d]",
+                           "Callable", "any", ""}) {
+    f.args = {arg("a", good)};
+    EXPECT_NO_THROW(r.add(f)) << good;
+  }
+}
+
 TEST(Registries, AllNamedRegistriesExist) {
   for (const char* name : {"factories", "architectures", "layers", "span_getters", "annotation_setters",
                            "batchers", "optimizers", "schedules", "readers", "scorers", "loggers", "misc",
