@@ -1,0 +1,514 @@
+// Language (spaCy's nlp object): tokenizer, component list, factories, config, training entry
+// points. Serialization (to_disk / load / from_config) lives in pipeline/serialize.cpp.
+#include "trfpipe/language.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "pipeline/language_impl.hpp"
+#include "tokenization/rule_tokenizer.hpp"
+#include "trfpipe/error.hpp"
+
+namespace trfpipe {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+std::string quoted_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", '" : "'") + v[i] + "'";
+  return out + "]";
+}
+
+struct FactoryTable {
+  std::mutex mutex;
+  std::map<std::string, FactoryMeta> factories;
+};
+FactoryTable& factory_table() {
+  static FactoryTable t;
+  return t;
+}
+
+std::string first_promise(const Json& block) {
+  if (!block.is_object()) return "";
+  for (auto it = block.begin(); it != block.end(); ++it)
+    if (!it.key().empty() && it.key()[0] == '@') return it.key();
+  return "";
+}
+
+size_t count_chars(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------ factories
+
+void register_factory(FactoryMeta meta) {
+  if (meta.name.empty()) throw ValueError("register_factory: a factory needs a name");
+  if (!meta.make) throw ValueError("register_factory: factory '" + meta.name + "' has no make");
+  std::lock_guard<std::mutex> lock(factory_table().mutex);
+  auto& table = factory_table().factories;
+  auto it = table.find(meta.name);
+  if (it != table.end()) it->second = std::move(meta);  // keeps the node (references stay valid)
+  else table.emplace(meta.name, std::move(meta));
+}
+
+bool has_factory(const std::string& name) {
+  std::lock_guard<std::mutex> lock(factory_table().mutex);
+  return factory_table().factories.count(name) > 0;
+}
+
+const FactoryMeta& get_factory(const std::string& name) {
+  std::lock_guard<std::mutex> lock(factory_table().mutex);
+  auto& table = factory_table().factories;
+  auto it = table.find(name);
+  if (it == table.end()) {
+    std::vector<std::string> names;
+    for (const auto& kv : table) names.push_back(kv.first);
+    throw ValueError("[E002] Can't find factory for '" + name +
+                     "' for language English (en). This usually happens when a component name "
+                     "is not registered (a typo, or a plugin that was not loaded with --code). "
+                     "Available factories: " +
+                     (names.empty() ? std::string("(none registered)") : join(names)));
+  }
+  return it->second;
+}
+
+std::vector<std::string> factory_names() {
+  std::lock_guard<std::mutex> lock(factory_table().mutex);
+  std::vector<std::string> names;
+  for (const auto& kv : factory_table().factories) names.push_back(kv.first);
+  return names;
+}
+
+namespace pipeline {
+
+Json deep_merge_configs(Json config, const Json& defaults) {
+  if (!config.is_object()) return config;
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    const std::string& key = it.key();
+    const Json& value = it.value();
+    if (value.is_object()) {
+      if (!config.contains(key)) config[key] = Json::object();
+      Json& node = config[key];
+      if (!node.is_object()) continue;
+      std::string value_promise = first_promise(value);
+      std::string node_promise = first_promise(node);
+      // Only fill a block from defaults when it refers to the same registered function.
+      if (!value_promise.empty() && !node_promise.empty() && node.contains(value_promise) &&
+          node[value_promise] != value[value_promise])
+        continue;
+      if (!node_promise.empty() &&
+          (!value.contains(node_promise) || node[node_promise] != value[node_promise]))
+        continue;
+      node = deep_merge_configs(node, value);
+    } else if (!config.contains(key)) {
+      config[key] = value;
+    }
+  }
+  return config;
+}
+
+}  // namespace pipeline
+
+// ----------------------------------------------------------------------------------- Pipe
+
+void Pipe::operator()(Doc& doc) {
+  std::vector<Doc*> docs{&doc};
+  set_annotations(docs, predict(docs));
+}
+
+void Pipe::pipe(const std::vector<Doc*>& docs, size_t batch_size) {
+  if (batch_size == 0) batch_size = docs.size();
+  for (size_t i = 0; i < docs.size(); i += batch_size) {
+    std::vector<Doc*> batch(docs.begin() + long(i),
+                            docs.begin() + long(std::min(docs.size(), i + batch_size)));
+    set_annotations(batch, predict(batch));
+  }
+}
+
+// ------------------------------------------------------------------------------- Language
+
+Language::Language(std::string lang) : impl_(std::make_unique<Impl>()) {
+  if (lang != "en")
+    throw ValueError("[E048] Can't find language '" + lang +
+                     "': trfpipe has tokenizer rules for these languages only: en");
+  impl_->lang = lang;
+  impl_->vocab = std::make_shared<Vocab>(lang);
+  impl_->tokenizer =
+      std::make_unique<tokenization::RuleTokenizer>(tokenization::RuleTokenizer::english());
+}
+
+Language::~Language() = default;
+
+std::unique_ptr<Language> Language::blank(const std::string& lang) {
+  return std::make_unique<Language>(lang);
+}
+
+const std::string& Language::lang() const { return impl_->lang; }
+Vocab& Language::vocab() const { return *impl_->vocab; }
+std::shared_ptr<Vocab> Language::vocab_ptr() const { return impl_->vocab; }
+
+Doc Language::make_doc(std::string_view text) const {
+  tokenization::validate_utf8(text);
+  size_t n_chars = count_chars(text);
+  if (n_chars > max_length)
+    throw ValueError("[E088] Text of length " + std::to_string(n_chars) +
+                     " exceeds maximum of " + std::to_string(max_length) +
+                     ". The limit is in number of characters (nlp.max_length); longer texts "
+                     "need more memory in the components. Split the text, or raise "
+                     "`max_length` if your components can handle it.");
+  std::vector<tokenization::RuleToken> toks = impl_->tokenizer->tokenize(text);
+  std::vector<std::string> words;
+  std::vector<bool> spaces;
+  words.reserve(toks.size());
+  spaces.reserve(toks.size());
+  for (const auto& t : toks) {
+    words.emplace_back(text.substr(t.start, t.end - t.start));
+    spaces.push_back(t.space_after);
+  }
+  Doc doc(impl_->vocab, words, spaces);
+  for (size_t i = 0; i < toks.size(); ++i)
+    if (!toks[i].norm.empty()) doc.tokens()[i].norm = impl_->vocab->strings().add(toks[i].norm);
+  if (doc.text() != text)
+    throw Error("internal error: the tokenizer's tokens do not rebuild the input text");
+  return doc;
+}
+
+Doc Language::operator()(std::string_view text) {
+  Doc doc = make_doc(text);
+  for (Pipe* p : pipeline()) (*p)(doc);
+  return doc;
+}
+
+std::vector<Doc> Language::pipe(const std::vector<std::string>& texts, size_t batch_size_) {
+  size_t bs = batch_size_ ? batch_size_ : (batch_size ? batch_size : 1000);
+  std::vector<Doc> out;
+  out.reserve(texts.size());
+  for (size_t i = 0; i < texts.size(); i += bs) {
+    size_t begin = out.size();
+    for (size_t k = i; k < std::min(texts.size(), i + bs); ++k) out.push_back(make_doc(texts[k]));
+    std::vector<Doc*> batch;
+    for (size_t k = begin; k < out.size(); ++k) batch.push_back(&out[k]);
+    for (Pipe* p : pipeline()) p->pipe(batch, bs);
+  }
+  return out;
+}
+
+void Language::pipe_docs(const std::vector<Doc*>& docs, size_t batch_size_) {
+  size_t bs = batch_size_ ? batch_size_ : (batch_size ? batch_size : 1000);
+  for (Pipe* p : pipeline()) p->pipe(docs, bs);
+}
+
+// ------------------------------------------------------------------------ pipeline editing
+
+size_t Language::Impl::index_of(const std::string& name) const {
+  for (size_t i = 0; i < pipes.size(); ++i)
+    if (pipes[i].pipe->name() == name) return i;
+  return npos;
+}
+
+std::vector<std::string> Language::Impl::names() const {
+  std::vector<std::string> out;
+  for (const auto& e : pipes) out.push_back(e.pipe->name());
+  return out;
+}
+
+size_t Language::Impl::checked_index(const std::string& name) const {
+  size_t i = index_of(name);
+  if (i == npos)
+    throw ValueError("[E001] No component '" + name +
+                     "' found in pipeline. Available names: " + quoted_list(names()));
+  return i;
+}
+
+size_t Language::Impl::insert_position(const AddPipeOptions& where) const {
+  int given = int(!where.before.empty()) + int(!where.after.empty()) +
+              int(where.before_index.has_value()) + int(where.after_index.has_value()) +
+              int(where.first) + int(where.last);
+  if (given > 1)
+    throw ValueError("[E006] Invalid constraints for adding pipeline component. You can only set "
+                     "one of the following: before (component name or index), after (component "
+                     "name or index), first (True) or last (True). Existing components: " +
+                     quoted_list(names()));
+  if (where.first) return 0;
+  if (!where.before.empty()) return checked_index(where.before);
+  if (!where.after.empty()) return checked_index(where.after) + 1;
+  auto check = [&](size_t i) {
+    if (i >= pipes.size())
+      throw ValueError("[E959] Can't insert component at index " + std::to_string(i) +
+                       ": the pipeline has " + std::to_string(pipes.size()) +
+                       " components. Existing components: " + quoted_list(names()));
+    return i;
+  };
+  if (where.before_index) return check(*where.before_index);
+  if (where.after_index) return check(*where.after_index) + 1;
+  return pipes.size();
+}
+
+Pipe& Language::add_pipe(const std::string& factory, std::string name, const Json& config,
+                         const AddPipeOptions& where) {
+  if (name.empty()) name = factory;
+  if (impl_->index_of(name) != Impl::npos)
+    throw ValueError("[E007] '" + name + "' already exists in pipeline. Existing names: " +
+                     quoted_list(impl_->names()));
+  if (!config.is_null() && !config.is_object())
+    throw ValueError("add_pipe: the config of '" + name + "' must be a JSON object");
+  size_t pos = impl_->insert_position(where);
+  const FactoryMeta& meta = get_factory(factory);
+  Json given = config.is_null() ? Json::object() : config;
+  given.erase("factory");
+  Json merged = pipeline::deep_merge_configs(given, meta.default_config);
+  std::vector<std::string> path{"components", name};
+  Json filled = registry::fill_defaults(merged, path);
+  registry::Value resolved = registry::resolve(filled, path);
+  std::unique_ptr<Pipe> pipe = meta.make(*this, name, resolved);
+  if (!pipe) throw Error("factory '" + factory + "' returned no component");
+  pipe->set_name(name);
+  pipe->set_factory_name(factory);
+  Json block = Json::object();
+  block["factory"] = factory;
+  for (auto it = filled.begin(); it != filled.end(); ++it) block[it.key()] = it.value();
+  Impl::Entry e;
+  e.pipe = std::move(pipe);
+  e.block = std::move(block);
+  impl_->pipes.insert(impl_->pipes.begin() + long(pos), std::move(e));
+  return *impl_->pipes[pos].pipe;
+}
+
+Pipe& Language::add_pipe(std::unique_ptr<Pipe> pipe, const AddPipeOptions& where) {
+  if (!pipe) throw ValueError("add_pipe: null component");
+  const std::string name = pipe->name();
+  if (name.empty()) throw ValueError("add_pipe: the component has no name");
+  if (impl_->index_of(name) != Impl::npos)
+    throw ValueError("[E007] '" + name + "' already exists in pipeline. Existing names: " +
+                     quoted_list(impl_->names()));
+  size_t pos = impl_->insert_position(where);
+  Impl::Entry e;
+  e.block = Json::object();
+  e.block["factory"] = pipe->factory_name().empty() ? name : pipe->factory_name();
+  e.pipe = std::move(pipe);
+  impl_->pipes.insert(impl_->pipes.begin() + long(pos), std::move(e));
+  return *impl_->pipes[pos].pipe;
+}
+
+void Language::remove_pipe(const std::string& name) {
+  size_t i = impl_->checked_index(name);
+  impl_->pipes.erase(impl_->pipes.begin() + long(i));
+}
+
+void Language::rename_pipe(const std::string& old_name, const std::string& new_name) {
+  size_t i = impl_->checked_index(old_name);
+  if (new_name.empty()) throw ValueError("rename_pipe: the new name is empty");
+  if (old_name == new_name) return;
+  if (impl_->index_of(new_name) != Impl::npos)
+    throw ValueError("[E007] '" + new_name + "' already exists in pipeline. Existing names: " +
+                     quoted_list(impl_->names()));
+  impl_->pipes[i].pipe->set_name(new_name);
+}
+
+Pipe& Language::get_pipe(const std::string& name) const {
+  return *impl_->pipes[impl_->checked_index(name)].pipe;
+}
+
+bool Language::has_pipe(const std::string& name) const {
+  return impl_->index_of(name) != Impl::npos;
+}
+
+std::vector<std::string> Language::pipe_names() const {
+  std::vector<std::string> out;
+  for (const auto& e : impl_->pipes)
+    if (e.enabled) out.push_back(e.pipe->name());
+  return out;
+}
+
+std::vector<std::string> Language::component_names() const { return impl_->names(); }
+
+std::vector<std::string> Language::disabled() const {
+  std::vector<std::string> out;
+  for (const auto& e : impl_->pipes)
+    if (!e.enabled) out.push_back(e.pipe->name());
+  return out;
+}
+
+std::vector<Pipe*> Language::pipeline() const {
+  std::vector<Pipe*> out;
+  for (const auto& e : impl_->pipes)
+    if (e.enabled) out.push_back(e.pipe.get());
+  return out;
+}
+
+void Language::disable_pipe(const std::string& name) {
+  impl_->pipes[impl_->checked_index(name)].enabled = false;
+}
+
+void Language::enable_pipe(const std::string& name) {
+  impl_->pipes[impl_->checked_index(name)].enabled = true;
+}
+
+DisabledPipes Language::select_pipes(const std::vector<std::string>& disable,
+                                     const std::vector<std::string>& enable) {
+  std::vector<std::string> to_disable = disable;
+  if (!enable.empty()) {
+    for (const auto& n : enable) impl_->checked_index(n);
+    std::vector<std::string> computed;
+    for (const auto& n : pipe_names())
+      if (std::find(enable.begin(), enable.end(), n) == enable.end()) computed.push_back(n);
+    if (!disable.empty() && disable != computed)
+      throw ValueError("[E992] The `enable` and `disable` arguments of select_pipes are "
+                       "inconsistent: enable=" + quoted_list(enable) + ", disable=" +
+                       quoted_list(disable) + ", pipeline=" + quoted_list(pipe_names()));
+    to_disable = computed;
+  }
+  for (const auto& n : to_disable) impl_->checked_index(n);
+  std::vector<std::string> already = disabled();
+  std::vector<std::string> names;
+  for (const auto& n : to_disable)
+    if (std::find(already.begin(), already.end(), n) == already.end() &&
+        std::find(names.begin(), names.end(), n) == names.end())
+      names.push_back(n);
+  return DisabledPipes(*this, names);
+}
+
+DisabledPipes::DisabledPipes(Language& nlp, std::vector<std::string> names)
+    : nlp_(&nlp), names_(std::move(names)) {
+  for (const auto& n : names_) nlp_->disable_pipe(n);
+}
+
+DisabledPipes::DisabledPipes(DisabledPipes&& o) noexcept : nlp_(o.nlp_), names_(std::move(o.names_)) {
+  o.nlp_ = nullptr;
+  o.names_.clear();
+}
+
+DisabledPipes::~DisabledPipes() {
+  if (!nlp_) return;
+  for (const auto& n : names_)
+    if (nlp_->has_pipe(n)) nlp_->enable_pipe(n);  // a destructor must not throw
+}
+
+void DisabledPipes::restore() {
+  if (!nlp_) return;
+  for (const auto& n : names_) {
+    if (!nlp_->has_pipe(n))
+      throw ValueError("[E008] Can't restore disabled pipeline component '" + n +
+                       "' because it doesn't exist in the pipeline anymore.");
+  }
+  for (const auto& n : names_) nlp_->enable_pipe(n);
+  nlp_ = nullptr;
+}
+
+// ------------------------------------------------------------------------------- training
+
+void Language::initialize(const GetExamples& get_examples) {
+  for (Pipe* p : pipeline()) p->initialize(get_examples, *this);
+  link_components();
+}
+
+void Language::update(const std::vector<Example>& examples_in, double drop, Optimizer* sgd,
+                      Losses& losses, const std::vector<std::string>& exclude,
+                      const std::vector<std::string>& annotates) {
+  if (examples_in.empty()) return;
+  // spaCy copies the examples (and their predicted docs) so that annotating them leaves the
+  // caller's examples untouched.
+  std::vector<Example> examples;
+  examples.reserve(examples_in.size());
+  for (const auto& eg : examples_in) examples.push_back(eg.copy_predicted());
+  auto in = [](const std::vector<std::string>& v, const std::string& n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  for (Pipe* p : pipeline()) {
+    const std::string name = p->name();
+    if (!in(exclude, name) && p->is_trainable()) {
+      auto* tp = static_cast<TrainablePipe*>(p);
+      tp->update(examples, drop, nullptr, losses);
+      if (sgd) tp->finish_update(*sgd);
+    }
+    if (in(annotates, name)) {
+      std::vector<Doc*> docs;
+      for (auto& eg : examples) docs.push_back(&eg.predicted());
+      p->pipe(docs, batch_size);
+    }
+  }
+}
+
+void Language::link_components() {
+  for (auto& e : impl_->pipes) e.pipe->on_pipeline_built(*this);
+}
+
+// --------------------------------------------------------------------------------- config
+
+Json Language::config() const {
+  Json out = impl_->base_config.is_object() ? impl_->base_config : Json::object();
+  Json nlp = Json::object();
+  nlp["lang"] = impl_->lang;
+  nlp["pipeline"] = component_names();
+  nlp["disabled"] = disabled();
+  nlp["before_creation"] = nullptr;
+  nlp["after_creation"] = nullptr;
+  nlp["after_pipeline_creation"] = nullptr;
+  nlp["batch_size"] = batch_size;
+  nlp["tokenizer"] = {{"@tokenizers", "spacy.Tokenizer.v1"}};
+  nlp["vectors"] = {{"@vectors", "spacy.Vectors.v1"}};
+  Json components = Json::object();
+  for (const auto& e : impl_->pipes) components[e.pipe->name()] = e.block;
+  if (!out.contains("nlp")) {
+    // Keep spaCy's section order: [paths] [system] [nlp] [components] ...
+    Json ordered = Json::object();
+    for (auto it = out.begin(); it != out.end(); ++it)
+      if (it.key() == "paths" || it.key() == "system") ordered[it.key()] = it.value();
+    ordered["nlp"] = nlp;
+    ordered["components"] = components;
+    for (auto it = out.begin(); it != out.end(); ++it)
+      if (!ordered.contains(it.key())) ordered[it.key()] = it.value();
+    return ordered;
+  }
+  out["nlp"] = nlp;
+  out["components"] = components;
+  return out;
+}
+
+void Language::set_config(Json config) {
+  if (!config.is_object()) throw ValueError("set_config: the config must be a JSON object");
+  impl_->base_config = std::move(config);
+}
+
+Json& Language::meta() {
+  Json& m = impl_->meta;
+  if (!m.is_object()) m = Json::object();
+  m["lang"] = impl_->lang;
+  const std::pair<const char*, Json> defaults[] = {
+      {"name", "pipeline"},          {"version", "0.0.0"},
+      {"spacy_version", ">=3.8.0,<3.9.0"}, {"description", ""},
+      {"author", ""},                {"email", ""},
+      {"url", ""},                   {"license", ""},
+  };
+  for (const auto& [k, v] : defaults)
+    if (!m.contains(k)) m[k] = v;
+  m["trfpipe_version"] = "0.1.0";
+  m["vectors"] = {{"width", 0}, {"vectors", 0}, {"keys", 0}, {"name", nullptr},
+                  {"mode", "default"}};
+  Json labels = Json::object();
+  for (const auto& e : impl_->pipes) {
+    auto l = e.pipe->labels();
+    if (!l.empty()) labels[e.pipe->name()] = l;
+  }
+  m["labels"] = labels;
+  m["pipeline"] = pipe_names();
+  m["components"] = component_names();
+  m["disabled"] = disabled();
+  return m;
+}
+
+}  // namespace trfpipe

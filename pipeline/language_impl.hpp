@@ -1,0 +1,39 @@
+// Language's private state, shared by language.cpp and serialize.cpp.
+#pragma once
+#include <limits>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tokenization/rule_tokenizer.hpp"
+#include "trfpipe/language.hpp"
+
+namespace trfpipe {
+
+struct Language::Impl {
+  static constexpr size_t npos = std::numeric_limits<size_t>::max();
+  struct Entry {
+    std::unique_ptr<Pipe> pipe;
+    Json block;  // the component's config block: {"factory": ..., filled settings}
+    bool enabled = true;
+  };
+  std::string lang;
+  std::shared_ptr<Vocab> vocab;
+  std::unique_ptr<tokenization::RuleTokenizer> tokenizer;
+  std::vector<Entry> pipes;
+  Json base_config = Json::object();  // sections other than [nlp]/[components], kept as given
+  Json meta = Json::object();
+
+  size_t index_of(const std::string& name) const;
+  size_t checked_index(const std::string& name) const;  // ValueError E001 when absent
+  std::vector<std::string> names() const;
+  size_t insert_position(const AddPipeOptions& where) const;
+};
+
+namespace pipeline {
+// confection's deep_merge_configs(config, defaults): given values win; a default block is merged
+// into a given block only when both name the same registered function (or the given one none).
+Json deep_merge_configs(Json config, const Json& defaults);
+}  // namespace pipeline
+
+}  // namespace trfpipe
