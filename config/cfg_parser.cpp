@@ -326,6 +326,8 @@ class Parser {
     return e;
   }
 
+
+ public:
   static Json interpret_value(const std::string& value) {
     auto r = ujson_loads(value);
     if (!r) return Json(value);
@@ -335,6 +337,8 @@ class Parser {
     }
     return std::move(*r);
   }
+
+ private:
 
   // --- Config._sort and interpret_config ------------------------------------------------------
   static std::vector<std::optional<std::string>> masked(const std::string& name) {
@@ -483,6 +487,8 @@ class Parser {
 };
 
 }  // namespace
+
+Json interpret_cfg_value(const std::string& text) { return Parser::interpret_value(text); }
 
 Json parse_cfg_text(std::string_view text, const std::string& source_name, bool interpolate) {
   check_utf8(text, source_name);

@@ -161,6 +161,56 @@ class Writer {
 };
 
 }  // namespace
+
+std::string write_cfg_confection(const Json& tree) {
+  if (!tree.is_object()) throw ConfigError({}, "a config is a dict of sections");
+  struct Out {
+    std::string name;
+    std::string body;
+  };
+  std::vector<Out> sections;
+  std::unordered_map<std::string, size_t> index;
+  std::vector<std::pair<std::vector<std::string>, const Json*>> queue{{{}, &tree}};
+  for (size_t q = 0; q < queue.size(); ++q) {
+    std::vector<std::string> path = queue[q].first;  // copied: the queue grows below
+    const Json& node = *queue[q].second;
+    std::string name;
+    for (size_t i = 0; i < path.size(); ++i) name += (i ? "." : "") + path[i];
+    bool is_kwarg = !path.empty() && path.back() != "*";
+    if (is_kwarg && !index.count(name)) {
+      index[name] = sections.size();
+      sections.push_back({name, ""});
+    }
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const Json& value = it.value();
+      std::string text;
+      if (value.is_object()) {
+        bool promise = false;
+        for (auto jt = value.begin(); jt != value.end(); ++jt) promise = promise || jt.key().rfind('@', 0) == 0;
+        if (!(promise && value.size() == 1 && is_kwarg)) {
+          std::vector<std::string> child = path;
+          child.push_back(it.key());
+          queue.emplace_back(std::move(child), &value);
+          continue;
+        }
+      }
+      text = confection_dump_value(value);
+      auto found = index.find(name);
+      if (found == index.end()) {
+        std::vector<std::string> p = path;
+        p.push_back(it.key());
+        throw ConfigError(p, "no section to write this value in");
+      }
+      std::string line = it.key() + " = ";
+      for (char c : text) line += c == '\n' ? std::string("\n\t") : std::string(1, c);
+      sections[found->second].body += line + "\n";
+    }
+  }
+  std::string out;
+  for (const auto& sec : sections) out += "[" + sec.name + "]\n" + sec.body + "\n";
+  return out;
+}
+
 }  // namespace trfpipe::config
 
 namespace trfpipe {

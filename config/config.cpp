@@ -67,12 +67,20 @@ void apply_overrides(Json& raw, const ConfigOverrides& overrides) {
       node = &(*node)[parts[i]];
     }
     const std::string& option = parts.back();
-    // spaCy reads an override value as JSON, else as the string itself.
+    // spaCy reads an override value as JSON, else as the string itself; confection writes it
+    // into the parser as JSON text and reads it back as any other value.
     auto parsed = config::ujson_loads(text);
-    Json value = parsed ? *parsed : Json(text);
+    Json value = config::interpret_cfg_value(config::confection_dump_value(parsed ? *parsed : Json(text)));
+    // The tree does not say which dicts were [sections] and which inline values; as the writer
+    // does, dicts after the section's last plain value count as sections.
+    size_t last_plain = 0, position = 0, index = 0;
+    for (auto it = node->begin(); it != node->end(); ++it, ++index) {
+      if (!it.value().is_object()) last_plain = index + 1;
+      if (it.key() == option) position = index;
+    }
     if (node->contains(option)) {
       Json& slot = (*node)[option];
-      if (slot.is_object()) {
+      if (slot.is_object() && position >= last_plain) {
         if (!value.is_object()) {
           throw ConfigError(parts, "error parsing config overrides: '" + key +
                                        "' is a section and cannot be set to a value");
@@ -85,11 +93,7 @@ void apply_overrides(Json& raw, const ConfigOverrides& overrides) {
       // A new key joins the section's values, before its subsections (as the reader orders them).
       Json rebuilt = Json::object();
       bool inserted = false;
-      size_t last_plain = 0, i = 0;
-      for (auto it = node->begin(); it != node->end(); ++it, ++i) {
-        if (!it.value().is_object()) last_plain = i + 1;
-      }
-      i = 0;
+      size_t i = 0;
       for (auto it = node->begin(); it != node->end(); ++it, ++i) {
         if (i == last_plain && !inserted) {
           rebuilt[option] = value;
@@ -108,7 +112,9 @@ Json load_config(std::string_view text, const ConfigOverrides& overrides, bool d
   if (overrides.empty()) return config::parse_cfg_text(text, source_name, do_interpolate);
   Json raw = config::parse_cfg_text(text, source_name, false);
   apply_overrides(raw, overrides);
-  return do_interpolate ? interpolate_named(raw, source_name + " (with overrides)") : raw;
+  if (!do_interpolate) return raw;
+  // As confection: the tree with overrides is written by Config.to_str() and read back.
+  return config::parse_cfg_text(config::write_cfg_confection(raw), source_name + " (with overrides)", true);
 }
 
 Json load_config_file(const std::string& path, const ConfigOverrides& overrides, bool do_interpolate) {

@@ -34,5 +34,16 @@ void check_utf8(std::string_view s, const std::string& source_name);
 
 // confection `Config().from_str(text, interpolate=..., overrides=...)` without the overrides.
 Json parse_cfg_text(std::string_view text, const std::string& source_name, bool interpolate);
+// confection's Config._interpret_value: a value's text read as JSON (string members of lists once
+// more), else the text.
+Json interpret_cfg_value(const std::string& text);
+
+// What confection itself writes, for the paths where spaCy's result depends on it (a config loaded
+// with overrides is written and read back): ujson.dumps (floats rounded to 10 decimals, inf/nan
+// refused) and try_dump_json (a string with ${...} as it is; a string of digits quoted twice).
+std::string ujson_dumps(const Json& value);
+std::string confection_dump_value(const Json& value);
+// Config.to_str(): single-key promise dicts inline, every other dict a [section].
+std::string write_cfg_confection(const Json& tree);
 
 }  // namespace trfpipe::config

@@ -1,6 +1,7 @@
 // JSON as confection reads it: srsly.json_loads is srsly's bundled ujson 1.35 decoder, whose float
 // reading is imprecise ((int + frac * 10^-n) * 10^exp) and whose integers wrap like C's. Configs
 // depend on this (`0.3` is 0.30000000000000004 in spaCy), so it is reproduced step for step.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -428,6 +429,106 @@ std::string json_dumps(const Json& value, bool escape_dollar) {
   std::string out;
   dump_into(out, value, escape_dollar);
   return out;
+}
+
+namespace {
+
+// ujson 1.35 Buffer_AppendDoubleUnchecked with double_precision 10 (srsly's default).
+std::string ujson_double(double value) {
+  if (std::isinf(value) || std::isnan(value)) {
+    throw ConfigError({}, "couldn't serialize config value " + std::string(std::isnan(value) ? "nan" : "inf") +
+                              ": not JSON-serializable");
+  }
+  const double thres_max = 1e16 - 1;
+  bool neg = value < 0;
+  if (neg) value = -value;
+  if (value > thres_max) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.15e", neg ? -value : value);
+    return buf;
+  }
+  const double pow10 = 10000000000.0;
+  unsigned long long whole = static_cast<unsigned long long>(value);
+  double tmp = (value - static_cast<double>(whole)) * pow10;
+  unsigned long long frac = static_cast<unsigned long long>(tmp);
+  double diff = tmp - static_cast<double>(frac);
+  if (diff > 0.5) {
+    ++frac;
+    if (static_cast<double>(frac) >= pow10) {
+      frac = 0;
+      ++whole;
+    }
+  } else if (diff == 0.5 && (frac == 0 || (frac & 1))) {
+    ++frac;
+  }
+  std::string fraction;
+  if (frac) {
+    int count = 10;
+    while (!(frac % 10)) {
+      --count;
+      frac /= 10;
+    }
+    std::string digits = std::to_string(frac);
+    count -= static_cast<int>(digits.size());
+    fraction = std::string(count > 0 ? static_cast<size_t>(count) : 0, '0') + digits;
+  } else {
+    fraction = "0";
+  }
+  return (neg ? "-" : "") + std::to_string(whole) + "." + fraction;
+}
+
+void ujson_dump_into(std::string& out, const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::number_float: out += ujson_double(v.get<double>()); break;
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& e : v) {
+        if (!first) out += ',';
+        first = false;
+        ujson_dump_into(out, e);
+      }
+      out += ']';
+      break;
+    }
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (auto it = v.begin(); it != v.end(); ++it) {
+        if (!first) out += ',';
+        first = false;
+        out += json_dumps(Json(it.key()));
+        out += ':';
+        ujson_dump_into(out, it.value());
+      }
+      out += '}';
+      break;
+    }
+    default: out += json_dumps(v); break;
+  }
+}
+
+}  // namespace
+
+std::string ujson_dumps(const Json& value) {
+  std::string out;
+  ujson_dump_into(out, value);
+  return out;
+}
+
+std::string confection_dump_value(const Json& value) {
+  if (value.is_string()) {
+    const std::string& s = value.get_ref<const std::string&>();
+    if (has_variable(s)) return s;
+    // `value.replace(".", "", 1).isdigit()`: a string of digits is quoted once more.
+    std::string t = s;
+    size_t dot = t.find('.');
+    if (dot != std::string::npos) t.erase(dot, 1);
+    if (!t.empty() && std::all_of(t.begin(), t.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return ujson_dumps(Json("\"" + s + "\""));
+    }
+  }
+  return ujson_dumps(value);
 }
 
 bool py_isspace(uint32_t cp) {
