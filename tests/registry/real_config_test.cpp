@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "registry/fixtures.hpp"
+#include "trfpipe/config.hpp"
 
 using namespace trfpipe;
 using namespace trfpipe::registry;
@@ -24,6 +25,10 @@ Json interpolated(const std::string& name) {
   std::ifstream in(path);
   if (!in) throw std::runtime_error("can't read " + path);
   return Json::parse(in).at("interpolated");
+}
+
+std::string config_file(const std::string& name) {
+  return std::string(TRFPIPE_SHARED_DIR) + "/data/configs/" + name + ".cfg";
 }
 
 class RealConfig : public ::testing::Test {
@@ -71,8 +76,10 @@ class RealConfig : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(RealConfig, ResolvesTheQuickstartConfig) {
-  Value config = resolve(interpolated(kQuickstart));
+namespace {
+
+// What the quickstart config resolves to.
+void check_quickstart(const Value& config) {
   EXPECT_EQ(config.at("nlp").at("pipeline").as<std::vector<std::string>>(),
             (std::vector<std::string>{"tok2vec", "tagger", "ner", "textcat_multilabel"}));
   EXPECT_EQ(config.at("initialize").at("vectors").as<std::string>(), "en_core_web_lg");
@@ -119,6 +126,16 @@ TEST_F(RealConfig, ResolvesTheQuickstartConfig) {
   EXPECT_EQ(size->name, "compounding.v1");
   EXPECT_DOUBLE_EQ(get_float(size->args, "start"), 100.0);
   EXPECT_DOUBLE_EQ(get_float(size->args, "compound"), 1.001);
+}
+
+}  // namespace
+
+TEST_F(RealConfig, ResolvesTheQuickstartConfig) { check_quickstart(resolve(interpolated(kQuickstart))); }
+
+TEST_F(RealConfig, ResolvesTheQuickstartConfigReadByTheConfigParser) {
+  Json tree = load_config_file(config_file(kQuickstart));
+  EXPECT_EQ(tree, interpolated(kQuickstart));
+  check_quickstart(resolve(tree));
 }
 
 TEST_F(RealConfig, FillsTheQuickstartConfigLikeInitFillConfig) {
@@ -181,6 +198,21 @@ TEST_F(RealConfig, ThincPositionalSectionsKeepTheirOrder) {
   EXPECT_EQ(keys(filled["model"]["chain"]["*"]), (std::vector<std::string>{"hashembed", "expand_window"}));
   EXPECT_EQ(keys(filled["model"]["chain"]["*"]["hashembed"]),
             (std::vector<std::string>{"@layers", "nO", "nV", "seed", "column"}));
+}
+
+TEST_F(RealConfig, TwoRegistryReferencesInTheParsedFileFailAtResolution) {
+  Json tree = load_config_file(config_file("neg_two_registry_refs"));  // parses fine
+  ConfigError e = config_error([&] { resolve(tree); });
+  EXPECT_EQ(e.what(), std::string("model: a block can only contain one function registry reference "
+                                  "(\"@registry = name\"), got 2: @layers, @architectures"));
+}
+
+TEST_F(RealConfig, ThincPositionalSectionsReadByTheConfigParserKeepTheirOrder) {
+  Value v = resolve(load_config_file(config_file("thinc__thinc__tests__test_config.py__test_arg_order_is_preserved")));
+  const auto& layers = made(v.at("model").at("chain"))->args.at("*").elements();
+  ASSERT_EQ(layers.size(), 2u);
+  EXPECT_EQ(made(layers[0])->name, "HashEmbed.v1");
+  EXPECT_EQ(made(layers[1])->name, "expand_window.v1");
 }
 
 TEST_F(RealConfig, TwoRegistryReferencesFailAtResolution) {
