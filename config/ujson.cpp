@@ -22,6 +22,8 @@ const double kPow10Neg[] = {1.0,     0.1,      0.01,      0.001,      0.0001,   
                             0.00000000001, 0.000000000001, 0.0000000000001, 0.00000000000001,
                             0.000000000000001};
 
+std::string ujson_double(double value);
+
 void append_utf8(std::string& out, uint32_t cp) {
   if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate has no UTF-8 form
   if (cp > 0x10FFFF) cp = 0xFFFD;
@@ -359,13 +361,15 @@ void escape_json_string(std::string& out, std::string_view s, bool escape_dollar
   out += '"';
 }
 
-void dump_into(std::string& out, const Json& v, bool escape_dollar) {
+using FloatFormat = std::string (*)(double);
+
+void dump_into(std::string& out, const Json& v, bool escape_dollar, FloatFormat fmt) {
   switch (v.type()) {
     case Json::value_t::null: out += "null"; break;
     case Json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
     case Json::value_t::number_integer: out += std::to_string(v.get<int64_t>()); break;
     case Json::value_t::number_unsigned: out += std::to_string(v.get<uint64_t>()); break;
-    case Json::value_t::number_float: out += format_float(v.get<double>()); break;
+    case Json::value_t::number_float: out += fmt(v.get<double>()); break;
     case Json::value_t::string: escape_json_string(out, v.get_ref<const std::string&>(), escape_dollar); break;
     case Json::value_t::array: {
       out += '[';
@@ -373,7 +377,7 @@ void dump_into(std::string& out, const Json& v, bool escape_dollar) {
       for (const auto& e : v) {
         if (!first) out += ',';
         first = false;
-        dump_into(out, e, escape_dollar);
+        dump_into(out, e, escape_dollar, fmt);
       }
       out += ']';
       break;
@@ -386,7 +390,7 @@ void dump_into(std::string& out, const Json& v, bool escape_dollar) {
         first = false;
         escape_json_string(out, k, escape_dollar);
         out += ':';
-        dump_into(out, e, escape_dollar);
+        dump_into(out, e, escape_dollar, fmt);
       }
       out += '}';
       break;
@@ -427,7 +431,7 @@ std::string format_float(double value) {
 
 std::string json_dumps(const Json& value, bool escape_dollar) {
   std::string out;
-  dump_into(out, value, escape_dollar);
+  dump_into(out, value, escape_dollar, format_float);
   return out;
 }
 
@@ -477,42 +481,11 @@ std::string ujson_double(double value) {
   return (neg ? "-" : "") + std::to_string(whole) + "." + fraction;
 }
 
-void ujson_dump_into(std::string& out, const Json& v) {
-  switch (v.type()) {
-    case Json::value_t::number_float: out += ujson_double(v.get<double>()); break;
-    case Json::value_t::array: {
-      out += '[';
-      bool first = true;
-      for (const auto& e : v) {
-        if (!first) out += ',';
-        first = false;
-        ujson_dump_into(out, e);
-      }
-      out += ']';
-      break;
-    }
-    case Json::value_t::object: {
-      out += '{';
-      bool first = true;
-      for (auto it = v.begin(); it != v.end(); ++it) {
-        if (!first) out += ',';
-        first = false;
-        out += json_dumps(Json(it.key()));
-        out += ':';
-        ujson_dump_into(out, it.value());
-      }
-      out += '}';
-      break;
-    }
-    default: out += json_dumps(v); break;
-  }
-}
-
 }  // namespace
 
 std::string ujson_dumps(const Json& value) {
   std::string out;
-  ujson_dump_into(out, value);
+  dump_into(out, value, false, ujson_double);
   return out;
 }
 
