@@ -128,7 +128,8 @@ class Registry {
   Registry& operator=(const Registry&) = delete;
   const std::string& name() const { return name_; }
   // A later add of the same name replaces the earlier one. Sets f.registry to this registry's
-  // name; Error when f.name is empty, f.make is empty or two ArgSpecs share a name.
+  // name; Error when f.name is empty, f.make is empty, two ArgSpecs share a name or a type is
+  // spelled the Python way.
   void add(Function f);
   bool has(const std::string& function_name) const;
   // Unknown name: Error listing the available names.

@@ -348,6 +348,16 @@ TEST_F(Resolve, ExceptionsFromMakeAreWrappedWithThePath) {
   EXPECT_NE(e2.message().find("other"), std::string::npos) << e2.what();
 }
 
+TEST_F(Resolve, NonStandardExceptionsFromMakeAreWrappedToo) {
+  Function f;
+  f.name = "test.throws_int.v1";
+  f.make = [](const Value&, const std::vector<std::string>&) -> std::any { throw 42; };
+  get("layers").add(f);
+  ConfigError e = config_error([] { resolve(parse(R"({"a": {"@layers": "test.throws_int.v1"}})")); });
+  EXPECT_EQ(e.path(), (std::vector<std::string>{"a"}));
+  EXPECT_NE(e.message().find("unknown exception"), std::string::npos) << e.what();
+}
+
 TEST_F(Resolve, ConfigErrorsFromMakePassThroughUnchanged) {
   Function f;
   f.name = "test.config_error.v1";
