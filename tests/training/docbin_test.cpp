@@ -1,0 +1,439 @@
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "data_test_util.hpp"
+#include "training/data_util.hpp"
+#include "training/msgpack_lite.hpp"
+#include "trfpipe/data.hpp"
+#include "trfpipe/error.hpp"
+
+using namespace trfpipe;
+using trfpipe::testing::read_all;
+using trfpipe::testing::shared_path;
+using trfpipe::testing::TempDir;
+namespace mp = trfpipe::training::msgpack;
+
+namespace {
+
+const std::string kExample = "data/docbin/spacy-ner-example.spacy";
+
+std::vector<std::array<std::string, 3>> ents_of(Doc& doc) {
+  std::vector<std::array<std::string, 3>> out;
+  for (auto& e : doc.ents())
+    out.push_back({std::to_string(e.start()), std::to_string(e.end()), e.label_()});
+  return out;
+}
+
+// A Doc with every annotation the DocBin stores.
+Doc annotated_doc(const std::shared_ptr<Vocab>& vocab) {
+  Doc doc(vocab, {"Apple", "buys", "a", "U.K.", "startup", "."}, {true, true, true, true, false, false});
+  StringStore& ss = vocab->strings();
+  const char* tags[] = {"NNP", "VBZ", "DT", "NNP", "NN", "."};
+  const char* pos[] = {"PROPN", "VERB", "DET", "PROPN", "NOUN", "PUNCT"};
+  const char* lemmas[] = {"Apple", "buy", "a", "U.K.", "startup", "."};
+  const char* deps[] = {"nsubj", "ROOT", "det", "compound", "dobj", "punct"};
+  const int heads[] = {1, 1, 4, 4, 1, 1};
+  for (size_t i = 0; i < doc.size(); ++i) {
+    TokenData& t = doc.tokens()[i];
+    t.tag = ss.add(tags[i]);
+    t.pos = ss.add(pos[i]);
+    t.lemma = ss.add(lemmas[i]);
+    t.dep = ss.add(deps[i]);
+    t.head = heads[i] - int(i);
+    t.sent_start = i == 0 ? 1 : -1;
+  }
+  doc.tokens()[1].morph = ss.add("Number=Sing|Person=3|Tense=Pres");
+  doc.tokens()[0].norm = ss.add("apple-norm");
+  set_entities(doc, {{0, 1, "ORG"}, {3, 4, "GPE"}});
+  doc.tokens()[0].ent_kb_id = ss.add("Q312");
+  doc.cats()["TECH"] = 1.0;
+  doc.cats()["SPORTS"] = 0.25;
+  return doc;
+}
+
+void expect_same_tokens(const Doc& a, const Doc& b) {
+  ASSERT_EQ(a.size(), b.size());
+  EXPECT_EQ(a.text(), b.text());
+  for (size_t i = 0; i < a.size(); ++i) {
+    const TokenData &x = a.tokens()[i], &y = b.tokens()[i];
+    EXPECT_EQ(x.orth, y.orth) << i;
+    EXPECT_EQ(x.tag, y.tag) << i;
+    EXPECT_EQ(x.pos, y.pos) << i;
+    EXPECT_EQ(x.lemma, y.lemma) << i;
+    EXPECT_EQ(x.dep, y.dep) << i;
+    EXPECT_EQ(x.head, y.head) << i;
+    EXPECT_EQ(x.morph, y.morph) << i;
+    EXPECT_EQ(x.ent_iob, y.ent_iob) << i;
+    EXPECT_EQ(x.ent_type, y.ent_type) << i;
+    EXPECT_EQ(x.ent_kb_id, y.ent_kb_id) << i;
+    EXPECT_EQ(x.sent_start, y.sent_start) << i;
+    EXPECT_EQ(x.space, y.space) << i;
+    EXPECT_EQ(a.token(i).norm(), b.token(i).norm()) << i;
+  }
+  ASSERT_EQ(a.cats().size(), b.cats().size());
+  for (const auto& kv : a.cats()) EXPECT_DOUBLE_EQ(b.cats().at(kv.first), kv.second);
+}
+
+// Builds a DocBin message field by field so tests can break one thing at a time.
+struct Msg {
+  std::vector<uint64_t> attrs = {65};
+  std::vector<uint64_t> tokens;
+  std::string spaces;
+  std::vector<int32_t> lengths;
+  std::vector<std::string> strings;
+  bool write_tokens_as_str = false;
+  bool skip_lengths = false;
+  int cats_count = -1;  // -1: one per doc
+
+  std::string build() const {
+    mp::Writer w;
+    w.map_header(skip_lengths ? 6 : 7);
+    w.str("version"); w.str("0.1");
+    w.str("attrs"); w.array_header(attrs.size());
+    for (auto a : attrs) w.uinteger(a);
+    std::string t;
+    for (uint64_t v : tokens)
+      for (int k = 0; k < 8; ++k) t.push_back(char((v >> (8 * k)) & 0xff));
+    w.str("tokens");
+    if (write_tokens_as_str) w.str(t); else w.bin(t);
+    w.str("spaces"); w.bin(spaces);
+    if (!skip_lengths) {
+      std::string l;
+      for (int32_t v : lengths)
+        for (int k = 0; k < 4; ++k) l.push_back(char((uint32_t(v) >> (8 * k)) & 0xff));
+      w.str("lengths"); w.bin(l);
+    }
+    w.str("strings"); w.array_header(strings.size());
+    for (auto& s : strings) w.str(s);
+    w.str("cats");
+    size_t nc = cats_count < 0 ? lengths.size() : size_t(cats_count);
+    w.array_header(nc);
+    for (size_t k = 0; k < nc; ++k) w.map_header(0);
+    return training::zlib_compress(w.bytes());
+  }
+};
+
+// One doc "hello world": valid unless a test changes something.
+Msg hello_msg() {
+  Msg m;
+  m.attrs = {65, 77, 79, 80};
+  m.tokens = {string_id("hello"), 2, 0, 1, string_id("world"), 2, 0, uint64_t(-1)};
+  m.spaces = std::string("\1\0", 2);
+  m.lengths = {2};
+  m.strings = {"", "hello", "world"};
+  return m;
+}
+
+DataError docbin_error(const std::string& bytes) {
+  return trfpipe::testing::expect_data_error([&] {
+    DocBin db;
+    db.from_bytes(bytes, "test.spacy");
+    db.get_docs(std::make_shared<Vocab>());
+  });
+}
+
+}  // namespace
+
+TEST(DocBin, ReadsSpacyWrittenFileAsExpected) {
+  auto expected = nlohmann::json::parse(read_all(shared_path("data/docbin/spacy-ner-example.expected.json")));
+  auto vocab = std::make_shared<Vocab>();
+  DocBin db = DocBin::from_disk(shared_path(kExample));
+  std::vector<uint64_t> attrs;
+  for (auto& a : expected["attrs"]) attrs.push_back(a.get<uint64_t>());
+  EXPECT_EQ(db.attrs(), attrs);
+  std::vector<Doc> docs = db.get_docs(vocab);
+  ASSERT_EQ(docs.size(), expected["n_docs"].get<size_t>());
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const auto& ex = expected["docs"][d];
+    Doc& doc = docs[d];
+    EXPECT_EQ(doc.text(), ex["text"].get<std::string>());
+    ASSERT_EQ(doc.size(), ex["words"].size());
+    for (size_t i = 0; i < doc.size(); ++i) {
+      EXPECT_EQ(std::string(doc.token(i).text()), ex["words"][i].get<std::string>());
+      EXPECT_EQ(doc.tokens()[i].space, ex["spaces"][i].get<bool>());
+      EXPECT_EQ(doc.token(i).tag_(), ex["tags"][i].get<std::string>());
+    }
+    std::vector<std::array<std::string, 3>> want;
+    for (auto& e : ex["ents"])
+      want.push_back({std::to_string(e[0].get<int>()), std::to_string(e[1].get<int>()), e[2].get<std::string>()});
+    EXPECT_EQ(ents_of(doc), want);
+    EXPECT_EQ(doc.cats().size(), ex["cats"].size());
+    for (auto it = ex["cats"].begin(); it != ex["cats"].end(); ++it)
+      EXPECT_DOUBLE_EQ(doc.cats().at(it.key()), it.value().get<double>());
+  }
+  // Reserved symbols are stored as their small IDs (PERSON = 380, LOC = 385).
+  EXPECT_EQ(docs[0].tokens()[2].ent_type, 380u);
+  EXPECT_EQ(docs[1].tokens()[2].ent_type, 385u);
+}
+
+TEST(DocBin, WritingTheSpacyFileReproducesItsMsgpackContent) {
+  const std::string original = read_all(shared_path(kExample));
+  auto vocab = std::make_shared<Vocab>();
+  std::vector<Doc> docs = read_docbin(shared_path(kExample), vocab);
+  DocBin out;
+  for (auto& d : docs) out.add(d);
+  const std::string ours_raw = out.to_msgpack();
+  const std::string theirs_raw = training::zlib_decompress(original);
+  mp::Value ours = mp::decode(ours_raw), theirs = mp::decode(theirs_raw);
+  // Same structure, field by field (clearer failures), then as a whole.
+  ASSERT_EQ(ours.map.size(), theirs.map.size());
+  for (size_t k = 0; k < theirs.map.size(); ++k) {
+    EXPECT_EQ(ours.map[k].first.s, theirs.map[k].first.s);
+    EXPECT_EQ(mp::encode(ours.map[k].second), mp::encode(theirs.map[k].second))
+        << "field " << theirs.map[k].first.s;
+  }
+  EXPECT_EQ(ours_raw, theirs_raw);
+  // Same zlib settings as Python's zlib.compress: the file itself comes out byte-identical.
+  EXPECT_EQ(out.to_bytes(), original);
+}
+
+TEST(DocBin, RoundTripsEveryStoredAnnotation) {
+  auto vocab = std::make_shared<Vocab>();
+  Doc a = annotated_doc(vocab);
+  Doc b(vocab, {"Short", "one"}, {true, false});
+  set_has_unknown_spaces(b, false);
+  TempDir tmp;
+  const std::string path = tmp.file("round.spacy");
+  write_docbin(path, std::vector<const Doc*>{&a, &b});
+  // A fresh vocab: every string must travel in the file.
+  auto vocab2 = std::make_shared<Vocab>();
+  std::vector<Doc> back = read_docbin(path, vocab2);
+  ASSERT_EQ(back.size(), 2u);
+  expect_same_tokens(a, back[0]);
+  expect_same_tokens(b, back[1]);
+  EXPECT_EQ(back[0].token(1).morph_(), "Number=Sing|Person=3|Tense=Pres");
+  EXPECT_EQ(back[0].token(0).norm_(), "apple-norm");
+  EXPECT_EQ(back[0].token(0).pos_(), "PROPN");
+  EXPECT_EQ(back[0].token(4).dep_(), "dobj");
+  EXPECT_EQ(ents_of(back[0]).size(), 2u);
+  // Writing the read docs again gives the same bytes.
+  DocBin again;
+  for (auto& d : back) again.add(d);
+  EXPECT_EQ(again.to_bytes(), read_all(path));
+}
+
+TEST(DocBin, KeepsUnknownSpacesFlag) {
+  auto vocab = std::make_shared<Vocab>();
+  Doc doc(vocab, {"a", "b"}, {true, true});
+  set_has_unknown_spaces(doc, true);
+  DocBin db;
+  db.add(doc);
+  DocBin back;
+  back.from_bytes(db.to_bytes());
+  auto docs = back.get_docs(vocab);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_TRUE(has_unknown_spaces(docs[0]));
+  EXPECT_EQ(docs[0].text(), "a b ");
+  mp::Value msg = mp::decode(training::zlib_decompress(db.to_bytes()));
+  EXPECT_TRUE(msg.find("flags")->array[0].find("has_unknown_spaces")->boolean);
+}
+
+TEST(DocBin, EmptyDocBinAndEmptyDocRoundTrip) {
+  auto vocab = std::make_shared<Vocab>();
+  DocBin empty;
+  DocBin back;
+  back.from_bytes(empty.to_bytes());
+  EXPECT_EQ(back.size(), 0u);
+  EXPECT_TRUE(back.get_docs(vocab).empty());
+
+  Doc nothing(vocab, {}, {});
+  DocBin one;
+  one.add(nothing);
+  back.from_bytes(one.to_bytes());
+  auto docs = back.get_docs(vocab);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].size(), 0u);
+}
+
+TEST(DocBin, StoreUserDataWritesAnEmptyMapPerDoc) {
+  auto vocab = std::make_shared<Vocab>();
+  Doc doc(vocab, {"x"}, {false});
+  DocBin db(docbin_all_attrs(), true);
+  db.add(doc);
+  mp::Value msg = mp::decode(db.to_msgpack());
+  const mp::Value* ud = msg.find("user_data");
+  ASSERT_NE(ud, nullptr);
+  ASSERT_EQ(ud->array.size(), 1u);
+  EXPECT_EQ(ud->array[0].s, std::string(1, char(0x80)));
+  EXPECT_EQ(msg.find("span_groups")->array[0].s, std::string(1, char(0x90)));
+  DocBin back;
+  back.from_bytes(db.to_bytes());
+  EXPECT_EQ(back.get_docs(vocab).size(), 1u);
+}
+
+TEST(DocBin, CustomAttrsKeepOrthFirstAndDropSpacy) {
+  DocBin db({attrs::TAG, attrs::SPACY, attrs::LEMMA, attrs::ORTH});
+  EXPECT_EQ(db.attrs(), (std::vector<uint64_t>{attrs::ORTH, attrs::LEMMA, attrs::TAG}));
+  EXPECT_THROW(DocBin({999999}), ValueError);
+}
+
+TEST(DocBin, ValidHandBuiltMessageReads) {
+  DocBin db;
+  db.from_bytes(hello_msg().build(), "test.spacy");
+  auto docs = db.get_docs(std::make_shared<Vocab>());
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].text(), "hello world");
+  EXPECT_EQ(docs[0].tokens()[1].sent_start, -1);
+}
+
+TEST(DocBinErrors, MissingFile) {
+  try {
+    DocBin::from_disk("/nonexistent/dir/x.spacy");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.file(), "/nonexistent/dir/x.spacy");
+  }
+}
+
+TEST(DocBinErrors, NotZlib) {
+  DataError e = docbin_error("this is plain text, not a DocBin");
+  EXPECT_EQ(e.file(), "test.spacy");
+  EXPECT_NE(std::string(e.what()).find("not a DocBin"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, TruncatedFile) {
+  const std::string original = read_all(shared_path(kExample));
+  DataError e = docbin_error(original.substr(0, original.size() / 2));
+  EXPECT_NE(std::string(e.what()).find("truncated"), std::string::npos) << e.what();
+  // Cut by one byte only (the adler32 checksum is incomplete).
+  docbin_error(original.substr(0, original.size() - 1));
+}
+
+TEST(DocBinErrors, BadMsgpack) {
+  DataError e = docbin_error(training::zlib_compress(std::string("\xdc\x00\x05\x01", 4)));
+  EXPECT_NE(std::string(e.what()).find("invalid msgpack"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, MessageNotAMap) {
+  mp::Writer w;
+  w.array_header(0);
+  DataError e = docbin_error(training::zlib_compress(w.bytes()));
+  EXPECT_NE(std::string(e.what()).find("expected a map"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, MissingKey) {
+  Msg m = hello_msg();
+  m.skip_lengths = true;
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("'lengths'"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, WrongMsgpackType) {
+  Msg m = hello_msg();
+  m.write_tokens_as_str = true;
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("'tokens' is a msgpack str"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, AttrsWithoutOrth) {
+  Msg m = hello_msg();
+  m.attrs = {66, 77, 79, 80};
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("ORTH"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, TokensNotWholeRows) {
+  Msg m = hello_msg();
+  m.tokens.pop_back();
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("whole number of rows"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, LengthsMismatch) {
+  Msg m = hello_msg();
+  m.lengths = {3};
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("add up to 3"), std::string::npos) << e.what();
+  m.lengths = {-1, 3};
+  docbin_error(m.build());
+}
+
+TEST(DocBinErrors, SpacesMismatch) {
+  Msg m = hello_msg();
+  m.spaces = std::string("\1", 1);
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("'spaces'"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, PerDocListWithWrongCount) {
+  Msg m = hello_msg();
+  m.cats_count = 2;
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("'cats' has 2 entries for 1 docs"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, UnknownStringHashNamesTheDoc) {
+  Msg m = hello_msg();
+  m.strings = {"", "hello"};  // "world" missing
+  DataError e = docbin_error(m.build());
+  EXPECT_EQ(e.doc_index(), 0);
+  EXPECT_NE(std::string(e.what()).find("unknown string hash"), std::string::npos) << e.what();
+  // In a string attribute column (TAG) too.
+  Msg t = hello_msg();
+  t.attrs = {65, 75};
+  t.tokens = {string_id("hello"), string_id("NOT-STORED-TAG"), string_id("world"), 0};
+  DataError e2 = docbin_error(t.build());
+  EXPECT_NE(std::string(e2.what()).find("TAG"), std::string::npos) << e2.what();
+}
+
+TEST(DocBinErrors, HeadOutsideDoc) {
+  Msg m = hello_msg();
+  m.tokens[2] = 5;
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("HEAD"), std::string::npos) << e.what();
+  m.tokens[2] = uint64_t(-1);  // token 0 pointing before the doc
+  docbin_error(m.build());
+}
+
+TEST(DocBinErrors, EntIobOutOfRange) {
+  Msg m = hello_msg();
+  m.tokens[1] = 4;
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("ENT_IOB"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, SentStartOutOfRange) {
+  Msg m = hello_msg();
+  m.tokens[3] = 2;
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("SENT_START"), std::string::npos) << e.what();
+}
+
+TEST(DocBinErrors, BadFlagsAndSpanGroups) {
+  // Build a full valid message from a real DocBin, then swap one field.
+  auto vocab = std::make_shared<Vocab>();
+  Doc doc(vocab, {"x"}, {false});
+  DocBin db;
+  db.add(doc);
+  mp::Value msg = mp::decode(db.to_msgpack());
+  auto with = [&](const std::string& key, mp::Value v) {
+    mp::Value copy = msg;
+    for (auto& kv : copy.map)
+      if (kv.first.s == key) kv.second = v;
+    return training::zlib_compress(mp::encode(copy));
+  };
+  mp::Value not_bool;
+  not_bool.type = mp::Value::Type::Array;
+  mp::Value flag;
+  flag.type = mp::Value::Type::Map;
+  mp::Value k;
+  k.type = mp::Value::Type::Str;
+  k.s = "has_unknown_spaces";
+  mp::Value v;
+  v.type = mp::Value::Type::Str;
+  v.s = "yes";
+  flag.map.emplace_back(k, v);
+  not_bool.array.push_back(flag);
+  DataError e = docbin_error(with("flags", not_bool));
+  EXPECT_EQ(e.doc_index(), 0);
+
+  mp::Value groups;
+  groups.type = mp::Value::Type::Array;
+  mp::Value junk;
+  junk.type = mp::Value::Type::Bin;
+  junk.s = "\xc1\xc1";
+  groups.array.push_back(junk);
+  DataError e2 = docbin_error(with("span_groups", groups));
+  EXPECT_NE(std::string(e2.what()).find("span_groups"), std::string::npos) << e2.what();
+}

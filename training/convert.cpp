@@ -1,0 +1,97 @@
+// Converter selection for `trfpipe convert` (spaCy's cli/convert.py: CONVERTERS,
+// _get_converter, autodetect_ner_format).
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "trfpipe/data.hpp"
+#include "trfpipe/error.hpp"
+#include "training/data_util.hpp"
+
+namespace trfpipe {
+
+namespace {
+
+const std::vector<std::string>& converter_names() {
+  static const std::vector<std::string> names = {"conllubio", "conllu", "conll", "ner", "iob",
+                                                 "json", "jsonl", "goemotions"};
+  return names;
+}
+
+// spaCy's autodetect_ner_format on the first 20 lines: "ner" (token per line), "iob"
+// (sentence per line, w|tag|IOB) or "" when undecided.
+std::string autodetect_ner_format(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path, -1, "cannot open file for reading");
+  static const std::regex iob_re(R"(\S+\|(O|[IB]-\S+))");
+  static const std::regex ner_re(R"(\S+\s+(O|[IB]-\S+)$)");
+  int iob = 0, ner = 0;
+  std::string line;
+  for (int k = 0; k < 20 && std::getline(in, line); ++k) {
+    std::string s(training::trim(line));
+    if (std::regex_search(s, iob_re)) ++iob;
+    if (std::regex_search(s, ner_re)) ++ner;
+  }
+  if (iob == 0 && ner > 0) return "ner";
+  if (ner == 0 && iob > 0) return "iob";
+  return "";
+}
+
+}  // namespace
+
+std::string detect_converter(const std::string& path, const ConvertOptions& options) {
+  std::string conv = options.converter;
+  if (conv.empty()) conv = "auto";
+  if (conv == "auto") {
+    std::string ext = std::filesystem::path(path).extension().string();
+    if (!ext.empty()) ext = ext.substr(1);
+    std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+    if (ext == "conllu" || ext == "conllubio") {
+      conv = "conllu";
+    } else if (ext == "conll" || ext == "iob" || ext == "iob2" || ext == "ner" || ext == "bio") {
+      std::string guess = autodetect_ner_format(path);
+      conv = guess.empty() ? (ext == "iob" ? "iob" : "ner") : guess;
+    } else if (ext == "json") {
+      conv = "json";
+    } else if (ext == "jsonl") {
+      conv = "jsonl";
+    } else if (ext == "tsv" && !options.labels_path.empty()) {
+      conv = "goemotions";
+    } else {
+      throw ValueError("Can't find converter for file extension '." + ext + "' of " + path +
+                       " (use --converter: conllu, conll, ner, iob, json, jsonl, goemotions" +
+                       (ext == "tsv" ? "; .tsv needs --labels for goemotions" : "") + ")");
+    }
+    return conv;
+  }
+  if (std::find(converter_names().begin(), converter_names().end(), conv) == converter_names().end()) {
+    std::string known;
+    for (const auto& n : converter_names()) known += (known.empty() ? "" : ", ") + n;
+    throw ValueError("Can't find converter for " + conv + " (available: " + known + ")");
+  }
+  if (conv == "conllubio") return "conllu";
+  if (conv == "ner" || conv == "iob") {
+    std::string guess = autodetect_ner_format(path);
+    if (!guess.empty()) return guess;
+  }
+  return conv;
+}
+
+std::vector<Doc> convert_file(const std::string& path, const ConvertOptions& options,
+                              const std::shared_ptr<Vocab>& vocab, const MakeDoc& make_doc) {
+  const std::string conv = detect_converter(path, options);
+  if (conv == "conllu") return read_conllu(path, vocab, options.n_sents, options.append_morphology);
+  if (conv == "conll" || conv == "ner") return read_conll_ner(path, vocab, options.n_sents);
+  if (conv == "iob") return read_iob(path, vocab, options.n_sents);
+  if (conv == "json") return read_json_v2(path, vocab);
+  if (conv == "jsonl") return read_jsonl(path, make_doc, options.text_key);
+  if (conv == "goemotions") {
+    if (options.labels_path.empty())
+      throw ValueError("the goemotions converter needs --labels (labels.txt)");
+    return read_goemotions(path, read_labels(options.labels_path), make_doc);
+  }
+  throw ValueError("Can't find converter for " + conv);
+}
+
+}  // namespace trfpipe

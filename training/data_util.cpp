@@ -1,0 +1,168 @@
+#include "training/data_util.hpp"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "trfpipe/error.hpp"
+
+namespace trfpipe::training {
+
+std::string read_file_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path, -1, "cannot open file for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw DataError(path, -1, "error while reading the file");
+  return ss.str();
+}
+
+void write_file_bytes(const std::string& path, std::string_view data) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw DataError(path, -1, "cannot open file for writing");
+    out.write(data.data(), std::streamsize(data.size()));
+    out.flush();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw DataError(path, -1, "error while writing the file");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw DataError(path, -1, "cannot move the written file into place");
+  }
+}
+
+std::string zlib_compress(std::string_view data) {
+  uLongf bound = compressBound(uLong(data.size()));
+  std::string out(bound, '\0');
+  int rc = compress2(reinterpret_cast<Bytef*>(out.data()), &bound,
+                     reinterpret_cast<const Bytef*>(data.data()), uLong(data.size()),
+                     Z_DEFAULT_COMPRESSION);
+  if (rc != Z_OK) throw std::runtime_error("zlib compression failed (" + std::to_string(rc) + ")");
+  out.resize(bound);
+  return out;
+}
+
+std::string zlib_decompress(std::string_view data) {
+  z_stream zs{};
+  if (inflateInit(&zs) != Z_OK) throw std::runtime_error("zlib inflateInit failed");
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  zs.avail_in = uInt(data.size());
+  std::string out;
+  char buf[1 << 16];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof(buf);
+    rc = inflate(&zs, Z_NO_FLUSH);
+    if (rc == Z_OK || rc == Z_STREAM_END) {
+      out.append(buf, sizeof(buf) - zs.avail_out);
+    } else if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
+      inflateEnd(&zs);
+      throw std::runtime_error("truncated zlib stream");
+    }
+  }
+  std::string msg = zs.msg ? zs.msg : "";
+  inflateEnd(&zs);
+  if (rc != Z_STREAM_END) {
+    throw std::runtime_error("not a zlib stream (" + (msg.empty() ? "error " + std::to_string(rc) : msg) + ")");
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_lines(std::string_view text) {
+  std::vector<std::string_view> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    size_t end = nl == std::string_view::npos ? text.size() : nl;
+    std::string_view line = text.substr(start, end - start);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    lines.push_back(line);
+    if (nl == std::string_view::npos) break;
+    start = nl + 1;
+  }
+  return lines;
+}
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+std::vector<std::string_view> split_ws(std::string_view s) {
+  std::vector<std::string_view> out;
+  size_t i = 0;
+  while (i < s.size()) {
+    while (i < s.size() && is_ws(s[i])) ++i;
+    size_t j = i;
+    while (j < s.size() && !is_ws(s[j])) ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+std::vector<std::string_view> split_on(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (true) {
+    size_t p = s.find(sep, start);
+    if (p == std::string_view::npos) {
+      out.push_back(s.substr(start));
+      break;
+    }
+    out.push_back(s.substr(start, p - start));
+    start = p + 1;
+  }
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool is_blank(std::string_view s) { return trim(s).empty(); }
+
+bool is_entity_tag(std::string_view tag) {
+  if (tag == "O") return true;
+  if (tag.size() < 3 || tag[1] != '-') return false;
+  switch (tag[0]) {
+    case 'B': case 'I': case 'L': case 'U': case 'E': case 'S': return true;
+    default: return false;
+  }
+}
+
+std::string normalize_feats(std::string_view feats) {
+  if (feats.empty() || feats == "_") return "";
+  std::vector<std::string> parts;
+  for (auto f : split_on(feats, '|')) {
+    auto eq = f.find('=');
+    if (eq == std::string_view::npos || eq == 0)
+      throw ValueError("invalid FEATS entry '" + std::string(f) + "' (expected Field=Value)");
+    std::vector<std::string> values;
+    for (auto v : split_on(f.substr(eq + 1), ',')) values.emplace_back(v);
+    std::sort(values.begin(), values.end());
+    std::string joined;
+    for (size_t k = 0; k < values.size(); ++k) joined += (k ? "," : "") + values[k];
+    parts.push_back(std::string(f.substr(0, eq)) + "=" + joined);
+  }
+  std::sort(parts.begin(), parts.end());
+  std::string out;
+  for (size_t k = 0; k < parts.size(); ++k) out += (k ? "|" : "") + parts[k];
+  return out;
+}
+
+std::string string_or_empty(const Vocab& vocab, hash_t id) {
+  if (id == 0) return "";
+  if (!vocab.strings().contains(id)) return "";
+  return vocab.strings()[id];
+}
+
+}  // namespace trfpipe::training

@@ -1,0 +1,37 @@
+// Internal helpers shared by the data-format readers and writers.
+#pragma once
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "trfpipe/doc.hpp"
+
+namespace trfpipe::training {
+
+// The whole file as bytes; DataError naming the file when it cannot be read.
+std::string read_file_bytes(const std::string& path);
+// Writes atomically enough for our use (temp file + rename); DataError on failure.
+void write_file_bytes(const std::string& path, std::string_view data);
+
+std::string zlib_compress(std::string_view data);
+// Throws std::runtime_error with zlib's reason when `data` is not one complete zlib stream.
+std::string zlib_decompress(std::string_view data);
+
+// Lines without their terminator ("\n", "\r\n"); a final line without "\n" counts.
+std::vector<std::string_view> split_lines(std::string_view text);
+std::vector<std::string_view> split_ws(std::string_view s);             // ASCII whitespace
+std::vector<std::string_view> split_on(std::string_view s, char sep);  // every field kept
+std::string_view trim(std::string_view s);
+bool is_blank(std::string_view s);
+
+// A valid entity tag: "O" or one of B/I/L/U/E/S + "-" + non-empty label.
+bool is_entity_tag(std::string_view tag);
+
+// spaCy's normalized UD FEATS string (Morphology.normalize_features): fields sorted, the values
+// of a field sorted; "" for "" or "_". ValueError for an entry without "Field=Value".
+std::string normalize_feats(std::string_view feats);
+
+// The string for a StringStore ID ("" for 0), or "" when unknown.
+std::string string_or_empty(const Vocab& vocab, hash_t id);
+
+}  // namespace trfpipe::training

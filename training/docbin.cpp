@@ -1,0 +1,477 @@
+// spaCy's DocBin (spacy/tokens/_serialize.py), byte-compatible: zlib(msgpack(msg)).
+#include <algorithm>
+#include <any>
+#include <cstring>
+#include <mutex>
+
+#include "trfpipe/data.hpp"
+#include "trfpipe/error.hpp"
+#include "training/data_util.hpp"
+#include "training/msgpack_lite.hpp"
+
+namespace trfpipe {
+
+namespace mp = training::msgpack;
+
+const std::vector<uint64_t>& docbin_all_attrs() {
+  static const std::vector<uint64_t> all = {
+      attrs::ORTH, attrs::NORM, attrs::LEMMA, attrs::POS, attrs::TAG,
+      attrs::DEP, attrs::ENT_IOB, attrs::ENT_TYPE, attrs::HEAD, attrs::SENT_START,
+      attrs::ENT_KB_ID, attrs::MORPH, attrs::ENT_ID};
+  return all;
+}
+
+namespace {
+
+constexpr const char* kUnknownSpaces = "has_unknown_spaces";
+constexpr uint64_t LOWER = 66, SHAPE = 68, PREFIX = 69, SUFFIX = 70;
+
+void ensure_unknown_spaces_extension() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (!Doc::has_extension(kUnknownSpaces)) Doc::set_extension(kUnknownSpaces, std::any(false));
+  });
+}
+
+bool is_string_attr(uint64_t a) {
+  switch (a) {
+    case attrs::NORM: case attrs::LEMMA: case attrs::POS: case attrs::TAG: case attrs::DEP:
+    case attrs::ENT_TYPE: case attrs::ENT_KB_ID: case attrs::MORPH: case attrs::ENT_ID:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool is_supported_attr(uint64_t a) {
+  return a == attrs::ORTH || is_string_attr(a) || a == attrs::ENT_IOB || a == attrs::HEAD ||
+         a == attrs::SENT_START || a == LOWER || a == SHAPE || a == PREFIX || a == SUFFIX ||
+         a == attrs::LENGTH;
+}
+
+const char* attr_name(uint64_t a) {
+  switch (a) {
+    case attrs::ORTH: return "ORTH";
+    case attrs::NORM: return "NORM";
+    case attrs::LEMMA: return "LEMMA";
+    case attrs::POS: return "POS";
+    case attrs::TAG: return "TAG";
+    case attrs::DEP: return "DEP";
+    case attrs::ENT_IOB: return "ENT_IOB";
+    case attrs::ENT_TYPE: return "ENT_TYPE";
+    case attrs::HEAD: return "HEAD";
+    case attrs::SENT_START: return "SENT_START";
+    case attrs::ENT_KB_ID: return "ENT_KB_ID";
+    case attrs::MORPH: return "MORPH";
+    case attrs::ENT_ID: return "ENT_ID";
+    case attrs::LENGTH: return "LENGTH";
+    case LOWER: return "LOWER";
+    case SHAPE: return "SHAPE";
+    case PREFIX: return "PREFIX";
+    case SUFFIX: return "SUFFIX";
+    default: return "attribute";
+  }
+}
+
+void put_le(std::string& out, uint64_t v, int n) {
+  for (int k = 0; k < n; ++k) out.push_back(char((v >> (8 * k)) & 0xff));
+}
+uint64_t get_le(const char* p, int n) {
+  uint64_t v = 0;
+  for (int k = n - 1; k >= 0; --k) v = (v << 8) | uint8_t(p[k]);
+  return v;
+}
+
+}  // namespace
+
+bool has_unknown_spaces(const Doc& doc) {
+  if (!Doc::has_extension(kUnknownSpaces) || !doc.has_ext_value(kUnknownSpaces)) return false;
+  const std::any& v = const_cast<Doc&>(doc).ext(kUnknownSpaces);
+  const bool* b = std::any_cast<bool>(&v);
+  return b && *b;
+}
+
+void set_has_unknown_spaces(Doc& doc, bool value) {
+  ensure_unknown_spaces_extension();
+  doc.ext(kUnknownSpaces) = value;
+}
+
+DocBin::DocBin(const std::vector<uint64_t>& attrs, bool store_user_data)
+    : store_user_data_(store_user_data) {
+  std::vector<uint64_t> sorted;
+  for (uint64_t a : attrs) {
+    if (!is_supported_attr(a) && a != attrs::SPACY)
+      throw ValueError("DocBin: unsupported attribute ID " + std::to_string(a));
+    if (a != attrs::ORTH && a != attrs::SPACY) sorted.push_back(a);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
+  attrs_.push_back(attrs::ORTH);
+  attrs_.insert(attrs_.end(), sorted.begin(), sorted.end());
+}
+
+void DocBin::add(const Doc& doc) {
+  const Vocab& vocab = doc.vocab();
+  auto str = [&](hash_t h) { return training::string_or_empty(vocab, h); };
+  const size_t n = doc.size();
+  for (size_t i = 0; i < n; ++i) {
+    const TokenData& td = doc.tokens()[i];
+    Token tok = doc.token(i);
+    for (uint64_t a : attrs_) {
+      uint64_t v = 0;
+      switch (a) {
+        case attrs::ORTH: v = td.orth ? td.orth : string_id(tok.text()); break;
+        case attrs::NORM: v = tok.norm(); break;
+        case attrs::LEMMA: v = td.lemma; break;
+        case attrs::POS: v = td.pos; break;
+        case attrs::TAG: v = td.tag; break;
+        case attrs::DEP: v = td.dep; break;
+        case attrs::ENT_IOB: v = td.ent_iob; break;
+        case attrs::ENT_TYPE: v = td.ent_type; break;
+        case attrs::HEAD: v = uint64_t(int64_t(td.head)); break;
+        case attrs::SENT_START:
+          // spaCy's Doc always marks the first token as a sentence start.
+          v = uint64_t(int64_t(i == 0 && td.sent_start == 0 ? 1 : td.sent_start));
+          break;
+        case attrs::ENT_KB_ID: v = td.ent_kb_id; break;
+        case attrs::MORPH: v = td.morph; break;
+        case attrs::ENT_ID: v = td.ent_id; break;
+        case LOWER: v = tok.lower(); break;
+        case SHAPE: v = tok.shape(); break;
+        case PREFIX: v = tok.prefix(); break;
+        case SUFFIX: v = tok.suffix(); break;
+        case attrs::LENGTH: v = tok.length(); break;
+        default: break;
+      }
+      tokens_.push_back(v);
+    }
+    spaces_.push_back(td.space ? 1 : 0);
+    strings_.insert(std::string(tok.text()));
+    strings_.insert(str(td.tag));
+    strings_.insert(str(td.lemma));
+    strings_.insert(tok.norm_());
+    std::string morph = str(td.morph);
+    strings_.insert(morph == "_" ? std::string() : morph);  // str(MorphAnalysis) of "_" is ""
+    strings_.insert(str(td.dep));
+    strings_.insert(str(td.ent_type));
+    strings_.insert(str(td.ent_kb_id));
+    strings_.insert(str(td.ent_id));
+  }
+  lengths_.push_back(int32_t(n));
+  std::vector<std::pair<std::string, double>> cats;
+  for (const auto& kv : doc.cats()) cats.emplace_back(kv.first, kv.second);
+  cats_.push_back(std::move(cats));
+  unknown_spaces_.push_back(has_unknown_spaces(doc));
+  span_groups_.push_back(std::string(1, char(0x90)));  // SpanGroups.to_bytes() when empty
+}
+
+std::vector<std::string> DocBin::strings() const {
+  return std::vector<std::string>(strings_.begin(), strings_.end());
+}
+
+std::string DocBin::to_msgpack() const {
+  mp::Writer w;
+  w.map_header(store_user_data_ ? 10 : 9);
+  w.str("version");
+  w.str("0.1");
+  w.str("attrs");
+  w.array_header(attrs_.size());
+  for (uint64_t a : attrs_) w.uinteger(a);
+  std::string buf;
+  buf.reserve(tokens_.size() * 8);
+  for (uint64_t v : tokens_) put_le(buf, v, 8);
+  w.str("tokens");
+  w.bin(buf);
+  w.str("spaces");
+  w.bin(std::string_view(reinterpret_cast<const char*>(spaces_.data()), spaces_.size()));
+  buf.clear();
+  for (int32_t len : lengths_) put_le(buf, uint32_t(len), 4);
+  w.str("lengths");
+  w.bin(buf);
+  w.str("strings");
+  w.array_header(strings_.size());
+  for (const auto& s : strings_) w.str(s);  // std::set<std::string> orders like Python's sorted()
+  w.str("cats");
+  w.array_header(cats_.size());
+  for (const auto& cats : cats_) {
+    w.map_header(cats.size());
+    for (const auto& kv : cats) {
+      w.str(kv.first);
+      w.float64(kv.second);
+    }
+  }
+  w.str("flags");
+  w.array_header(unknown_spaces_.size());
+  for (bool u : unknown_spaces_) {
+    w.map_header(1);
+    w.str("has_unknown_spaces");
+    w.boolean(u);
+  }
+  w.str("span_groups");
+  w.array_header(span_groups_.size());
+  for (const auto& sg : span_groups_) w.bin(sg);
+  if (store_user_data_) {
+    w.str("user_data");
+    w.array_header(lengths_.size());
+    for (size_t k = 0; k < lengths_.size(); ++k) w.bin(std::string(1, char(0x80)));  // {}
+  }
+  return w.take();
+}
+
+std::string DocBin::to_bytes() const { return training::zlib_compress(to_msgpack()); }
+
+void DocBin::from_bytes(std::string_view data, const std::string& source) {
+  auto fail = [&](const std::string& msg, int64_t doc = -1) -> DataError {
+    return DataError(source, -1, msg, doc);
+  };
+  std::string raw;
+  try {
+    raw = training::zlib_decompress(data);
+  } catch (const std::exception& e) {
+    throw fail(std::string("not a DocBin (.spacy) file: ") + e.what());
+  }
+  mp::Value msg;
+  try {
+    msg = mp::decode(raw);
+  } catch (const mp::DecodeError& e) {
+    throw fail(std::string("invalid msgpack in DocBin: ") + e.what());
+  }
+  if (!msg.is_map()) throw fail(std::string("DocBin message is a msgpack ") + msg.type_name() + ", expected a map");
+  auto need = [&](const char* key) -> const mp::Value& {
+    const mp::Value* v = msg.find(key);
+    if (!v) throw fail(std::string("DocBin is missing the key '") + key + "'");
+    return *v;
+  };
+  auto expect = [&](const mp::Value& v, mp::Value::Type t, const std::string& what) {
+    if (v.type != t)
+      throw fail(what + " is a msgpack " + v.type_name() + ", expected " + mp::Value::type_name(t));
+  };
+  if (const mp::Value* ver = msg.find("version")) expect(*ver, mp::Value::Type::Str, "'version'");
+
+  const mp::Value& a = need("attrs");
+  expect(a, mp::Value::Type::Array, "'attrs'");
+  if (a.array.empty()) throw fail("'attrs' is empty");
+  std::vector<uint64_t> new_attrs;
+  for (const auto& x : a.array) {
+    if (x.type != mp::Value::Type::UInt) throw fail("'attrs' holds a " + std::string(x.type_name()) + ", expected attribute IDs");
+    new_attrs.push_back(x.u);
+  }
+  if (std::find(new_attrs.begin(), new_attrs.end(), attrs::ORTH) == new_attrs.end())
+    throw fail("'attrs' does not contain ORTH (65)");
+  const size_t n_attrs = new_attrs.size();
+
+  const mp::Value& tok = need("tokens");
+  expect(tok, mp::Value::Type::Bin, "'tokens'");
+  if (tok.s.size() % (8 * n_attrs) != 0)
+    throw fail("'tokens' holds " + std::to_string(tok.s.size()) + " bytes, not a whole number of rows of " +
+               std::to_string(n_attrs) + " uint64 attributes");
+  const size_t n_tokens = tok.s.size() / (8 * n_attrs);
+
+  const mp::Value& sp = need("spaces");
+  expect(sp, mp::Value::Type::Bin, "'spaces'");
+  if (sp.s.size() != n_tokens)
+    throw fail("'spaces' holds " + std::to_string(sp.s.size()) + " entries but 'tokens' holds " +
+               std::to_string(n_tokens) + " tokens");
+
+  const mp::Value& le = need("lengths");
+  expect(le, mp::Value::Type::Bin, "'lengths'");
+  if (le.s.size() % 4 != 0) throw fail("'lengths' is not a whole number of int32 values");
+  std::vector<int32_t> new_lengths;
+  uint64_t total = 0;
+  for (size_t k = 0; k < le.s.size() / 4; ++k) {
+    int32_t len = int32_t(uint32_t(get_le(le.s.data() + 4 * k, 4)));
+    if (len < 0) throw fail("negative length " + std::to_string(len), int64_t(k));
+    total += uint64_t(len);
+    new_lengths.push_back(len);
+  }
+  if (total != n_tokens)
+    throw fail("'lengths' add up to " + std::to_string(total) + " tokens but 'tokens' holds " +
+               std::to_string(n_tokens));
+  const size_t n_docs = new_lengths.size();
+
+  const mp::Value& st = need("strings");
+  expect(st, mp::Value::Type::Array, "'strings'");
+  std::set<std::string> new_strings;
+  for (const auto& s : st.array) {
+    if (!s.is_str()) throw fail(std::string("'strings' holds a msgpack ") + s.type_name() + ", expected str");
+    new_strings.insert(s.s);
+  }
+
+  auto per_doc = [&](const char* key, bool required) -> const mp::Value* {
+    const mp::Value* v = required ? &need(key) : msg.find(key);
+    if (!v) return nullptr;
+    expect(*v, mp::Value::Type::Array, std::string("'") + key + "'");
+    if (v->array.size() != n_docs)
+      throw fail(std::string("'") + key + "' has " + std::to_string(v->array.size()) +
+                 " entries for " + std::to_string(n_docs) + " docs");
+    return v;
+  };
+  std::vector<std::vector<std::pair<std::string, double>>> new_cats;
+  const mp::Value* cats = per_doc("cats", true);
+  for (size_t k = 0; k < n_docs; ++k) {
+    const mp::Value& c = cats->array[k];
+    if (!c.is_map()) throw fail(std::string("cats is a msgpack ") + c.type_name() + ", expected a map", int64_t(k));
+    std::vector<std::pair<std::string, double>> doc_cats;
+    for (const auto& kv : c.map) {
+      if (!kv.first.is_str()) throw fail("a cats label is not a string", int64_t(k));
+      double val;
+      if (kv.second.is_number()) val = kv.second.as_double();
+      else if (kv.second.type == mp::Value::Type::Bool) val = kv.second.boolean ? 1.0 : 0.0;
+      else throw fail("cats value for '" + kv.first.s + "' is a msgpack " + kv.second.type_name() + ", expected a number", int64_t(k));
+      doc_cats.emplace_back(kv.first.s, val);
+    }
+    new_cats.push_back(std::move(doc_cats));
+  }
+  std::vector<bool> new_unknown(n_docs, false);
+  if (const mp::Value* flags = per_doc("flags", false)) {
+    for (size_t k = 0; k < n_docs; ++k) {
+      const mp::Value& f = flags->array[k];
+      if (!f.is_map()) throw fail(std::string("flags is a msgpack ") + f.type_name() + ", expected a map", int64_t(k));
+      if (const mp::Value* u = f.find("has_unknown_spaces")) {
+        if (u->type != mp::Value::Type::Bool) throw fail("has_unknown_spaces is not a bool", int64_t(k));
+        new_unknown[k] = u->boolean;
+      }
+    }
+  }
+  std::vector<std::string> new_groups(n_docs, std::string(1, char(0x90)));
+  if (const mp::Value* groups = per_doc("span_groups", false)) {
+    for (size_t k = 0; k < n_docs; ++k) {
+      const mp::Value& g = groups->array[k];
+      if (!g.is_bin()) throw fail(std::string("span_groups entry is a msgpack ") + g.type_name() + ", expected bin", int64_t(k));
+      if (!g.s.empty()) {
+        try {
+          mp::Value parsed = mp::decode(g.s);
+          if (!parsed.is_map() && !parsed.is_array()) throw mp::DecodeError(0, "not a map or list");
+        } catch (const mp::DecodeError& e) {
+          throw fail(std::string("invalid span_groups bytes: ") + e.what(), int64_t(k));
+        }
+      }
+      new_groups[k] = g.s;
+    }
+  }
+  if (const mp::Value* ud = per_doc("user_data", false)) {
+    for (size_t k = 0; k < n_docs; ++k) {
+      const mp::Value& u = ud->array[k];
+      if (!u.is_bin() && !u.is_nil()) throw fail(std::string("user_data entry is a msgpack ") + u.type_name() + ", expected bin", int64_t(k));
+    }
+  }
+
+  attrs_ = std::move(new_attrs);
+  tokens_.resize(n_tokens * n_attrs);
+  for (size_t k = 0; k < tokens_.size(); ++k) tokens_[k] = get_le(tok.s.data() + 8 * k, 8);
+  spaces_.assign(sp.s.begin(), sp.s.end());
+  lengths_ = std::move(new_lengths);
+  strings_ = std::move(new_strings);
+  cats_ = std::move(new_cats);
+  unknown_spaces_ = std::move(new_unknown);
+  span_groups_ = std::move(new_groups);
+  store_user_data_ = msg.find("user_data") != nullptr;
+  source_ = source;
+}
+
+std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
+  StringStore& ss = vocab->strings();
+  for (const auto& s : strings_) ss.add(s);
+  const size_t n_attrs = attrs_.size();
+  const size_t orth_col = size_t(std::find(attrs_.begin(), attrs_.end(), attrs::ORTH) - attrs_.begin());
+  std::vector<Doc> docs;
+  docs.reserve(lengths_.size());
+  size_t row0 = 0;
+  for (size_t k = 0; k < lengths_.size(); ++k) {
+    const int64_t doc_index = int64_t(k);
+    const size_t n = size_t(lengths_[k]);
+    auto fail = [&](const std::string& msg) { return DataError(source_, -1, msg, doc_index); };
+    auto cell = [&](size_t i, size_t col) { return tokens_[(row0 + i) * n_attrs + col]; };
+    std::vector<std::string> words;
+    std::vector<bool> spaces;
+    words.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t h = cell(i, orth_col);
+      if (!ss.contains(h))
+        throw fail("unknown string hash " + std::to_string(h) + " in ORTH of token " + std::to_string(i));
+      words.push_back(ss[h]);
+      spaces.push_back(unknown_spaces_[k] ? true : spaces_[row0 + i] != 0);
+    }
+    std::optional<Doc> doc;
+    try {
+      doc.emplace(vocab, words, spaces);
+    } catch (const Error& e) {
+      throw fail(std::string("cannot build the doc: ") + e.what());
+    }
+    auto& toks = doc->tokens();
+    for (size_t col = 0; col < n_attrs; ++col) {
+      const uint64_t a = attrs_[col];
+      if (a == attrs::ORTH) continue;
+      for (size_t i = 0; i < n; ++i) {
+        const uint64_t v = cell(i, col);
+        TokenData& td = toks[i];
+        if (is_string_attr(a)) {
+          if (v != 0 && !ss.contains(v))
+            throw fail("unknown string hash " + std::to_string(v) + " in " + attr_name(a) +
+                       " of token " + std::to_string(i));
+          switch (a) {
+            case attrs::NORM: td.norm = v; break;
+            case attrs::LEMMA: td.lemma = v; break;
+            case attrs::POS: td.pos = v; break;
+            case attrs::TAG: td.tag = v; break;
+            case attrs::DEP: td.dep = v; break;
+            case attrs::ENT_TYPE: td.ent_type = v; break;
+            case attrs::ENT_KB_ID: td.ent_kb_id = v; break;
+            case attrs::MORPH: td.morph = v; break;
+            case attrs::ENT_ID: td.ent_id = v; break;
+            default: break;
+          }
+        } else if (a == attrs::HEAD) {
+          const int64_t rel = int32_t(uint32_t(v));
+          if (uint64_t(int64_t(int32_t(uint32_t(v)))) != v || int64_t(i) + rel < 0 || int64_t(i) + rel >= int64_t(n))
+            throw fail("HEAD of token " + std::to_string(i) + " points outside the doc (" +
+                       std::to_string(int64_t(v)) + ")");
+          td.head = int32_t(rel);
+        } else if (a == attrs::ENT_IOB) {
+          if (v > 3) throw fail("ENT_IOB of token " + std::to_string(i) + " is " + std::to_string(v) + ", expected 0-3");
+          td.ent_iob = uint8_t(v);
+        } else if (a == attrs::SENT_START) {
+          const int64_t s = int64_t(v);
+          if (s < -1 || s > 1)
+            throw fail("SENT_START of token " + std::to_string(i) + " is " + std::to_string(s) + ", expected -1, 0 or 1");
+          td.sent_start = int8_t(s);
+        }
+        // Lexical attributes (LOWER, SHAPE, ...) come from the vocab; nothing to restore.
+      }
+    }
+    for (const auto& kv : cats_[k]) doc->cats()[kv.first] = kv.second;
+    if (unknown_spaces_[k]) set_has_unknown_spaces(*doc, true);
+    docs.push_back(std::move(*doc));
+    row0 += n;
+  }
+  return docs;
+}
+
+void DocBin::to_disk(const std::string& path) const {
+  training::write_file_bytes(path, to_bytes());
+}
+
+DocBin DocBin::from_disk(const std::string& path) {
+  DocBin db;
+  db.from_bytes(training::read_file_bytes(path), path);
+  return db;
+}
+
+std::vector<Doc> read_docbin(const std::string& path, std::shared_ptr<Vocab> vocab) {
+  return DocBin::from_disk(path).get_docs(vocab);
+}
+
+void write_docbin(const std::string& path, const std::vector<const Doc*>& docs,
+                  bool store_user_data) {
+  DocBin db(docbin_all_attrs(), store_user_data);
+  for (const Doc* d : docs) db.add(*d);
+  db.to_disk(path);
+}
+
+void write_docbin(const std::string& path, const std::vector<Doc>& docs, bool store_user_data) {
+  DocBin db(docbin_all_attrs(), store_user_data);
+  for (const Doc& d : docs) db.add(d);
+  db.to_disk(path);
+}
+
+}  // namespace trfpipe
