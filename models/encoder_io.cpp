@@ -1,0 +1,200 @@
+// Loading and saving encoders as Hugging Face model folders (config.json + weights).
+#include <ATen/ATen.h>
+#include <torch/nn/module.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <set>
+#include <sstream>
+
+#include "models/encoders_internal.hpp"
+#include "models/safetensors.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/torch/encoder.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe {
+namespace {
+
+std::string shape_str(at::IntArrayRef s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
+
+// Reads the tensors of every shard listed by a *.index.json ("weight_map": name -> file).
+models::TensorMap read_sharded(const fs::path& index, bool safetensors) {
+  Json j;
+  try {
+    j = Json::parse(models::read_file_bytes(index.string()));
+  } catch (const nlohmann::json::parse_error& e) {
+    throw DataError(index.string(), -1, std::string("invalid JSON: ") + e.what());
+  }
+  if (!j.contains("weight_map") || !j["weight_map"].is_object())
+    throw DataError(index.string(), -1, "missing the 'weight_map' object");
+  std::set<std::string> files;
+  for (auto& v : j["weight_map"]) {
+    if (!v.is_string()) throw DataError(index.string(), -1, "weight_map values must be file names");
+    files.insert(v.get<std::string>());
+  }
+  models::TensorMap all;
+  for (const auto& f : files) {
+    auto path = (index.parent_path() / f).string();
+    auto part = safetensors ? models::read_safetensors(path).tensors : models::read_torch_bin(path);
+    for (auto& [k, t] : part) all[k] = t;
+  }
+  return all;
+}
+
+}  // namespace
+
+LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at::Tensor>& tensors,
+                                const std::string& source) {
+  std::map<std::string, at::Tensor> targets;
+  for (const auto& p : encoder.named_parameters(true)) targets[p.key()] = p.value();
+  for (const auto& b : encoder.named_buffers(true)) targets[b.key()] = b.value();
+  const std::string prefix = encoder.config().base_model_prefix();
+
+  LoadReport report;
+  std::vector<std::pair<at::Tensor, at::Tensor>> copies;  // target, value
+  std::set<std::string> assigned;
+  for (const auto& [key, value] : tensors) {
+    std::vector<std::string> candidates = {key};
+    if (starts_with(key, prefix)) candidates.push_back(key.substr(prefix.size()));
+    for (size_t i = 0, n = candidates.size(); i < n; ++i) {  // TF-era names
+      const auto& k = candidates[i];
+      if (k.size() > 6 && k.compare(k.size() - 6, 6, ".gamma") == 0)
+        candidates.push_back(k.substr(0, k.size() - 6) + ".weight");
+      if (k.size() > 5 && k.compare(k.size() - 5, 5, ".beta") == 0)
+        candidates.push_back(k.substr(0, k.size() - 5) + ".bias");
+    }
+    const std::string* hit = nullptr;
+    for (const auto& c : candidates)
+      if (targets.count(c)) {
+        hit = &c;
+        break;
+      }
+    if (!hit) {
+      report.unexpected.push_back(key);
+      continue;
+    }
+    if (*hit != key && starts_with(key, prefix)) report.prefix_stripped = prefix;
+    const at::Tensor& target = targets[*hit];
+    if (!value.defined() || value.sizes() != target.sizes())
+      throw DataError(source, -1,
+                      "shape mismatch for '" + *hit + "': checkpoint has " +
+                          (value.defined() ? shape_str(value.sizes()) : std::string("no data")) +
+                          ", the " + encoder.config().model_type + " model expects " +
+                          shape_str(target.sizes()));
+    if (!assigned.insert(*hit).second)
+      throw DataError(source, -1, "weight '" + *hit + "' is given twice (with and without prefix)");
+    copies.emplace_back(target, value);
+  }
+  std::vector<std::string> missing;
+  for (const auto& [name, t] : targets)
+    if (!assigned.count(name)) missing.push_back(name);
+  if (!missing.empty()) {
+    std::string list;
+    for (size_t i = 0; i < missing.size() && i < 10; ++i) list += (i ? ", " : "") + missing[i];
+    if (missing.size() > 10) list += ", ...";
+    throw DataError(source, -1,
+                    "checkpoint lacks " + std::to_string(missing.size()) + " weight(s) of the " +
+                        encoder.config().model_type + " model: " + list);
+  }
+  {
+    at::NoGradGuard no_grad;
+    for (auto& [target, value] : copies) target.copy_(value);
+  }
+  if (!report.unexpected.empty()) {
+    std::string eg;
+    for (size_t i = 0; i < report.unexpected.size() && i < 3; ++i) eg += (i ? ", " : "") + report.unexpected[i];
+    std::cerr << "trfpipe: " << source << ": ignored " << report.unexpected.size()
+              << " tensor(s) the " << encoder.config().model_type << " encoder does not use (e.g. "
+              << eg << ")\n";
+  }
+  return report;
+}
+
+std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& config_overrides) {
+  fs::path dir(hf_dir);
+  if (!fs::is_directory(dir)) throw DataError(hf_dir, -1, "not a model folder");
+  auto cfg_path = (dir / "config.json").string();
+  HFConfig cfg = HFConfig::from_file(cfg_path);
+  try {
+    cfg = cfg.with_overrides(config_overrides);
+  } catch (const ValueError& e) {
+    throw DataError(cfg_path, -1, std::string("with transformer_config overrides: ") + e.what());
+  }
+  auto enc = models::build_encoder(cfg);
+  models::TensorMap tensors;
+  std::string source;
+  if (fs::exists(dir / "model.safetensors")) {
+    source = (dir / "model.safetensors").string();
+    tensors = models::read_safetensors(source).tensors;
+  } else if (fs::exists(dir / "model.safetensors.index.json")) {
+    source = (dir / "model.safetensors.index.json").string();
+    tensors = read_sharded(source, true);
+  } else if (fs::exists(dir / "pytorch_model.bin")) {
+    source = (dir / "pytorch_model.bin").string();
+    tensors = models::read_torch_bin(source);
+  } else if (fs::exists(dir / "pytorch_model.bin.index.json")) {
+    source = (dir / "pytorch_model.bin.index.json").string();
+    tensors = read_sharded(source, false);
+  } else {
+    throw DataError(hf_dir, -1, "no weights found (model.safetensors or pytorch_model.bin)");
+  }
+  for (auto& [k, t] : tensors)  // half-precision checkpoints are computed in float32
+    if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
+  load_encoder_weights(*enc, tensors, source);
+  return enc;
+}
+
+namespace {
+std::map<std::string, at::Tensor> float_state(const Encoder& encoder) {
+  auto state = encoder.state_dict();
+  for (auto& [k, t] : state) {
+    t = t.detach().to(at::kCPU);
+    if (t.is_floating_point()) t = t.to(at::kFloat);
+  }
+  return state;
+}
+}  // namespace
+
+void save_encoder(const Encoder& encoder, const std::string& hf_dir) {
+  fs::path dir(hf_dir);
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) throw DataError(hf_dir, -1, "cannot create the folder: " + ec.message());
+  Json cfg = encoder.config().raw;
+  const auto& c = encoder.config();
+  if (c.output_hidden_states || cfg.contains("output_hidden_states"))
+    cfg["output_hidden_states"] = c.output_hidden_states;
+  if (c.output_attentions || cfg.contains("output_attentions")) cfg["output_attentions"] = c.output_attentions;
+  auto cfg_path = (dir / "config.json").string();
+  std::ofstream out(cfg_path, std::ios::trunc);
+  if (!out) throw DataError(cfg_path, -1, "cannot open the file for writing");
+  out << cfg.dump(2) << "\n";
+  out.close();
+  if (!out) throw DataError(cfg_path, -1, "cannot write the file");
+  models::write_safetensors((dir / "model.safetensors").string(), float_state(encoder), {{"format", "pt"}});
+}
+
+std::string encoder_state_to_bytes(const Encoder& encoder) {
+  return models::serialize_safetensors(float_state(encoder), {{"format", "pt"}});
+}
+
+LoadReport encoder_state_from_bytes(Encoder& encoder, const std::string& bytes, const std::string& source) {
+  auto content = models::parse_safetensors(bytes, source);
+  return load_encoder_weights(encoder, content.tensors, source);
+}
+
+void models::write_random_weights(const HFConfig& config, uint64_t seed, const std::string& path) {
+  auto enc = make_encoder(config, seed);
+  write_safetensors(path, float_state(*enc), {{"format", "pt"}});
+}
+
+}  // namespace trfpipe

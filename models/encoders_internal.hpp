@@ -1,0 +1,23 @@
+// Internal entry points of the models area shared between its translation units. Torch-free on
+// purpose (forward declarations only), so models/checkpoint_writer.cpp compiles without torch.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace trfpipe {
+class Encoder;
+struct HFConfig;
+}  // namespace trfpipe
+
+namespace trfpipe::models {
+
+// The architecture for `config`, parameters uninitialised (make_encoder initialises them).
+std::shared_ptr<Encoder> build_encoder(const HFConfig& config);
+// Hugging Face's _init_weights; a seed gives a private generator (the global one is untouched).
+void init_encoder_weights(Encoder& encoder, std::optional<uint64_t> seed);
+// make_encoder(config, seed) written as model.safetensors at `path` (float32, HF names).
+void write_random_weights(const HFConfig& config, uint64_t seed, const std::string& path);
+
+}  // namespace trfpipe::models

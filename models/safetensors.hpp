@@ -1,0 +1,43 @@
+// The safetensors format (huggingface/safetensors): an 8-byte little-endian header length N, N bytes
+// of JSON `{"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, ...,
+// "__metadata__": {"k": "v"}}`, then the tensor bytes (offsets relative to the end of the header),
+// packed without gaps. And `pytorch_model.bin` (torch.save zip format) via torch's unpickler.
+#pragma once
+#include <map>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+namespace trfpipe::models {
+
+using TensorMap = std::map<std::string, at::Tensor>;
+
+struct SafetensorsContent {
+  TensorMap tensors;                            // CPU, contiguous, in the stored dtype
+  std::map<std::string, std::string> metadata;  // "__metadata__" (string values)
+};
+
+// Parses safetensors bytes. `source` names the file (or blob) in errors: a DataError states what
+// is wrong (truncated, bad header JSON, unknown dtype, offsets out of range / overlapping / not
+// covering the data, size not matching the shape).
+SafetensorsContent parse_safetensors(const std::string& bytes, const std::string& source);
+SafetensorsContent read_safetensors(const std::string& path);
+
+// Serialises tensors (any device; written as CPU little-endian) with optional metadata. Names are
+// written sorted; the header is padded with spaces to a multiple of 8 bytes, as the reference
+// writer does. Throws ValueError for a dtype safetensors cannot hold.
+std::string serialize_safetensors(const TensorMap& tensors,
+                                  const std::map<std::string, std::string>& metadata = {});
+void write_safetensors(const std::string& path, const TensorMap& tensors,
+                       const std::map<std::string, std::string>& metadata = {});
+
+// Reads a torch.save zip archive (`pytorch_model.bin`) holding a dict of tensors. A DataError
+// names the file when it is not such an archive (e.g. the pre-1.6 legacy format) or holds
+// something other than name -> tensor.
+TensorMap read_torch_bin(const std::string& path);
+// Writes a dict of tensors as torch.save would (zip format); used by tests and converters.
+void write_torch_bin(const std::string& path, const TensorMap& tensors);
+
+std::string read_file_bytes(const std::string& path);  // DataError when unreadable
+
+}  // namespace trfpipe::models
