@@ -111,8 +111,9 @@ DocBin::DocBin(const std::vector<uint64_t>& attrs, bool store_user_data)
 }
 
 void DocBin::add(const Doc& doc) {
-  const Vocab& vocab = doc.vocab();
-  auto str = [&](hash_t h) { return training::string_or_empty(vocab, h); };
+  const StringStore& ss = doc.vocab().strings();
+  // An ID missing from the StringStore would make a file nobody can read: ValueError here.
+  auto str = [&](hash_t h) { return h == 0 ? std::string() : ss[h]; };
   const size_t n = doc.size();
   for (size_t i = 0; i < n; ++i) {
     const TokenData& td = doc.tokens()[i];

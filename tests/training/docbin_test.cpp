@@ -437,3 +437,11 @@ TEST(DocBinErrors, BadFlagsAndSpanGroups) {
   DataError e2 = docbin_error(with("span_groups", groups));
   EXPECT_NE(std::string(e2.what()).find("span_groups"), std::string::npos) << e2.what();
 }
+
+TEST(DocBinErrors, AddingADocWithAnUnknownStringIdIsAValueError) {
+  auto vocab = std::make_shared<Vocab>();
+  Doc doc(vocab, {"x"}, {false});
+  doc.tokens()[0].tag = string_id("a tag that was never added");
+  DocBin db;
+  EXPECT_THROW(db.add(doc), ValueError);
+}
