@@ -40,17 +40,21 @@ using ConfigOverrides = std::vector<std::pair<std::string, std::string>>;
 // `source_name` appears in error messages ("config.cfg, line 3: ...").
 Json parse_cfg(std::string_view text, const std::string& source_name = "<string>");
 
-// The interpolated tree of a .cfg text: confection's `Config().from_str(text)`, overrides applied to
-// the raw tree first (as `from_str(text, overrides=...)`). This is what spaCy sees.
+// The interpolated tree of a .cfg text: confection's `Config().from_str(text)`. With overrides it is
+// `from_str(text, overrides=...)` step for step: each override value is read as JSON (else kept as
+// text) and set in the raw tree, the tree is written as confection's Config.to_str() writes it
+// (single-key `@` blocks inline, floats rounded to 10 decimals, other dicts as sections, which
+// reorders keys as confection does) and read back with interpolation. This is what spaCy sees.
 Json load_config(std::string_view text, const ConfigOverrides& overrides = {},
                  bool interpolate = true, const std::string& source_name = "<string>");
 
 // Resolves `${...}` references in a raw tree: a bare reference keeps the referenced value's JSON
 // type, a reference inside a longer string is string concatenation, a reference to a section
 // inserts the whole section, `$$` becomes `$`. Undefined references, cycles and references to
-// sections inside strings are ConfigErrors naming the key path. (Works as confection does: the tree
-// is written as .cfg and read back with interpolation; floats are written so that they read back
-// exactly, where confection would round them to 10 decimals.)
+// sections inside strings are ConfigErrors naming the key path. Works as confection's
+// Config.interpolate() (write as .cfg, read back with interpolation), but with write_cfg(), which
+// keeps key order and exact floats, so interpolate(parse_cfg(t)) == load_config(t) always (where
+// confection's own interpolate() would move inline `@` blocks and round floats).
 Json interpolate(const Json& raw);
 
 // Sets `section.key` values in a raw tree before interpolation, like
