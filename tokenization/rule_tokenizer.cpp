@@ -2,7 +2,7 @@
 #include "tokenization/rule_tokenizer.hpp"
 
 #include <algorithm>
-#include <deque>
+#include <cstring>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -115,6 +115,96 @@ struct Matchers {
 
 constexpr size_t kMaxCacheEntries = 200000;
 
+// The chunk cache (spaCy's Tokenizer._cache): chunk text -> its pieces. Open addressing on the
+// chunk's hash with keys and pieces in flat arrays, so a hit touches few cache lines. Callers hold
+// the owner's lock: shared for find_into, exclusive for insert.
+class ChunkCache {
+ public:
+  static uint64_t hash(std::string_view s) { return std::hash<std::string_view>()(s); }
+
+  bool find_into(std::string_view chunk, uint64_t h, size_t base, std::vector<RuleToken>& out,
+                 std::vector<size_t>* heads) const {
+    if (slots_.empty()) return false;
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& sl = slots_[i];
+      if (sl.key_len == 0) return false;
+      if (sl.hash == h && sl.key_len == chunk.size() &&
+          std::memcmp(keys_.data() + sl.key_off, chunk.data(), chunk.size()) == 0) {
+        for (uint32_t k = 0; k < sl.sub_count; ++k) {
+          const Piece& x = pieces_[sl.sub_off + k];
+          if (heads && x.head) heads->push_back(out.size());
+          out.push_back(RuleToken{base + x.start, base + x.end, false,
+                                  x.norm < 0 ? std::string() : norms_[x.norm]});
+        }
+        return true;
+      }
+    }
+  }
+
+  void insert(std::string_view chunk, uint64_t h, const std::vector<Sub>& subs) {
+    if (used_ >= kMaxCacheEntries || chunk.empty() || chunk.size() > UINT32_MAX) return;
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    size_t i = h & mask_;
+    for (;; i = (i + 1) & mask_) {
+      const Slot& sl = slots_[i];
+      if (sl.key_len == 0) break;
+      if (sl.hash == h && sl.key_len == chunk.size() &&
+          std::memcmp(keys_.data() + sl.key_off, chunk.data(), chunk.size()) == 0)
+        return;  // another thread inserted it first
+    }
+    Slot& sl = slots_[i];
+    sl.hash = h;
+    sl.key_off = static_cast<uint32_t>(keys_.size());
+    sl.key_len = static_cast<uint32_t>(chunk.size());
+    sl.sub_off = static_cast<uint32_t>(pieces_.size());
+    sl.sub_count = static_cast<uint32_t>(subs.size());
+    keys_.append(chunk.data(), chunk.size());
+    for (const Sub& x : subs) {
+      int32_t norm = -1;
+      if (!x.norm.empty()) {
+        auto it = norm_ids_.find(x.norm);
+        if (it == norm_ids_.end()) {
+          it = norm_ids_.emplace(x.norm, static_cast<int32_t>(norms_.size())).first;
+          norms_.push_back(x.norm);
+        }
+        norm = it->second;
+      }
+      pieces_.push_back(Piece{x.start, x.end, norm, x.pattern_head});
+    }
+    ++used_;
+  }
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    uint32_t key_off = 0, key_len = 0;  // key_len 0 = empty slot
+    uint32_t sub_off = 0, sub_count = 0;
+  };
+  struct Piece {
+    uint32_t start, end;
+    int32_t norm;  // index into norms_, -1 = none
+    bool head;
+  };
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& sl : old) {
+      if (sl.key_len == 0) continue;
+      size_t i = sl.hash & mask_;
+      while (slots_[i].key_len != 0) i = (i + 1) & mask_;
+      slots_[i] = sl;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  size_t used_ = 0;
+  std::string keys_;
+  std::vector<Piece> pieces_;
+  std::vector<std::string> norms_;
+  std::unordered_map<std::string, int32_t> norm_ids_;
+};
+
 }  // namespace
 
 void validate_utf8(std::string_view text) {
@@ -174,8 +264,7 @@ struct RuleTokenizer::Impl {
   std::unordered_map<std::string, std::vector<size_t>> pattern_heads;
 
   mutable std::shared_mutex cache_mu;
-  mutable std::deque<std::string> cache_keys;
-  mutable std::unordered_map<std::string_view, std::vector<Sub>> cache;
+  mutable ChunkCache cache;
 
   explicit Impl(TokenizerRules r);
 
@@ -188,7 +277,9 @@ struct RuleTokenizer::Impl {
     m.patterns[4] = &url_re;
     return m;
   }
+  size_t max_special_len = 0;
   const std::vector<Sub>* special(std::string_view s) const {
+    if (s.size() > max_special_len) return nullptr;
     auto it = specials.find(s);
     return it == specials.end() ? nullptr : &it->second;
   }
@@ -233,6 +324,29 @@ int32_t search_len(icu::RegexMatcher* m, const ChunkText& t, int32_t s, int32_t 
   return m->end(st) - m->start(st);
 }
 
+// Python's suffix_search(string): the leftmost match in [s, e) (every suffix pattern ends in "$").
+// Scanning every start position of a long chunk for each suffix stripped would make chunks such
+// as 50,000 ")" quadratic, so chunks longer than kLongChunk units are searched in their last
+// kWindow units only. A match found there that starts at least kWindowMargin units into the
+// window is the leftmost one whenever no suffix match is longer than kWindowMargin - 2 units
+// except by repeating one character (true of spaCy's rules: the longest are units such as "mbar"
+// and currencies such as "US$", and the only unbounded one, "\.\.+", is a run of dots), and
+// lookbehinds look back at most 2 units; a match near the window's start (a run of dots) is
+// searched for again over the whole chunk, as spaCy does.
+constexpr int32_t kLongChunk = 1024;
+constexpr int32_t kWindow = 16;
+constexpr int32_t kWindowMargin = 10;
+
+int32_t suffix_len(icu::RegexMatcher* m, const ChunkText& t, int32_t s, int32_t e) {
+  if (!m || s >= e) return 0;
+  if (e - s > kLongChunk) {
+    const int32_t w = e - kWindow;
+    const int32_t len = search_len(m, t, w, e, false);
+    if (len == 0 || e - len >= w + kWindowMargin) return len;
+  }
+  return search_len(m, t, s, e, false);
+}
+
 bool match_at_start(icu::RegexMatcher* m, const ChunkText& t, int32_t s, int32_t e) {
   if (!m) return false;
   UErrorCode st = U_ZERO_ERROR;
@@ -262,7 +376,7 @@ std::vector<Sub> RuleTokenizer::Impl::split_chunk(std::string_view chunk, bool w
       s += pre;
       break;
     }
-    const int32_t suf = search_len(m.suffix.get(), t, s + pre, e, false);
+    const int32_t suf = suffix_len(m.suffix.get(), t, s + pre, e);
     if (suf != 0 && e - suf > s && with_specials && special(t.sub(s, e - suf))) {
       suffixes.emplace_back(e - suf, e);
       e -= suf;
@@ -322,38 +436,24 @@ void RuleTokenizer::Impl::tokenize_text(std::string_view text, bool with_special
   if (n == 0) return;
   auto emit = [&](size_t a, size_t z) {
     const std::string_view chunk = text.substr(a, z - a);
-    const std::vector<Sub>* subs = nullptr;
-    std::vector<Sub> fresh;
-    std::shared_lock<std::shared_mutex> lock(cache_mu, std::defer_lock);
+    const uint64_t h = use_cache ? ChunkCache::hash(chunk) : 0;
     if (use_cache) {
-      lock.lock();
-      auto it = cache.find(chunk);
-      if (it != cache.end()) subs = &it->second;
+      std::shared_lock<std::shared_mutex> lock(cache_mu);
+      if (cache.find_into(chunk, h, a, out, heads)) return;
     }
-    if (!subs) {
-      if (use_cache) lock.unlock();
-      const std::vector<Sub>* sp = with_specials ? special(chunk) : nullptr;
-      if (sp) {
-        fresh = *sp;
-      } else {
-        fresh = split_chunk(chunk, with_specials, m);
+    const std::vector<Sub>* sp = with_specials ? special(chunk) : nullptr;
+    std::vector<Sub> fresh = sp ? *sp : split_chunk(chunk, with_specials, m);
+    if (!pattern_heads.empty()) {
+      for (Sub& x : fresh) {
+        x.pattern_head =
+            pattern_heads.count(std::string(chunk.substr(x.start, x.end - x.start))) != 0;
       }
-      if (!pattern_heads.empty()) {
-        for (Sub& x : fresh) {
-          x.pattern_head =
-              pattern_heads.count(std::string(chunk.substr(x.start, x.end - x.start))) != 0;
-        }
-      }
-      if (use_cache) {
-        std::unique_lock<std::shared_mutex> w(cache_mu);
-        if (cache.size() < kMaxCacheEntries && cache.find(chunk) == cache.end()) {
-          cache_keys.emplace_back(chunk);
-          cache.emplace(std::string_view(cache_keys.back()), fresh);
-        }
-      }
-      subs = &fresh;
     }
-    for (const Sub& x : *subs) {
+    if (use_cache) {
+      std::unique_lock<std::shared_mutex> w(cache_mu);
+      cache.insert(chunk, h, fresh);
+    }
+    for (const Sub& x : fresh) {
       if (heads && x.pattern_head) heads->push_back(out.size());
       out.push_back(RuleToken{a + x.start, a + x.end, false, x.norm});
     }
@@ -474,6 +574,7 @@ RuleTokenizer::Impl::Impl(TokenizerRules r) : rules(std::move(r)) {
                        "'");
     }
     specials.emplace(std::string_view(key), std::move(subs));
+    max_special_len = std::max(max_special_len, key.size());
   }
   // Special cases that the affix rules would split (or that contain a space) are also matched as
   // token sequences after tokenization (spaCy's faster_heuristics).

@@ -622,6 +622,24 @@ TEST(RuleTokenizer, RebuildsEveryGoldenText) {
   EXPECT_GT(tokens, n);
 }
 
+TEST(RuleTokenizer, LongPunctuationRunsSplitLikeSpacy) {
+  // Long chunks take the windowed suffix search; results are those of the full search.
+  const std::string parens = "x" + std::string(5000, ')');
+  const auto a = words(english(), parens);
+  ASSERT_EQ(a.size(), 5001u);
+  EXPECT_EQ(a.front(), "x");
+  EXPECT_EQ(a.back(), ")");
+  const std::string dots = std::string(2000, 'a') + std::string(1500, '.') + "))";
+  EXPECT_EQ(words(english(), dots),
+            (std::vector<std::string>{std::string(2000, 'a'), std::string(1500, '.'), ")", ")"}));
+  const std::string open = std::string(3000, '(') + "ok";
+  const auto b = words(english(), open);
+  ASSERT_EQ(b.size(), 3001u);
+  EXPECT_EQ(b.back(), "ok");
+  const std::string units = std::string(1500, '5') + "km";
+  EXPECT_EQ(words(english(), units), (std::vector<std::string>{std::string(1500, '5'), "km"}));
+}
+
 TEST(RuleTokenizer, InvalidUtf8ThrowsValueErrorNamingTheOffset) {
   const std::vector<std::pair<std::string, std::string>> bad = {
       {std::string("ab\xC3", 3), "byte 2"},                  // truncated sequence
