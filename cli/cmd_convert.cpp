@@ -25,7 +25,8 @@ const char* kUsage =
     "  --lang/-l         language of the tokenizer for jsonl/goemotions (en)\n"
     "  --labels          labels.txt for goemotions\n"
     "  --morphology/-m   append morphology to tags (conllu)\n"
-    "  --text-key        the text field for jsonl (text)\n";
+    "  --text-key        the text field for jsonl (text)\n"
+    "  --concatenate/-C  with a directory INPUT: one output file named after it\n";
 
 int fail(const std::string& title, const std::string& detail = "") {
   std::cerr << "\u2718 " << title << "\n";
@@ -46,7 +47,7 @@ int run_convert(const std::vector<std::string>& argv) {
                    {"--morphology", "-m", true, "append morphology to tags"},
                    {"--text-key", "", false, "jsonl text field"},
                    {"--seg-sents", "-s", true, "not supported"},
-                   {"--concatenate", "-C", true, "not supported"}});
+                   {"--concatenate", "-C", true, "one output file for a directory"}});
   const std::string input = args.positional(0, "INPUT");
   const std::string output_dir = args.positional().size() > 1 ? args.positional()[1] : "-";
   if (args.positional().size() > 2) return fail("Too many arguments", kUsage);
@@ -94,11 +95,13 @@ int run_convert(const std::vector<std::string>& argv) {
     return nlp->make_doc(text);
   };
   const bool quiet = output_dir == "-";
+  // Convert everything first (an error in any file writes nothing), then write.
+  std::vector<std::pair<fs::path, std::vector<Doc>>> outputs;
   for (const auto& file : files) {
     const std::string conv = detect_converter(file.string(), opts);
     if (!quiet) {
       if (opts.converter == "auto" || opts.converter == "ner" || opts.converter == "iob") {
-        if (conv == "ner" && opts.converter != "conll")
+        if (conv == "ner")
           std::cout << "\u2139 Auto-detected token-per-line NER format\n";
         else if (conv == "iob")
           std::cout << "\u2139 Auto-detected sentence-per-line NER format\n";
@@ -112,17 +115,26 @@ int run_convert(const std::vector<std::string>& argv) {
     }
     ConvertOptions file_opts = opts;
     file_opts.converter = conv;
-    std::vector<Doc> docs = convert_file(file.string(), file_opts, vocab, make_doc);
+    fs::path out = is_dir ? fs::path(output_dir) / fs::relative(file, input)
+                          : fs::path(output_dir) / file.filename();
+    outputs.emplace_back(out, convert_file(file.string(), file_opts, vocab, make_doc));
+  }
+  if (args.flag("--concatenate") && is_dir) {
+    // spaCy's --concatenate: one output named after the input.
+    std::vector<Doc> all;
+    for (auto& o : outputs)
+      for (auto& d : o.second) all.push_back(std::move(d));
+    outputs.clear();
+    outputs.emplace_back(fs::path(output_dir) / fs::path(input).filename(), std::move(all));
+  }
+  for (auto& [path, docs] : outputs) {
     std::vector<const Doc*> ptrs;
     for (const auto& d : docs) ptrs.push_back(&d);
-    if (file_type == "json") {
-      Json data = Json::array({docs_to_json(ptrs)});
-      if (quiet) {
-        std::cout << data.dump(2) << "\n";
-        continue;
-      }
+    if (file_type == "json" && quiet) {
+      std::cout << Json::array({docs_to_json(ptrs)}).dump(2) << "\n";
+      continue;
     }
-    fs::path out = is_dir ? fs::path(output_dir) / fs::relative(file, input) : fs::path(output_dir) / file.filename();
+    fs::path out = path;
     out.replace_extension("." + file_type);
     if (!out.parent_path().empty()) fs::create_directories(out.parent_path());
     size_t n_docs = docs.size();

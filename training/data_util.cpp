@@ -79,6 +79,7 @@ std::string zlib_decompress(std::string_view data) {
 
 std::vector<std::string_view> split_lines(std::string_view text) {
   std::vector<std::string_view> lines;
+  if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // UTF-8 byte order mark
   size_t start = 0;
   while (start < text.size()) {
     size_t nl = text.find('\n', start);

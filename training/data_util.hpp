@@ -17,7 +17,8 @@ std::string zlib_compress(std::string_view data);
 // Throws std::runtime_error with zlib's reason when `data` is not one complete zlib stream.
 std::string zlib_decompress(std::string_view data);
 
-// Lines without their terminator ("\n", "\r\n"); a final line without "\n" counts.
+// Lines without their terminator ("\n", "\r\n"); a final line without "\n" counts; a leading
+// UTF-8 byte order mark is dropped.
 std::vector<std::string_view> split_lines(std::string_view text);
 std::vector<std::string_view> split_ws(std::string_view s);             // ASCII whitespace
 std::vector<std::string_view> split_on(std::string_view s, char sep);  // every field kept

@@ -97,6 +97,22 @@ TEST_F(ConvertCli, JsonToStdout) {
   EXPECT_EQ(j[0]["paragraphs"][0]["entities"][0][2], "GPE");
 }
 
+TEST_F(ConvertCli, DirectoryInputPerFileAndConcatenated) {
+  fs::create_directories(dir_ / "in" / "sub");
+  std::ofstream(dir_ / "in" / "a.iob") << "I|O like|O London|B-GPE\nBye|O\n";
+  std::ofstream(dir_ / "in" / "sub" / "b.conll") << "Paris B-LOC\n\nok O\n\nyes O\n";
+  fs::create_directories(dir_ / "out");
+  CliResult r = run_convert({(dir_ / "in").string(), (dir_ / "out").string()});
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_EQ(read_docbin((dir_ / "out" / "a.spacy").string(), std::make_shared<Vocab>()).size(), 2u);
+  EXPECT_EQ(read_docbin((dir_ / "out" / "sub" / "b.spacy").string(), std::make_shared<Vocab>()).size(), 3u);
+
+  r = run_convert({(dir_ / "in").string(), out_dir(), "--concatenate"});
+  ASSERT_EQ(r.rc, 0) << r.out;
+  EXPECT_NE(r.out.find("(5 documents)"), std::string::npos) << r.out;
+  EXPECT_EQ(read_docbin((dir_ / "in.spacy").string(), std::make_shared<Vocab>()).size(), 5u);
+}
+
 TEST_F(ConvertCli, ErrorsExitNonZeroWithAMessage) {
   CliResult r = run_convert({(dir_ / "missing.conllu").string(), out_dir()});
   EXPECT_EQ(r.rc, 1);

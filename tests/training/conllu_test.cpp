@@ -195,3 +195,12 @@ TEST(ConlluErrors, UnknownUposAndBadFeats) {
 TEST(ConlluErrors, MissingFile) {
   EXPECT_THROW(read_conllu("/nonexistent.conllu", std::make_shared<Vocab>()), DataError);
 }
+
+TEST(Conllu, ByteOrderMarkAndCrlfAreAccepted) {
+  std::string text = "\xEF\xBB\xBF# text = Hi\r\n" + row("1", "Hi", "hi", "INTJ", "UH", "_", "0", "root");
+  text.insert(text.size() - 1, "\r");
+  auto docs = parse_conllu(text, "t.conllu", std::make_shared<Vocab>(), 1);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(std::string(docs[0].token(0).text()), "Hi");
+  EXPECT_EQ(docs[0].token(0).dep_(), "ROOT");
+}
