@@ -609,9 +609,19 @@ RuleTokenizer::~RuleTokenizer() = default;
 RuleTokenizer::RuleTokenizer(RuleTokenizer&&) noexcept = default;
 RuleTokenizer& RuleTokenizer::operator=(RuleTokenizer&&) noexcept = default;
 
-const TokenizerRules& RuleTokenizer::rules() const { return impl_->rules; }
+namespace {
+void check_live(const void* impl) {
+  if (!impl) throw Error("RuleTokenizer: used after it was moved from");
+}
+}  // namespace
+
+const TokenizerRules& RuleTokenizer::rules() const {
+  check_live(impl_.get());
+  return impl_->rules;
+}
 
 std::vector<RuleToken> RuleTokenizer::tokenize(std::string_view utf8) const {
+  check_live(impl_.get());
   validate_utf8(utf8);
   std::vector<RuleToken> toks;
   if (utf8.empty()) return toks;
@@ -625,7 +635,7 @@ std::vector<RuleToken> RuleTokenizer::tokenize(std::string_view utf8) const {
 }
 
 nlohmann::ordered_json RuleTokenizer::to_json() const {
-  const auto& r = impl_->rules;
+  const auto& r = rules();
   nlohmann::ordered_json j;
   j["prefixes"] = r.prefixes;
   j["suffixes"] = r.suffixes;

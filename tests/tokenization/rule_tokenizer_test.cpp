@@ -712,6 +712,14 @@ TEST(RuleTokenizer, ConstructorRejectsBadRules) {
   EXPECT_THROW(RuleTokenizer{empty_piece}, ValueError);
 }
 
+TEST(RuleTokenizer, MovedFromTokenizerThrowsInsteadOfCrashing) {
+  RuleTokenizer a = RuleTokenizer::english();
+  RuleTokenizer b = std::move(a);
+  EXPECT_EQ(words(b, "don't"), (std::vector<std::string>{"do", "n't"}));
+  EXPECT_THROW(a.tokenize("x"), trfpipe::Error);  // NOLINT(bugprone-use-after-move)
+  EXPECT_THROW(a.to_json(), trfpipe::Error);      // NOLINT(bugprone-use-after-move)
+}
+
 TEST(RuleTokenizer, IsThreadSafe) {
   const std::string text = "Mr. Smith's dog (U.S.) doesn't bark at 3pm... well-known :) ";
   const auto expected = words(english(), text);
