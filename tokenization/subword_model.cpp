@@ -42,27 +42,37 @@ void StringIdMap::build(const std::vector<std::string>& strings, const std::vect
   while (cap < strings.size() * 2 + 1) cap <<= 1;
   slots_.assign(cap, Slot{});
   mask_ = cap - 1;
-  strings_ = strings;
+  arena_.clear();
   for (size_t i = 0; i < strings.size(); ++i) {
-    uint64_t h = hash(strings[i].data(), strings[i].size());
+    const std::string& str = strings[i];
+    uint64_t h = hash(str.data(), str.size());
+    uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
     size_t p = h & mask_;
-    while (slots_[p].hash != 0) {
-      if (slots_[p].hash == h && strings_[slots_[p].str] == strings[i]) break;  // keep first id
+    bool dup = false;
+    while (slots_[p].tag != 0) {
+      const Slot& sl = slots_[p];
+      if (sl.tag == tag && sl.len == str.size() && arena_.compare(sl.offset, sl.len, str) == 0) {
+        dup = true;  // keep the first id
+        break;
+      }
       p = (p + 1) & mask_;
     }
-    if (slots_[p].hash == 0) slots_[p] = Slot{h, ids[i], static_cast<uint32_t>(i)};
+    if (dup) continue;
+    slots_[p] = Slot{tag, static_cast<int32_t>(ids[i]), static_cast<uint32_t>(arena_.size()),
+                     static_cast<uint32_t>(str.size())};
+    arena_ += str;
   }
 }
 
 int64_t StringIdMap::find(const char* s, size_t n) const {
   if (slots_.empty()) return -1;
   uint64_t h = hash(s, n);
+  uint32_t tag = static_cast<uint32_t>(h >> 32) | 1u;
   size_t p = h & mask_;
-  while (slots_[p].hash != 0) {
-    if (slots_[p].hash == h) {
-      const std::string& str = strings_[slots_[p].str];
-      if (str.size() == n && std::memcmp(str.data(), s, n) == 0) return slots_[p].id;
-    }
+  const Slot* slots = slots_.data();
+  while (slots[p].tag != 0) {
+    const Slot& sl = slots[p];
+    if (sl.tag == tag && sl.len == n && std::memcmp(arena_.data() + sl.offset, s, n) == 0) return sl.id;
     p = (p + 1) & mask_;
   }
   return -1;

@@ -21,7 +21,8 @@ struct AddedToken {
   bool lstrip = false, rstrip = false, single_word = false, normalized = false;
 };
 
-// Open-addressing map from byte strings to ids (no allocation on lookup).
+// Open-addressing map from byte strings to ids (no allocation on lookup). Keys live in one
+// arena; a slot is 16 bytes (hash tag, id, arena offset, length) so probes stay in cache.
 class StringIdMap {
  public:
   void build(const std::vector<std::string>& strings, const std::vector<int64_t>& ids);
@@ -31,12 +32,12 @@ class StringIdMap {
 
  private:
   struct Slot {
-    uint64_t hash = 0;
-    int64_t id = -1;
-    uint32_t str = 0;  // index into strings_
+    uint32_t tag = 0;  // high hash bits | 1; 0 = empty
+    int32_t id = -1;
+    uint32_t offset = 0, len = 0;
   };
   std::vector<Slot> slots_;
-  std::vector<std::string> strings_;
+  std::string arena_;
   uint64_t mask_ = 0;
 };
 

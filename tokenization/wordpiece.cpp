@@ -7,28 +7,53 @@
 
 namespace trfpipe::subword {
 
+// The current word: normalized bytes plus, per byte, the original range of its character.
+// Grows by doubling; cleared (not freed) between words, so there is no per-word allocation.
 struct WordPieceTokenizer::WordBuf {
-  std::string bytes;                 // normalized word
-  std::vector<int64_t> ostart, oend;  // original byte range of the char behind each byte
-  size_t nchars = 0;
+  std::string bytes;
+  std::vector<int64_t> ostart, oend;
+  size_t len = 0, nchars = 0;
   void clear() {
-    bytes.clear();
-    ostart.clear();
-    oend.clear();
+    len = 0;
     nchars = 0;
   }
+  void reserve(size_t n) {
+    bytes.resize(n);
+    ostart.resize(n);
+    oend.resize(n);
+  }
   void push_ascii(char c, size_t s) {
-    bytes.push_back(c);
-    ostart.push_back(static_cast<int64_t>(s));
-    oend.push_back(static_cast<int64_t>(s + 1));
+    if (len == bytes.size()) reserve(len * 2 + 16);
+    bytes[len] = c;
+    ostart[len] = static_cast<int64_t>(s);
+    oend[len] = static_cast<int64_t>(s + 1);
+    ++len;
     ++nchars;
   }
   void push(uint32_t cp, size_t s, size_t e) {
-    size_t before = bytes.size();
-    append_utf8(bytes, cp);
-    for (size_t k = before; k < bytes.size(); ++k) {
-      ostart.push_back(static_cast<int64_t>(s));
-      oend.push_back(static_cast<int64_t>(e));
+    char tmp[4];
+    size_t k = 0;
+    if (cp < 0x80) {
+      tmp[k++] = static_cast<char>(cp);
+    } else if (cp < 0x800) {
+      tmp[k++] = static_cast<char>(0xC0 | (cp >> 6));
+      tmp[k++] = static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+      tmp[k++] = static_cast<char>(0xE0 | (cp >> 12));
+      tmp[k++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      tmp[k++] = static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      tmp[k++] = static_cast<char>(0xF0 | (cp >> 18));
+      tmp[k++] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+      tmp[k++] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      tmp[k++] = static_cast<char>(0x80 | (cp & 0x3F));
+    }
+    if (len + k > bytes.size()) reserve((len + k) * 2 + 16);
+    for (size_t q = 0; q < k; ++q) {
+      bytes[len] = tmp[q];
+      ostart[len] = static_cast<int64_t>(s);
+      oend[len] = static_cast<int64_t>(e);
+      ++len;
     }
     ++nchars;
   }
@@ -112,7 +137,7 @@ const std::string* WordPieceTokenizer::model_id_to_token(int64_t id) const {
 }
 
 void WordPieceTokenizer::emit_word(const WordBuf& w, size_t base, Encoding& out) const {
-  const size_t len = w.bytes.size();
+  const size_t len = w.len;
   auto push = [&](int64_t id, size_t from, size_t to) {
     out.ids.push_back(id);
     out.tokens.push_back(vocab_[static_cast<size_t>(id)]);
@@ -161,14 +186,12 @@ void WordPieceTokenizer::encode_segment(std::string_view text, size_t base, Enco
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
   const size_t n = text.size();
   WordBuf w;
-  w.bytes.reserve(64);
-  w.ostart.reserve(64);
-  w.oend.reserve(64);
+  w.reserve(64);
   out.ids.reserve(out.ids.size() + n / 4 + 4);
   out.tokens.reserve(out.tokens.size() + n / 4 + 4);
   out.offsets.reserve(out.offsets.size() + n / 4 + 4);
   auto flush = [&] {
-    if (!w.bytes.empty()) {
+    if (w.len != 0) {
       emit_word(w, base, out);
       w.clear();
     }

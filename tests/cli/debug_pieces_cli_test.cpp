@@ -1,0 +1,131 @@
+// `trfpipe debug pieces` run as a process. The binary links libtorch, so the ALBERT run also
+// proves the SentencePiece shim's isolation (protobuf 3.14 vs libtorch's 3.21) in a real process.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
+const std::string kTok = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+struct PiecesRun {
+  int rc = -1;
+  std::string out;
+};
+
+PiecesRun pieces(const std::vector<std::string>& args) {
+  std::string cmd = quote(TRFPIPE_CLI) + " debug pieces";
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " 2>&1";
+  PiecesRun r;
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
+  int status = pclose(p);
+  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<nlohmann::json> read_jsonl(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> rows;
+  std::string line;
+  while (std::getline(in, line))
+    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
+  return rows;
+}
+
+class DebugPiecesCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/trfpipe_pieces_XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
+  // Runs the CLI over texts.jsonl and compares with a golden file; returns the mismatch count.
+  size_t compare(const std::vector<std::string>& tok_args, const std::string& golden,
+                 const char* tokens_key, const char* golden_offsets, const char* our_offsets) {
+    std::string out = dir_ + "/out.jsonl";
+    std::vector<std::string> args = tok_args;
+    args.insert(args.end(), {"--codepoints", kGolden + "texts.jsonl", out});
+    PiecesRun r = pieces(args);
+    EXPECT_EQ(r.rc, 0) << r.out;
+    auto got = read_jsonl(out);
+    auto want = read_jsonl(kGolden + golden);
+    EXPECT_EQ(got.size(), want.size());
+    size_t bad = 0;
+    std::string first;
+    for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
+      bool same = got[i]["ids"] == want[i]["ids"] && got[i]["tokens"] == want[i][tokens_key] &&
+                  got[i][our_offsets] == want[i][golden_offsets];
+      if (!same && bad++ == 0)
+        first = "row " + std::to_string(i) + "\n expected " + want[i].dump() + "\n got " + got[i].dump();
+    }
+    EXPECT_EQ(bad, 0u) << golden << ": " << bad << " rows differ; first: " << first;
+    return bad;
+  }
+  std::string dir_;
+};
+
+TEST_F(DebugPiecesCli, AlbertSentencePieceThroughShimMatchesReference) {
+  // The reference offsets were written through sentencepiece's Python wrapper, which converts
+  // them to code points under the key offsets_utf8; our byte offsets are written too.
+  compare({"--tokenizer", kTok + "albert-30k-clean.model"}, "albert-30k-clean.spm.jsonl", "pieces",
+          "offsets_utf8", "offsets_codepoints");
+}
+
+TEST_F(DebugPiecesCli, BertVocabTxtMatchesHuggingFace) {
+  compare({"--tokenizer", kTok + "bert-base-uncased-vocab.txt", "--lowercase"}, "bert-base-uncased.jsonl",
+          "tokens", "offsets_utf8", "offsets_utf8");
+}
+
+TEST_F(DebugPiecesCli, Gpt2VocabAndMergesMatchHuggingFace) {
+  compare({"--tokenizer", kTok + "gpt2-encoder.json", "--merges", kTok + "gpt2-vocab.bpe"}, "gpt2.jsonl",
+          "tokens", "offsets_utf8", "offsets_utf8");
+}
+
+TEST_F(DebugPiecesCli, TokenizerJsonMatchesHuggingFace) {
+  compare({"--tokenizer", kGolden + "gpt2.tokenizer.json"}, "gpt2.jsonl", "tokens", "offsets_codepoints",
+          "offsets_codepoints");
+}
+
+TEST_F(DebugPiecesCli, MissingTokenizerOptionFails) {
+  PiecesRun r = pieces({kGolden + "texts.jsonl", dir_ + "/out.jsonl"});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("--tokenizer"), std::string::npos) << r.out;
+}
+
+TEST_F(DebugPiecesCli, BadInputLineNamesFileAndLine) {
+  std::string in = dir_ + "/in.jsonl";
+  std::ofstream(in) << "{\"text\": \"ok\"}\n{\"txt\": 1}\n";
+  PiecesRun r = pieces({"--tokenizer", kTok + "bert-base-uncased-vocab.txt", in, dir_ + "/out.jsonl"});
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("in.jsonl"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2"), std::string::npos) << r.out;
+}
+
+TEST_F(DebugPiecesCli, ShimNotFoundIsAClearError) {
+  ::setenv("TRFPIPE_SENTENCEPIECE_SHIM", "/nonexistent/libtrfpipe_sentencepiece.so", 1);
+  PiecesRun r = pieces({"--tokenizer", kTok + "albert-30k-clean.model", kGolden + "texts.jsonl", dir_ + "/out.jsonl"});
+  ::unsetenv("TRFPIPE_SENTENCEPIECE_SHIM");
+  EXPECT_NE(r.rc, 0);
+  EXPECT_NE(r.out.find("not found"), std::string::npos) << r.out;
+}
+
+}  // namespace
