@@ -285,6 +285,7 @@ Pipe& Language::add_pipe(const std::string& factory, std::string name, const Jso
   e.pipe = std::move(pipe);
   e.block = std::move(block);
   impl_->pipes.insert(impl_->pipes.begin() + long(pos), std::move(e));
+  link_components();  // as spaCy's add_pipe
   return *impl_->pipes[pos].pipe;
 }
 
@@ -301,12 +302,14 @@ Pipe& Language::add_pipe(std::unique_ptr<Pipe> pipe, const AddPipeOptions& where
   e.block["factory"] = pipe->factory_name().empty() ? name : pipe->factory_name();
   e.pipe = std::move(pipe);
   impl_->pipes.insert(impl_->pipes.begin() + long(pos), std::move(e));
+  link_components();  // as spaCy's add_pipe
   return *impl_->pipes[pos].pipe;
 }
 
 void Language::remove_pipe(const std::string& name) {
   size_t i = impl_->checked_index(name);
   impl_->pipes.erase(impl_->pipes.begin() + long(i));
+  link_components();
 }
 
 void Language::rename_pipe(const std::string& old_name, const std::string& new_name) {
@@ -317,6 +320,7 @@ void Language::rename_pipe(const std::string& old_name, const std::string& new_n
     throw ValueError("[E007] '" + new_name + "' already exists in pipeline. Existing names: " +
                      quoted_list(impl_->names()));
   impl_->pipes[i].pipe->set_name(new_name);
+  link_components();
 }
 
 Pipe& Language::get_pipe(const std::string& name) const {

@@ -236,12 +236,15 @@ TEST(Language, DisableEnableAndSelectPipes) {
 
 TEST(Language, InitializeCallsPipesThenLinks) {
   auto nlp = nlp_with({"a", "b"});
-  nlp->initialize([] { return std::vector<Example>{}; });
   auto& a = static_cast<TracePipe&>(nlp->get_pipe("a"));
+  EXPECT_EQ(a.built, 2);  // relinked after each add_pipe, as spaCy
+  nlp->initialize([] { return std::vector<Example>{}; });
   EXPECT_EQ(a.initialized, 1);
-  EXPECT_EQ(a.built, 1);
+  EXPECT_EQ(a.built, 3);
   nlp->link_components();
-  EXPECT_EQ(a.built, 2);
+  EXPECT_EQ(a.built, 4);
+  nlp->remove_pipe("b");
+  EXPECT_EQ(a.built, 5);
 }
 
 TEST(Language, UpdateCallsTrainablePipesAndAnnotates) {

@@ -1,0 +1,266 @@
+// Language::from_config, to_disk and load: spaCy's pipeline directory layout.
+//
+//   config.cfg            the full config (config area's writer)
+//   meta.json             spaCy's auto fields (lang, name, version, ..., pipeline, components)
+//   vocab/strings.json    sorted JSON list of the StringStore's strings
+//   tokenizer             JSON of RuleTokenizer::to_json() (spaCy writes msgpack here)
+//   <component>...        whatever each component's to_disk(<dir>/<name>) writes
+//
+// to_disk writes into `<path>.tmp-XXXXXX` beside the target and renames it into place, so an
+// interrupted save never leaves a half-written pipeline at `path`.
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "pipeline/language_impl.hpp"
+#include "trfpipe/config.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe {
+
+namespace {
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
+
+void write_file(const fs::path& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error("could not open " + path.string() + " for writing: " + std::strerror(errno));
+  out << content;
+  out.close();
+  if (!out) throw Error("could not write " + path.string());
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path.string(), -1, "could not open the file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Json read_json_file(const fs::path& path) {
+  std::string text = read_file(path);
+  try {
+    return Json::parse(text);
+  } catch (const std::exception& e) {
+    throw DataError(path.string(), -1, std::string("invalid JSON: ") + e.what());
+  }
+}
+
+std::vector<std::string> string_list(const Json& v, const std::vector<std::string>& path) {
+  if (v.is_null()) return {};
+  if (!v.is_array()) throw ConfigError(path, "expected a list of strings, got " + v.dump());
+  std::vector<std::string> out;
+  for (const auto& e : v) {
+    if (!e.is_string()) throw ConfigError(path, "expected a list of strings, got " + v.dump());
+    out.push_back(e.get<std::string>());
+  }
+  return out;
+}
+
+void check_promise(const Json& nlp, const char* key, const char* registry, const char* name) {
+  if (!nlp.contains(key) || nlp[key].is_null()) return;
+  const Json& v = nlp[key];
+  if (!v.is_object() || !v.contains(registry) || v[registry] != name)
+    throw ConfigError({"nlp", key}, std::string("only {\"") + registry + "\": \"" + name +
+                                        "\"} is supported, got " + v.dump());
+}
+
+}  // namespace
+
+std::unique_ptr<Language> Language::from_config(const Json& config) {
+  if (!config.is_object()) throw ConfigError({}, "the config must be a tree of sections");
+  if (!config.contains("nlp") || !config["nlp"].is_object())
+    throw ConfigError({"nlp"}, "the config has no [nlp] section");
+  const Json& nlpc = config["nlp"];
+  static const std::set<std::string> known = {
+      "lang",         "pipeline",   "disabled",  "enabled", "before_creation", "after_creation",
+      "after_pipeline_creation", "batch_size", "tokenizer", "vectors"};
+  for (auto it = nlpc.begin(); it != nlpc.end(); ++it)
+    if (!known.count(it.key()))
+      throw ConfigError({"nlp", it.key()},
+                        "unknown setting (expected one of lang, pipeline, disabled, batch_size, "
+                        "tokenizer, vectors, before_creation, after_creation, "
+                        "after_pipeline_creation)");
+  if (!nlpc.contains("lang") || !nlpc["lang"].is_string())
+    throw ConfigError({"nlp", "lang"}, "a language code (\"en\") is required");
+  for (const char* hook : {"before_creation", "after_creation", "after_pipeline_creation"})
+    if (nlpc.contains(hook) && !nlpc[hook].is_null())
+      throw ConfigError({"nlp", hook}, "creation callbacks are not supported; use null");
+  check_promise(nlpc, "tokenizer", "@tokenizers", "spacy.Tokenizer.v1");
+  check_promise(nlpc, "vectors", "@vectors", "spacy.Vectors.v1");
+
+  std::unique_ptr<Language> nlp;
+  try {
+    nlp = std::make_unique<Language>(nlpc["lang"].get<std::string>());
+  } catch (const ValueError& e) {
+    throw ConfigError({"nlp", "lang"}, e.what());
+  }
+  if (nlpc.contains("batch_size")) {
+    const Json& bs = nlpc["batch_size"];
+    if (!bs.is_number_integer() || bs.get<int64_t>() < 1)
+      throw ConfigError({"nlp", "batch_size"}, "expected a positive integer, got " + bs.dump());
+    nlp->batch_size = bs.get<size_t>();
+  }
+  std::vector<std::string> pipeline =
+      string_list(nlpc.value("pipeline", Json::array()), {"nlp", "pipeline"});
+  std::vector<std::string> disabled =
+      string_list(nlpc.value("disabled", Json::array()), {"nlp", "disabled"});
+  const Json components = config.contains("components") ? config["components"] : Json::object();
+  if (!components.is_object())
+    throw ConfigError({"components"}, "expected a section of component blocks");
+
+  for (const std::string& name : pipeline) {
+    if (!components.contains(name)) {
+      std::vector<std::string> available;
+      for (auto it = components.begin(); it != components.end(); ++it) available.push_back(it.key());
+      throw ConfigError({"components"},
+                        "[E956] Can't find component '" + name +
+                            "' in [components] block in the config. Available components: " +
+                            (available.empty() ? std::string("(none)") : join(available)));
+    }
+    const Json& block = components[name];
+    if (!block.is_object())
+      throw ConfigError({"components", name}, "expected a block with a `factory`");
+    if (block.contains("source"))
+      throw ConfigError({"components", name, "source"},
+                        "sourcing components from another pipeline is not supported yet");
+    if (!block.contains("factory") || !block["factory"].is_string())
+      throw ConfigError({"components", name},
+                        "[E984] The component block has no `factory` (or `source`) setting");
+    const std::string factory = block["factory"].get<std::string>();
+    if (!has_factory(factory)) {
+      auto names = factory_names();
+      throw ConfigError({"components", name, "factory"},
+                        "Can't find factory '" + factory + "'. Available factories: " +
+                            (names.empty() ? std::string("(none registered)") : join(names)));
+    }
+    Json cfg = block;
+    cfg.erase("factory");
+    nlp->add_pipe(factory, name, cfg);
+  }
+  for (const std::string& d : disabled) {
+    if (std::find(pipeline.begin(), pipeline.end(), d) == pipeline.end())
+      throw ConfigError({"nlp", "disabled"}, "'" + d + "' is not in [nlp] pipeline (" +
+                                                 join(pipeline) + ")");
+    nlp->disable_pipe(d);
+  }
+  nlp->impl_->base_config = config;
+  nlp->link_components();
+  return nlp;
+}
+
+void Language::to_disk(const std::string& path_in) const {
+  fs::path path = fs::path(path_in).lexically_normal();
+  if (path.filename().empty()) path = path.parent_path();
+  if (path.empty()) throw ValueError("to_disk: empty path");
+  if (fs::exists(path) && !fs::is_directory(path))
+    throw Error("cannot save the pipeline to '" + path.string() +
+                "': it exists and is not a directory");
+  fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  fs::create_directories(parent);
+  std::string tmpl = (parent / (path.filename().string() + ".tmp-XXXXXX")).string();
+  if (!mkdtemp(tmpl.data()))
+    throw Error("cannot create a temporary directory beside '" + path.string() +
+                "': " + std::strerror(errno));
+  fs::path tmp(tmpl);
+  try {
+    write_file(tmp / "config.cfg", write_cfg(config()));
+    write_file(tmp / "meta.json", const_cast<Language*>(this)->meta().dump(2) + "\n");
+    fs::create_directories(tmp / "vocab");
+    write_file(tmp / "vocab" / "strings.json", Json(impl_->vocab->strings().sorted()).dump());
+    write_file(tmp / "tokenizer", impl_->tokenizer->to_json().dump());
+    for (const auto& e : impl_->pipes) e.pipe->to_disk((tmp / e.pipe->name()).string());
+    if (fs::exists(path)) {
+      std::string old_tmpl = (parent / (path.filename().string() + ".old-XXXXXX")).string();
+      if (!mkdtemp(old_tmpl.data()))
+        throw Error("cannot create a temporary directory beside '" + path.string() +
+                    "': " + std::strerror(errno));
+      fs::path old(old_tmpl);
+      fs::rename(path, old);  // replaces the empty directory made by mkdtemp
+      try {
+        fs::rename(tmp, path);
+      } catch (...) {
+        std::error_code ec;
+        fs::rename(old, path, ec);
+        throw;
+      }
+      std::error_code ec;
+      fs::remove_all(old, ec);
+    } else {
+      fs::rename(tmp, path);
+    }
+  } catch (...) {
+    std::error_code ec;
+    fs::remove_all(tmp, ec);
+    throw;
+  }
+}
+
+std::unique_ptr<Language> Language::load(
+    const std::string& path, const std::vector<std::pair<std::string, std::string>>& overrides) {
+  const std::string blank_prefix = "blank:";
+  if (path.compare(0, blank_prefix.size(), blank_prefix) == 0) {
+    auto nlp = blank(path.substr(blank_prefix.size()));
+    if (overrides.empty()) return nlp;
+    Json cfg = nlp->config();
+    apply_overrides(cfg, overrides);
+    return from_config(interpolate(cfg));
+  }
+  fs::path dir(path);
+  if (!fs::exists(dir))
+    throw Error("[E050] Can't find model '" + path +
+                "'. It doesn't seem to be a valid path to a pipeline directory (or blank:<lang>).");
+  if (!fs::is_directory(dir))
+    throw Error("[E050] Can't load model '" + path + "': it is not a directory.");
+  fs::path cfg_path = dir / "config.cfg";
+  if (!fs::exists(cfg_path))
+    throw ConfigError({}, "[E053] Could not read config.cfg from " + cfg_path.string() +
+                              ": the pipeline directory has no config.cfg");
+  Json config = load_config_file(cfg_path.string(), overrides);
+  auto nlp = from_config(config);
+  if (fs::exists(dir / "meta.json")) {
+    Json meta = read_json_file(dir / "meta.json");
+    if (!meta.is_object()) throw DataError((dir / "meta.json").string(), -1, "expected an object");
+    for (auto it = meta.begin(); it != meta.end(); ++it) nlp->impl_->meta[it.key()] = it.value();
+  }
+  fs::path strings = dir / "vocab" / "strings.json";
+  if (fs::exists(strings)) {
+    Json list = read_json_file(strings);
+    if (!list.is_array()) throw DataError(strings.string(), -1, "expected a list of strings");
+    for (const auto& s : list) {
+      if (!s.is_string()) throw DataError(strings.string(), -1, "expected a list of strings");
+      nlp->impl_->vocab->strings().add(s.get<std::string>());
+    }
+  }
+  fs::path tok = dir / "tokenizer";
+  if (fs::exists(tok)) {
+    Json j = read_json_file(tok);
+    try {
+      nlp->impl_->tokenizer = std::make_unique<tokenization::RuleTokenizer>(
+          tokenization::RuleTokenizer::from_json(j));
+    } catch (const ValueError& e) {
+      throw DataError(tok.string(), -1, e.what());
+    }
+  }
+  for (const auto& e : nlp->impl_->pipes) e.pipe->from_disk((dir / e.pipe->name()).string());
+  nlp->link_components();
+  return nlp;
+}
+
+}  // namespace trfpipe

@@ -1,0 +1,204 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "trfpipe/config.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
+
+namespace fs = std::filesystem;
+using namespace trfpipe;
+
+namespace {
+
+// A component with one saved setting: it writes "<dir>/state.json" and sets every token's
+// lemma to the saved word.
+class WordPipe : public Pipe {
+ public:
+  WordPipe(std::string name, std::string word) : Pipe(std::move(name)), word(std::move(word)) {}
+  std::any predict(const std::vector<Doc*>&) override { return {}; }
+  void set_annotations(const std::vector<Doc*>& docs, const std::any&) override {
+    for (Doc* d : docs)
+      for (size_t i = 0; i < d->size(); ++i) d->token(i).set_lemma(word);
+  }
+  void to_disk(const std::string& dir) const override {
+    fs::create_directories(dir);
+    std::ofstream(fs::path(dir) / "state.json") << Json(word).dump();
+  }
+  void from_disk(const std::string& dir) override {
+    std::ifstream in(fs::path(dir) / "state.json");
+    if (!in) throw DataError(dir + "/state.json", -1, "missing");
+    word = Json::parse(in).get<std::string>();
+  }
+  std::string word;
+};
+
+void register_word_factory() {
+  FactoryMeta m;
+  m.name = "test_word";
+  m.default_config = {{"word", "default"}};
+  m.make = [](Language&, const std::string& name, const registry::Value& cfg) {
+    return std::make_unique<WordPipe>(name, cfg.at("word").as<std::string>());
+  };
+  register_factory(m);
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("trfpipe_serialize_" + std::to_string(::getpid()) + "_" +
+                                        std::to_string(counter()++));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+};
+
+template <class F>
+std::string error_of(F f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+}  // namespace
+
+TEST(Serialize, RoundTripKeepsConfigComponentsAndStrings) {
+  register_word_factory();
+  TempDir tmp;
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("test_word", "w1", {{"word", "cfg"}});
+  nlp->add_pipe("test_word", "w2");
+  nlp->disable_pipe("w2");
+  static_cast<WordPipe&>(nlp->get_pipe("w1")).word = "trained";  // state beyond the config
+  nlp->vocab().strings().add("a-label-only-in-strings");
+  fs::path out = tmp.path / "model";
+  nlp->to_disk(out.string());
+  for (const char* f : {"config.cfg", "meta.json", "vocab/strings.json", "tokenizer",
+                        "w1/state.json", "w2/state.json"})
+    EXPECT_TRUE(fs::exists(out / f)) << f;
+  // No temporary directory is left beside the pipeline.
+  size_t entries = 0;
+  for (auto& e : fs::directory_iterator(tmp.path)) entries += (e.path() != out);
+  EXPECT_EQ(entries, 0u);
+
+  auto loaded = Language::load(out.string());
+  EXPECT_EQ(loaded->component_names(), (std::vector<std::string>{"w1", "w2"}));
+  EXPECT_EQ(loaded->pipe_names(), std::vector<std::string>{"w1"});
+  EXPECT_EQ(static_cast<WordPipe&>(loaded->get_pipe("w1")).word, "trained");
+  EXPECT_EQ(nlohmann::json(loaded->config()), nlohmann::json(nlp->config()));
+  EXPECT_TRUE(loaded->vocab().strings().contains(std::string_view("a-label-only-in-strings")));
+  Doc a = (*nlp)("Same text, same lemmas.");
+  Doc b = (*loaded)("Same text, same lemmas.");
+  EXPECT_EQ(a.to_json(), b.to_json());
+  Json meta = Json::parse(std::ifstream(out / "meta.json"));
+  EXPECT_EQ(meta["lang"], "en");
+  EXPECT_EQ(meta["components"], Json::array({"w1", "w2"}));
+  EXPECT_EQ(meta["disabled"], Json::array({"w2"}));
+  Json strings = Json::parse(std::ifstream(out / "vocab" / "strings.json"));
+  ASSERT_TRUE(strings.is_array());
+  EXPECT_TRUE(std::is_sorted(strings.begin(), strings.end()));
+}
+
+TEST(Serialize, OverwritesAnExistingPipelineDirectory) {
+  register_word_factory();
+  TempDir tmp;
+  fs::path out = tmp.path / "model";
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("test_word", "first");
+  nlp->to_disk(out.string());
+  nlp->rename_pipe("first", "second");
+  nlp->to_disk(out.string());
+  EXPECT_FALSE(fs::exists(out / "first"));
+  EXPECT_TRUE(fs::exists(out / "second" / "state.json"));
+  EXPECT_EQ(Language::load(out.string())->pipe_names(), std::vector<std::string>{"second"});
+}
+
+TEST(Serialize, FailedSaveLeavesNothingHalfWritten) {
+  class Failing : public WordPipe {
+   public:
+    using WordPipe::WordPipe;
+    void to_disk(const std::string&) const override { throw Error("disk full (simulated)"); }
+  };
+  TempDir tmp;
+  fs::path out = tmp.path / "model";
+  auto nlp = Language::blank("en");
+  nlp->add_pipe(std::make_unique<Failing>("bad", "x"));
+  EXPECT_THROW(nlp->to_disk(out.string()), Error);
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_TRUE(fs::is_empty(tmp.path));
+}
+
+TEST(Serialize, LoadErrors) {
+  register_word_factory();
+  TempDir tmp;
+  std::string missing = error_of([&] { Language::load((tmp.path / "nope").string()); });
+  EXPECT_NE(missing.find("E050"), std::string::npos) << missing;
+  fs::create_directories(tmp.path / "empty");
+  EXPECT_THROW(Language::load((tmp.path / "empty").string()), ConfigError);
+  fs::create_directories(tmp.path / "unknown");
+  std::ofstream(tmp.path / "unknown" / "config.cfg")
+      << "[nlp]\nlang = \"en\"\npipeline = [\"x\"]\n\n[components]\n\n[components.x]\n"
+         "factory = \"no_such_factory\"\n";
+  std::string unknown = error_of([&] { Language::load((tmp.path / "unknown").string()); });
+  EXPECT_NE(unknown.find("no_such_factory"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("Available factories"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("test_word"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("components -> x -> factory"), std::string::npos) << unknown;
+}
+
+TEST(Serialize, FromConfigErrors) {
+  register_word_factory();
+  EXPECT_THROW(Language::from_config(Json::object()), ConfigError);
+  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "xx"}}}}), ConfigError);
+  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "en"}, {"bogus", 1}}}}), ConfigError);
+  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "en"}, {"pipeline", {"a"}}}}}),
+               ConfigError);  // no [components.a]
+  std::string source = error_of([] {
+    Language::from_config({{"nlp", {{"lang", "en"}, {"pipeline", {"a"}}}},
+                           {"components", {{"a", {{"source", "en_core_web_sm"}}}}}});
+  });
+  EXPECT_NE(source.find("not supported yet"), std::string::npos) << source;
+  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "en"}, {"pipeline", {"a"}}}},
+                                      {"components", {{"a", {{"word", "x"}}}}}}),
+               ConfigError);  // no factory
+  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "en"}, {"disabled", {"a"}}}}}),
+               ConfigError);  // disabled but not in the pipeline
+}
+
+TEST(Serialize, FromConfigBuildsPipelineInOrder) {
+  register_word_factory();
+  Json cfg = {{"nlp", {{"lang", "en"}, {"pipeline", {"b", "a"}}, {"disabled", {"a"}},
+                       {"batch_size", 7}}},
+              {"components", {{"a", {{"factory", "test_word"}}},
+                              {"b", {{"factory", "test_word"}, {"word", "bee"}}}}}};
+  auto nlp = Language::from_config(cfg);
+  EXPECT_EQ(nlp->component_names(), (std::vector<std::string>{"b", "a"}));
+  EXPECT_EQ(nlp->disabled(), std::vector<std::string>{"a"});
+  EXPECT_EQ(nlp->batch_size, 7u);
+  EXPECT_EQ(static_cast<WordPipe&>(nlp->get_pipe("a")).word, "default");
+  EXPECT_EQ(nlp->config()["components"]["a"]["word"], "default");
+  EXPECT_EQ(nlp->config()["nlp"]["batch_size"], 7);
+}
+
+TEST(Serialize, LoadBlankWithAndWithoutOverrides) {
+  auto nlp = Language::load("blank:en");
+  EXPECT_EQ(nlp->lang(), "en");
+  EXPECT_TRUE(nlp->component_names().empty());
+  auto big = Language::load("blank:en", {{"nlp.batch_size", "64"}});
+  EXPECT_EQ(big->batch_size, 64u);
+  EXPECT_THROW(Language::load("blank:xx"), ValueError);
+}
