@@ -117,7 +117,25 @@ Json load_config(std::string_view text, const ConfigOverrides& overrides, bool d
   return config::parse_cfg_text(config::write_cfg_confection(raw), source_name + " (with overrides)", true);
 }
 
+namespace {
+
+Json load_config_file_impl(const std::string& path, const ConfigOverrides& overrides, bool do_interpolate);
+
+}  // namespace
+
 Json load_config_file(const std::string& path, const ConfigOverrides& overrides, bool do_interpolate) {
+  try {
+    return load_config_file_impl(path, overrides, do_interpolate);
+  } catch (const ConfigError& e) {
+    // Parse errors name the file already; interpolation and override errors name a key path.
+    if (std::string(e.what()).find(path) != std::string::npos) throw;
+    throw ConfigError(e.path(), e.message() + " (in " + path + ")");
+  }
+}
+
+namespace {
+
+Json load_config_file_impl(const std::string& path, const ConfigOverrides& overrides, bool do_interpolate) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ConfigError({}, "cannot read config file '" + path + "': it is a directory");
@@ -135,5 +153,7 @@ Json load_config_file(const std::string& path, const ConfigOverrides& overrides,
   }
   return load_config(text, overrides, do_interpolate, path);
 }
+
+}  // namespace
 
 }  // namespace trfpipe

@@ -75,13 +75,14 @@ std::string write_cfg(const Json& tree);
 // as the inline table `{ __null__ = true }`, and a table whose only key is `__null__` (= true) reads
 // back as null. Integers beyond int64 cannot be written (ConfigError). Other TOML types read as
 // JSON: dates and times become their TOML text as strings. A dict that sits between plain values is
-// written as an inline table, so order survives the round trip.
+// written as an inline table, so order survives the round trip. A TOML tree is a raw tree:
+// load_config_file() interpolates it like a .cfg (`${...}`, and `$$` for a literal `$`).
 Json parse_toml(std::string_view text, const std::string& source_name = "<string>");
 std::string write_toml(const Json& tree);
 
 // Reads a config file: `.toml` as TOML, anything else as .cfg. Overrides are applied to the raw
 // tree, then it is interpolated unless `interpolate` is false. A missing or unreadable file is a
-// ConfigError naming the path; parse errors name the file and line.
+// ConfigError naming the path; every error names the file (parse errors with the line).
 Json load_config_file(const std::string& path, const ConfigOverrides& overrides = {},
                       bool interpolate = true);
 

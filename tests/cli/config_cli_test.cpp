@@ -89,6 +89,15 @@ TEST_F(ConfigCli, BadConfigExitsNonZeroNamingTheFile) {
   EXPECT_TRUE(r.out.empty());
 }
 
+TEST_F(ConfigCli, UndefinedReferenceNamesFileAndKeyPath) {
+  std::string bad = (kConfigs / "neg_undefined_section_ref.cfg").string();
+  auto r = run_cli({"config", "dump", bad});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("paths -> train"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("missing.path"), std::string::npos) << r.err;
+}
+
 TEST_F(ConfigCli, MissingFileAndBadOverrideAndBadFormatFail) {
   std::string missing = (dir_ / "missing.cfg").string();
   auto a = run_cli({"config", "dump", missing});

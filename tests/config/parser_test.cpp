@@ -384,6 +384,13 @@ TEST_F(ConfigFiles, ChoosesFormatByExtensionAndAppliesOverrides) {
   EXPECT_EQ(raw["corpora"]["train"]["path"], "${paths.train}");
 }
 
+TEST_F(ConfigFiles, InterpolationErrorNamesFileAndKeyPath) {
+  std::string p = write("ref.cfg", "[paths]\ntrain = ${missing.path}\n");
+  auto e = expect_config_error([&] { trfpipe::load_config_file(p); });
+  EXPECT_TRUE(contains(e.what(), p)) << e.what();
+  EXPECT_EQ(e.path(), (std::vector<std::string>{"paths", "train"}));
+}
+
 TEST_F(ConfigFiles, ParseErrorNamesTheFile) {
   std::string p = write("bad.cfg", "[a]\nx = 1\nx = 2\n");
   auto e = expect_config_error([&] { trfpipe::load_config_file(p); });
