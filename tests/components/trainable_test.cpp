@@ -1,0 +1,392 @@
+// tok2vec, tagger, ner, textcat, textcat_multilabel: factories and defaults, overfitting small
+// hand-made training sets with their own HashEmbedCNN and through a shared tok2vec listener,
+// freezing, labels, errors.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include <ATen/ATen.h>
+
+#include "components/listener.hpp"
+#include "components/trainable.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
+#include "trfpipe/torch/optimizer.hpp"
+
+using namespace trfpipe;
+
+namespace {
+
+struct Sent {
+  std::vector<std::string> words, tags;
+  std::vector<std::tuple<size_t, size_t, std::string>> ents;
+  std::string cat;  // the positive category
+};
+
+const std::vector<Sent>& data() {
+  static const std::vector<Sent> d = {
+      {{"Alice", "likes", "green", "apples"}, {"N", "V", "J", "N"}, {{0, 1, "PER"}}, "POS"},
+      {{"Bob", "Smith", "hates", "red", "trains"}, {"N", "N", "V", "J", "N"}, {{0, 2, "PER"}}, "NEG"},
+      {{"Paris", "is", "big"}, {"N", "V", "J"}, {{0, 1, "LOC"}}, "POS"},
+      {{"we", "visited", "New", "York", "City", "today"},
+       {"P", "V", "J", "N", "N", "R"},
+       {{2, 5, "LOC"}},
+       "POS"},
+      {{"they", "dislike", "cold", "London"}, {"P", "V", "J", "N"}, {{3, 4, "LOC"}}, "NEG"},
+      {{"Carol", "met", "Dave", "in", "Rome"},
+       {"N", "V", "N", "I", "N"},
+       {{0, 1, "PER"}, {2, 3, "PER"}, {4, 5, "LOC"}},
+       "NEG"},
+  };
+  return d;
+}
+
+std::vector<Example> make_examples(Language& nlp) {
+  std::vector<Example> out;
+  for (const Sent& s : data()) {
+    auto ref = std::make_shared<Doc>(nlp.vocab_ptr(), s.words);
+    for (size_t i = 0; i < s.words.size(); ++i) (*ref)[i].set_tag(s.tags[i]);
+    std::vector<Span> spans;
+    for (const auto& [b, e, l] : s.ents) spans.push_back(ref->span(b, e, l));
+    ref->set_ents(spans);
+    ref->cats()["POS"] = s.cat == "POS" ? 1.0 : 0.0;
+    ref->cats()["NEG"] = s.cat == "NEG" ? 1.0 : 0.0;
+    out.push_back(Example::from_reference(ref));
+  }
+  return out;
+}
+
+Json small_cnn() {
+  return Json{{"@architectures", "spacy.HashEmbedCNN.v2"}, {"pretrained_vectors", nullptr},
+              {"width", 32}, {"depth", 2}, {"embed_size", 300}, {"window_size", 1},
+              {"maxout_pieces", 3}, {"subword_features", true}};
+}
+Json listener_cfg() {
+  return Json{{"@architectures", "spacy.Tok2VecListener.v1"}, {"width", 32}};
+}
+
+void train_step(Language& nlp, const std::vector<Example>& egs, Optimizer& opt,
+                const std::vector<std::string>& exclude = {},
+                const std::vector<std::string>& annotates = {}, Losses* out = nullptr) {
+  Losses losses;
+  nlp.update(egs, 0.0, nullptr, losses, exclude, annotates);
+  for (Pipe* p : nlp.pipeline()) {
+    if (!p->is_trainable()) continue;
+    if (std::find(exclude.begin(), exclude.end(), p->name()) != exclude.end()) continue;
+    static_cast<TrainablePipe*>(p)->finish_update(opt);
+  }
+  if (out) *out = losses;
+}
+
+std::vector<std::unique_ptr<Doc>> predict(Language& nlp) {
+  std::vector<std::unique_ptr<Doc>> docs;
+  std::vector<Doc*> ptrs;
+  for (const Sent& s : data()) {
+    docs.push_back(std::make_unique<Doc>(nlp.vocab_ptr(), s.words));
+    ptrs.push_back(docs.back().get());
+  }
+  nlp.pipe_docs(ptrs);
+  return docs;
+}
+
+bool tags_right(Language& nlp) {
+  auto docs = predict(nlp);
+  for (size_t d = 0; d < docs.size(); ++d)
+    for (size_t i = 0; i < docs[d]->size(); ++i)
+      if (docs[d]->token(i).tag_() != data()[d].tags[i]) return false;
+  return true;
+}
+
+bool ents_right(Language& nlp) {
+  auto docs = predict(nlp);
+  for (size_t d = 0; d < docs.size(); ++d) {
+    auto ents = docs[d]->ents();
+    const auto& gold = data()[d].ents;
+    if (ents.size() != gold.size()) return false;
+    for (size_t k = 0; k < ents.size(); ++k)
+      if (ents[k].start() != std::get<0>(gold[k]) || ents[k].end() != std::get<1>(gold[k]) ||
+          ents[k].label_() != std::get<2>(gold[k]))
+        return false;
+  }
+  return true;
+}
+
+bool cats_right(Language& nlp, double threshold) {
+  auto docs = predict(nlp);
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const auto& cats = docs[d]->cats();
+    if (cats.size() != 2) return false;
+    const bool pos = data()[d].cat == "POS";
+    if ((cats.at("POS") > threshold) != pos || (cats.at("NEG") > threshold) == pos) return false;
+  }
+  return true;
+}
+
+// Trains until `right()` or max_updates; returns the updates needed (-1: never).
+template <class F>
+int overfit(Language& nlp, F right, int max_updates = 200) {
+  auto egs = make_examples(nlp);
+  nlp.initialize([&] { return egs; });
+  OptimizerOptions o;
+  o.learn_rate = 0.01;
+  o.use_averages = false;
+  Optimizer opt(o);
+  if (right()) return -2;  // right before training: the check could not fail
+  for (int step = 1; step <= max_updates; ++step) {
+    train_step(nlp, egs, opt);
+    if (step % 5 == 0 && right()) return step;
+  }
+  return -1;
+}
+
+std::unique_ptr<Language> blank() {
+  register_trainable_components();
+  at::manual_seed(0);
+  return Language::blank("en");
+}
+
+NamedTensors params(Language& nlp, const std::string& name) {
+  return dynamic_cast<ParameterOwner&>(nlp.get_pipe(name)).named_parameters();
+}
+
+std::vector<at::Tensor> snapshot(const NamedTensors& ps) {
+  std::vector<at::Tensor> out;
+  for (const auto& [n, p] : ps) out.push_back(p.detach().clone());
+  return out;
+}
+
+bool same(const NamedTensors& ps, const std::vector<at::Tensor>& snap) {
+  for (size_t i = 0; i < ps.size(); ++i)
+    if (!at::equal(ps[i].second.detach(), snap[i])) return false;
+  return true;
+}
+
+}  // namespace
+
+// ---- factories ----
+TEST(Factories, HaveSpacysDefaultConfigsAndScoreWeights) {
+  register_trainable_components();
+  const FactoryMeta& tagger = get_factory("tagger");
+  EXPECT_EQ(tagger.default_config["model"]["@architectures"], "spacy.Tagger.v2");
+  EXPECT_EQ(tagger.default_config["model"]["tok2vec"]["width"], 96);
+  EXPECT_EQ(tagger.default_config["neg_prefix"], "!");
+  EXPECT_EQ(tagger.default_score_weights["tag_acc"], 1.0);
+  EXPECT_EQ(tagger.default_score_weights["pos_acc"], 0.0);
+  const FactoryMeta& ner = get_factory("ner");
+  EXPECT_EQ(ner.default_config["model"]["hidden_width"], 64);
+  EXPECT_EQ(ner.default_config["model"]["maxout_pieces"], 2);
+  EXPECT_EQ(ner.default_config["model"]["use_upper"], true);
+  EXPECT_EQ(ner.default_config["update_with_oracle_cut_size"], 100);
+  EXPECT_EQ(ner.default_score_weights["ents_f"], 1.0);
+  EXPECT_TRUE(ner.default_score_weights["ents_per_type"].is_null());
+  const FactoryMeta& tc = get_factory("textcat");
+  EXPECT_EQ(tc.default_config["threshold"], 0.0);
+  EXPECT_EQ(tc.default_config["model"]["linear_model"]["length"], 262144);
+  EXPECT_EQ(tc.default_config["model"]["tok2vec"]["embed"]["rows"],
+            Json::array({2000, 2000, 500, 1000, 500}));
+  EXPECT_EQ(tc.default_score_weights["cats_score"], 1.0);
+  const FactoryMeta& ml = get_factory("textcat_multilabel");
+  EXPECT_EQ(ml.default_config["threshold"], 0.5);
+  EXPECT_EQ(ml.default_config["model"]["linear_model"]["exclusive_classes"], false);
+  EXPECT_EQ(get_factory("tok2vec").assigns, std::vector<std::string>{"doc.tensor"});
+}
+
+TEST(Factories, BuildWithDefaultModels) {
+  auto nlp = blank();
+  for (const char* f : {"tok2vec", "tagger", "ner", "textcat", "textcat_multilabel"})
+    EXPECT_NO_THROW(nlp->add_pipe(f)) << f;
+  EXPECT_EQ(nlp->pipe_names().size(), 5u);
+}
+
+TEST(Factories, NerRejectsAParserStateType) {
+  auto nlp = blank();
+  EXPECT_THROW(nlp->add_pipe("ner", "", {{"model", {{"state_type", "parser"}}}}), ConfigError);
+}
+
+// ---- overfitting with their own tok2vec ----
+TEST(Tagger, OverfitsWithItsOwnTok2Vec) {
+  auto nlp = blank();
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", small_cnn()}}}});
+  int steps = overfit(*nlp, [&] { return tags_right(*nlp); });
+  EXPECT_GT(steps, 0) << "the tagger did not reach 100% in 200 updates";
+  EXPECT_EQ(nlp->get_pipe("tagger").labels(), (std::vector<std::string>{"I", "J", "N", "P", "R", "V"}));
+}
+
+TEST(Ner, OverfitsWithItsOwnTok2Vec) {
+  auto nlp = blank();
+  nlp->add_pipe("ner", "", {{"model", {{"tok2vec", small_cnn()}}}});
+  int steps = overfit(*nlp, [&] { return ents_right(*nlp); });
+  EXPECT_GT(steps, 0) << "ner did not reach 100% in 200 updates";
+  EXPECT_EQ(nlp->get_pipe("ner").labels(), (std::vector<std::string>{"LOC", "PER"}));
+}
+
+TEST(Ner, OverfitsWithoutUpperLayer) {
+  auto nlp = blank();
+  nlp->add_pipe("ner", "", {{"model", {{"tok2vec", small_cnn()}, {"use_upper", false}}}});
+  EXPECT_GT(overfit(*nlp, [&] { return ents_right(*nlp); }), 0);
+}
+
+TEST(TextCat, OverfitsWithItsDefaultEnsemble) {
+  auto nlp = blank();
+  nlp->add_pipe("textcat");
+  EXPECT_GT(overfit(*nlp, [&] { return cats_right(*nlp, 0.5); }), 0);
+}
+
+TEST(TextCat, OverfitsWithBowAndReduceModels) {
+  for (Json model : {Json{{"@architectures", "spacy.TextCatBOW.v3"}, {"exclusive_classes", true},
+                          {"ngram_size", 2}, {"no_output_layer", false}, {"length", 1000}},
+                     Json{{"@architectures", "spacy.TextCatReduce.v1"}, {"tok2vec", small_cnn()},
+                          {"exclusive_classes", true}, {"use_reduce_first", false},
+                          {"use_reduce_last", false}, {"use_reduce_max", true},
+                          {"use_reduce_mean", true}},
+                     Json{{"@architectures", "spacy.TextCatCNN.v2"}, {"tok2vec", small_cnn()},
+                          {"exclusive_classes", true}}}) {
+    auto nlp = blank();
+    nlp->add_pipe("textcat", "", {{"model", model}});
+    EXPECT_GT(overfit(*nlp, [&] { return cats_right(*nlp, 0.5); }), 0) << model.dump();
+  }
+}
+
+TEST(TextCatMultilabel, Overfits) {
+  auto nlp = blank();
+  nlp->add_pipe("textcat_multilabel");
+  EXPECT_GT(overfit(*nlp, [&] { return cats_right(*nlp, 0.5); }), 0);
+}
+
+// ---- through a shared tok2vec ----
+TEST(Tok2VecListener, TaggerNerTextcatOverfitThroughASharedTok2Vec) {
+  auto nlp = blank();
+  nlp->add_pipe("tok2vec", "", {{"model", small_cnn()}});
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  nlp->add_pipe("ner", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  nlp->add_pipe("textcat", "",
+                {{"model", {{"@architectures", "spacy.TextCatReduce.v1"}, {"tok2vec", listener_cfg()},
+                            {"exclusive_classes", true}, {"use_reduce_first", false},
+                            {"use_reduce_last", false}, {"use_reduce_max", false},
+                            {"use_reduce_mean", true}}}});
+  auto before = snapshot(params(*nlp, "tok2vec"));
+  int steps = overfit(*nlp, [&] { return tags_right(*nlp) && ents_right(*nlp) && cats_right(*nlp, 0.5); });
+  EXPECT_GT(steps, 0) << "the shared-tok2vec pipeline did not reach 100% in 200 updates";
+  EXPECT_FALSE(same(params(*nlp, "tok2vec"), before));  // the listeners trained the tok2vec
+  auto docs = predict(*nlp);
+  EXPECT_EQ(docs[0]->tensor().cols, 32);  // tok2vec annotates doc.tensor
+  EXPECT_EQ(docs[0]->tensor().rows, int64_t(docs[0]->size()));
+}
+
+TEST(Tok2VecListener, UpstreamFindsListenersInPipelineOrder) {
+  auto nlp = blank();
+  nlp->add_pipe("tok2vec", "", {{"model", small_cnn()}});
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  nlp->add_pipe("ner", "", {{"model", {{"tok2vec", small_cnn()}}}});  // not listening
+  Json named = listener_cfg();
+  named["upstream"] = "other";
+  nlp->add_pipe("textcat", "", {{"model", {{"@architectures", "spacy.TextCatCNN.v2"},
+                                          {"tok2vec", named}, {"exclusive_classes", true}}}});
+  nlp->link_components();
+  auto ls = find_listeners(*nlp, "tok2vec", "tok2vec");
+  ASSERT_EQ(ls.size(), 1u);
+  EXPECT_EQ(ls[0], dynamic_cast<ListeningComponent&>(nlp->get_pipe("tagger")).listeners()[0]);
+  EXPECT_EQ(find_listeners(*nlp, "tok2vec", "other").size(), 2u);  // "*" and "other"
+  EXPECT_EQ(find_listeners(*nlp, "transformer", "tok2vec").size(), 0u);
+}
+
+TEST(Tok2VecListener, FrozenUpstreamChangesNothingButStillAnnotates) {
+  auto nlp = blank();
+  nlp->add_pipe("tok2vec", "", {{"model", small_cnn()}});
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  auto egs = make_examples(*nlp);
+  nlp->initialize([&] { return egs; });
+  auto t2v = snapshot(params(*nlp, "tok2vec"));
+  auto tagger = snapshot(params(*nlp, "tagger"));
+  Optimizer opt;
+  Losses first, last;
+  for (int i = 0; i < 30; ++i)
+    train_step(*nlp, egs, opt, {"tok2vec"}, {"tok2vec"}, i == 0 ? &first : &last);
+  EXPECT_TRUE(same(params(*nlp, "tok2vec"), t2v));
+  EXPECT_FALSE(same(params(*nlp, "tagger"), tagger));
+  EXPECT_LT(last["tagger"], first["tagger"]);
+  EXPECT_EQ(first.count("tok2vec"), 0u);
+  auto docs = predict(*nlp);
+  EXPECT_EQ(docs[0]->tensor().cols, 32);
+}
+
+TEST(Tok2VecListener, FrozenUpstreamThatDoesNotAnnotateIsAnError) {
+  auto nlp = blank();
+  nlp->add_pipe("tok2vec", "", {{"model", small_cnn()}});
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  auto egs = make_examples(*nlp);
+  nlp->initialize([&] { return egs; });
+  Optimizer opt;
+  EXPECT_THROW(train_step(*nlp, egs, opt, {"tok2vec"}), Error);
+}
+
+// ---- labels and errors ----
+TEST(Labels, AddLabelBeforeInitializationOnly) {
+  auto nlp = blank();
+  auto& tagger = static_cast<TrainablePipe&>(nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", small_cnn()}}}}));
+  EXPECT_TRUE(tagger.add_label("X"));
+  EXPECT_FALSE(tagger.add_label("X"));
+  EXPECT_TRUE(tagger.add_label("Y"));
+  nlp->initialize([] { return std::vector<Example>{}; });
+  EXPECT_EQ(tagger.labels(), (std::vector<std::string>{"X", "Y"}));
+  EXPECT_THROW(tagger.add_label("Z"), ValueError);
+  EXPECT_FALSE(tagger.add_label("X"));  // present: no error, as spaCy returns 0
+}
+
+TEST(Labels, InitializeWithoutLabelsIsAnError) {
+  for (const char* f : {"tagger", "ner", "textcat_multilabel"}) {
+    auto nlp = blank();
+    nlp->add_pipe(f);
+    EXPECT_THROW(nlp->initialize([] { return std::vector<Example>{}; }), ValueError) << f;
+  }
+}
+
+TEST(TextCat, ExclusiveNeedsTwoLabelsAndOnePositive) {
+  auto nlp = blank();
+  auto& tc = static_cast<TrainablePipe&>(nlp->add_pipe("textcat"));
+  tc.add_label("ONLY");
+  EXPECT_THROW(nlp->initialize([] { return std::vector<Example>{}; }), ValueError);
+
+  auto nlp2 = blank();
+  nlp2->add_pipe("textcat");
+  auto ref = std::make_shared<Doc>(nlp2->vocab_ptr(), std::vector<std::string>{"two", "cats"});
+  ref->cats()["A"] = 1.0;
+  ref->cats()["B"] = 1.0;
+  std::vector<Example> egs{Example::from_reference(ref)};
+  EXPECT_THROW(nlp2->initialize([&] { return egs; }), ValueError);  // E895
+
+  auto nlp3 = blank();
+  nlp3->add_pipe("textcat_multilabel");
+  ref->cats()["B"] = 0.5;
+  EXPECT_THROW(nlp3->initialize([&] { return egs; }), ValueError);  // E851
+}
+
+TEST(Tagger, KeepsPresetTagsUnlessOverwrite) {
+  for (bool overwrite : {false, true}) {
+    auto nlp = blank();
+    nlp->add_pipe("tagger", "", {{"overwrite", overwrite}, {"model", {{"tok2vec", small_cnn()}}}});
+    auto egs = make_examples(*nlp);
+    nlp->initialize([&] { return egs; });
+    Doc doc(nlp->vocab_ptr(), std::vector<std::string>{"Alice", "likes"});
+    doc[0].set_tag("PRESET");
+    nlp->pipe_docs({&doc});
+    EXPECT_EQ(doc.token(0).tag_() == "PRESET", !overwrite);
+    EXPECT_FALSE(doc.token(1).tag_().empty());
+  }
+}
+
+TEST(Training, IsDeterministicForASeed) {
+  auto run = [] {
+    auto nlp = blank();
+    nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", small_cnn()}}}});
+    auto egs = make_examples(*nlp);
+    nlp->initialize([&] { return egs; });
+    Optimizer opt;
+    Losses l;
+    for (int i = 0; i < 3; ++i) train_step(*nlp, egs, opt, {}, {}, &l);
+    return std::make_pair(l["tagger"], snapshot(params(*nlp, "tagger")));
+  };
+  auto a = run(), b = run();
+  EXPECT_EQ(a.first, b.first);
+  for (size_t i = 0; i < a.second.size(); ++i) EXPECT_TRUE(at::equal(a.second[i], b.second[i]));
+}
