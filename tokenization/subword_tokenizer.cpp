@@ -70,9 +70,13 @@ size_t SubwordTokenizer::num_special_tokens(bool pair) const {
 }
 
 int64_t SubwordTokenizer::pad_id() const {
-  if (special_.pad.empty()) return 0;
-  int64_t id = token_to_id(special_.pad);
-  return id < 0 ? 0 : id;
+  // Families without a pad token (GPT-2) pad with eos, as is customary; else unk, else 0.
+  for (const std::string* t : {&special_.pad, &special_.eos, &special_.unk}) {
+    if (t->empty()) continue;
+    int64_t id = token_to_id(*t);
+    if (id >= 0) return id;
+  }
+  return 0;
 }
 
 namespace {
@@ -190,7 +194,7 @@ void SubwordTokenizer::pad(Encoding& e, size_t length) const {
   if (e.ids.size() >= length) return;
   size_t k = length - e.ids.size();
   int64_t pid = pad_id();
-  std::string ptok = special_.pad.empty() ? id_to_token(pid) : special_.pad;
+  std::string ptok = id_to_token(pid);
   bool left = family_ == TokenizerFamily::Xlnet;
   auto grow = [&](auto& v, auto value) {
     if (left)

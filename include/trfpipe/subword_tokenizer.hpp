@@ -72,6 +72,7 @@ class SubwordTokenizer {
   const SpecialTokens& special_tokens() const { return special_; }
   size_t model_max_length() const { return model_max_length_; }
   TokenizerFamily family() const { return family_; }
+  // The padding id: pad token, else eos (GPT-2), else unk, else 0.
   int64_t pad_id() const;
   // Writes the files this tokenizer was loaded from (vocab/merges/model/tokenizer.json plus
   // tokenizer_config.json and special_tokens_map.json) into dir, creating it.

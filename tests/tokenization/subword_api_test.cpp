@@ -172,6 +172,16 @@ TEST(SubwordBatch, PadsToLongestAndTruncatesKeepingSpecials) {
                trfpipe::ValueError);
 }
 
+TEST(SubwordBatch, Gpt2WithoutPadTokenPadsWithEndOfText) {
+  auto tok = trfpipe::load_subword_tokenizer(kGolden + "gpt2.tokenizer.json");
+  EXPECT_EQ(tok->pad_id(), 50256);
+  auto b = tok->encode_batch({"Hello world", "Hi"});
+  ASSERT_EQ(b[1].size(), 2u);
+  EXPECT_EQ(b[1].ids, (std::vector<int64_t>{17250, 50256}));
+  EXPECT_EQ(b[1].tokens[1], "<|endoftext|>");
+  EXPECT_EQ(b[1].attention_mask, (std::vector<int64_t>{1, 0}));
+}
+
 TEST(SubwordSave, EveryKindRoundTripsThroughItsFolder) {
   std::vector<std::string> texts = golden_texts(300);
   std::vector<std::unique_ptr<trfpipe::SubwordTokenizer>> toks;
