@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 
 #include <ATen/ATen.h>
 
@@ -389,4 +392,140 @@ TEST(Training, IsDeterministicForASeed) {
   auto a = run(), b = run();
   EXPECT_EQ(a.first, b.first);
   for (size_t i = 0; i < a.second.size(); ++i) EXPECT_TRUE(at::equal(a.second[i], b.second[i]));
+}
+
+// ---- serialization ----
+namespace {
+std::string temp_dir(const std::string& name) {
+  auto p = std::filesystem::temp_directory_path() /
+           ("trfpipe_components_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(p);
+  return p.string();
+}
+
+struct Predictions {
+  std::vector<std::vector<std::string>> tags;
+  std::vector<std::vector<std::tuple<size_t, size_t, std::string>>> ents;
+  std::vector<std::vector<std::pair<std::string, double>>> cats;
+  std::vector<std::vector<float>> tensors;
+};
+
+Predictions predictions(Language& nlp) {
+  Predictions p;
+  for (auto& doc : predict(nlp)) {
+    std::vector<std::string> tags;
+    for (size_t i = 0; i < doc->size(); ++i) tags.push_back(doc->token(i).tag_());
+    p.tags.push_back(tags);
+    std::vector<std::tuple<size_t, size_t, std::string>> ents;
+    for (Span& s : doc->ents()) ents.emplace_back(s.start(), s.end(), s.label_());
+    p.ents.push_back(ents);
+    std::vector<std::pair<std::string, double>> cats(doc->cats().begin(), doc->cats().end());
+    p.cats.push_back(cats);
+    p.tensors.push_back(doc->tensor().data);
+  }
+  return p;
+}
+}  // namespace
+
+TEST(Serialization, TrainedPipelineSavesReloadsAndPredictsIdentically) {
+  auto nlp = blank();
+  nlp->add_pipe("tok2vec", "", {{"model", small_cnn()}});
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  nlp->add_pipe("ner", "", {{"model", {{"tok2vec", listener_cfg()}}}});
+  nlp->add_pipe("textcat", "", {{"model", {{"@architectures", "spacy.TextCatCNN.v2"},
+                                          {"tok2vec", listener_cfg()}, {"exclusive_classes", true}}}});
+  auto egs = make_examples(*nlp);
+  nlp->initialize([&] { return egs; });
+  Optimizer opt;
+  for (int i = 0; i < 20; ++i) train_step(*nlp, egs, opt);
+  const std::string dir = temp_dir("pipeline");
+  nlp->to_disk(dir);
+  for (const char* f : {"tok2vec/cfg", "tok2vec/model", "tagger/cfg", "tagger/model", "ner/cfg",
+                        "ner/model", "ner/moves", "textcat/cfg", "textcat/model"})
+    EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(dir) / f)) << f;
+
+  auto loaded = Language::load(dir);
+  EXPECT_EQ(loaded->pipe_names(), nlp->pipe_names());
+  EXPECT_EQ(loaded->get_pipe("tagger").labels(), nlp->get_pipe("tagger").labels());
+  EXPECT_EQ(loaded->get_pipe("ner").labels(), nlp->get_pipe("ner").labels());
+  EXPECT_EQ(loaded->get_pipe("textcat").labels(), (std::vector<std::string>{"POS", "NEG"}));
+  Predictions a = predictions(*nlp), b = predictions(*loaded);
+  EXPECT_EQ(a.tags, b.tags);
+  EXPECT_EQ(a.ents, b.ents);
+  EXPECT_EQ(a.cats, b.cats);
+  EXPECT_EQ(a.tensors, b.tensors);
+  // The reloaded pipeline keeps training through its listeners.
+  auto egs2 = make_examples(*loaded);
+  auto before = snapshot(params(*loaded, "tok2vec"));
+  Optimizer opt2;
+  train_step(*loaded, egs2, opt2);
+  EXPECT_FALSE(same(params(*loaded, "tok2vec"), before));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Serialization, CfgHoldsSpacysKeys) {
+  auto nlp = blank();
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", small_cnn()}}}, {"label_smoothing", 0.1}});
+  nlp->add_pipe("textcat_multilabel");
+  auto egs = make_examples(*nlp);
+  nlp->initialize([&] { return egs; });
+  const std::string dir = temp_dir("cfg");
+  nlp->get_pipe("tagger").to_disk(dir + "/tagger");
+  nlp->get_pipe("textcat_multilabel").to_disk(dir + "/tc");
+  std::ifstream t(dir + "/tagger/cfg"), c(dir + "/tc/cfg");
+  Json tcfg = Json::parse(t), ccfg = Json::parse(c);
+  EXPECT_EQ(tcfg["labels"], Json::array({"I", "J", "N", "P", "R", "V"}));
+  EXPECT_EQ(tcfg["label_smoothing"], 0.1);
+  EXPECT_EQ(tcfg["neg_prefix"], "!");
+  EXPECT_EQ(tcfg["overwrite"], false);
+  EXPECT_EQ(ccfg["labels"], Json::array({"POS", "NEG"}));
+  EXPECT_EQ(ccfg["threshold"], 0.5);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Serialization, FromDiskErrorsNameTheFile) {
+  auto nlp = blank();
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", small_cnn()}}}});
+  auto egs = make_examples(*nlp);
+  nlp->initialize([&] { return egs; });
+  const std::string dir = temp_dir("errors");
+  Pipe& tagger = nlp->get_pipe("tagger");
+  EXPECT_THROW(tagger.from_disk(dir + "/missing"), DataError);
+  tagger.to_disk(dir + "/t");
+  // A model with another width cannot take these weights.
+  auto other = blank();
+  Json wide = small_cnn();
+  wide["width"] = 16;
+  Pipe& t2 = other->add_pipe("tagger", "", {{"model", {{"tok2vec", wide}}}});
+  try {
+    t2.from_disk(dir + "/t");
+    ADD_FAILURE() << "expected a DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(e.file().find("model"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("shape"), std::string::npos);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Optimizer, UseAveragedParamsSwapsAndRestores) {
+  auto nlp = blank();
+  nlp->add_pipe("tagger", "", {{"model", {{"tok2vec", small_cnn()}}}});
+  auto egs = make_examples(*nlp);
+  nlp->initialize([&] { return egs; });
+  OptimizerOptions o;
+  o.use_averages = true;
+  Optimizer opt(o);
+  for (int i = 0; i < 3; ++i) train_step(*nlp, egs, opt);
+  auto current = snapshot(params(*nlp, "tagger"));
+  {
+    UseAveragedParams guard(*nlp, opt);
+    NamedTensors ps = params(*nlp, "tagger");
+    for (size_t i = 0; i < ps.size(); ++i) {
+      at::Tensor avg = opt.average("tagger." + ps[i].first);
+      ASSERT_TRUE(avg.defined()) << ps[i].first;
+      EXPECT_TRUE(at::equal(ps[i].second.detach(), avg));
+    }
+    EXPECT_FALSE(same(ps, current));
+  }
+  EXPECT_TRUE(same(params(*nlp, "tagger"), current));
 }
