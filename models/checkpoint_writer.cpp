@@ -181,6 +181,25 @@ int64_t count_vocab(const TokenizerFiles& t) {
   return n;
 }
 
+// RoBERTa's vocab.json starts with <s> <pad> </s> <unk> and ends with <mask>; a GPT-2 vocab.json
+// (no such entries) is rewritten that way, shifting its ids by 4, so the special tokens resolve.
+// Returns the new file's text, or "" when `vocab_json` already has them.
+std::string roberta_vocab_from_gpt2(const fs::path& vocab_json) {
+  nlohmann::json j = nlohmann::json::parse(slurp(vocab_json));
+  if (!j.is_object() || j.contains("<s>")) return "";
+  std::vector<std::pair<int64_t, std::string>> by_id;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    if (!it.value().is_number_integer()) throw DataError(vocab_json.string(), -1, "vocab.json ids must be integers");
+    by_id.emplace_back(it.value().get<int64_t>(), it.key());
+  }
+  std::sort(by_id.begin(), by_id.end());
+  std::string out = "{\"<s>\": 0, \"<pad>\": 1, \"</s>\": 2, \"<unk>\": 3";
+  int64_t next = 4;
+  for (const auto& [id, tok] : by_id) out += ", " + nlohmann::json(tok).dump() + ": " + std::to_string(next++);
+  out += ", \"<mask>\": " + std::to_string(next) + "}";
+  return out;
+}
+
 bool vocab_is_uncased(const fs::path& vocab_txt) {
   std::ifstream in(vocab_txt);
   std::string line;
@@ -228,7 +247,16 @@ std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const H
     throw ValueError("tokenizer '" + o.tokenizer_path + "' (" + tok.kind + ") does not fit " + o.arch +
                      " (expected " + (needs_wordpiece ? "vocab.txt" : needs_bpe ? "vocab.json + merges.txt" : "spiece.model") +
                      " or tokenizer.json)");
-  const int64_t vocab = o.vocab_size > 0 ? o.vocab_size : count_vocab(tok);
+  std::string roberta_vocab;  // a rewritten vocab.json, see roberta_vocab_from_gpt2
+  if (o.arch == "roberta" && tok.kind == "bpe") {
+    try {
+      roberta_vocab = roberta_vocab_from_gpt2(tok.vocab);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw DataError(tok.vocab.string(), -1, std::string("invalid JSON: ") + e.what());
+    }
+  }
+  int64_t vocab = o.vocab_size;
+  if (vocab <= 0) vocab = roberta_vocab.empty() ? count_vocab(tok) : count_vocab(tok) + 5;
   const int64_t inter = o.intermediate_size > 0 ? o.intermediate_size : 4 * o.width;
   const int64_t max_len = o.max_length > 0 ? o.max_length : (o.arch == "gpt2" ? 1024 : 512);
 
@@ -315,6 +343,13 @@ std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const H
   models::write_random_weights(cfg, o.seed, (dir / "model.safetensors").string());
   written.push_back((dir / "model.safetensors").string());
   for (const auto& [src, name] : tok.copies) {
+    if (name == "vocab.json" && !roberta_vocab.empty()) {
+      std::ofstream out(dir / name, std::ios::trunc);
+      out << roberta_vocab << "\n";
+      if (!out) throw DataError((dir / name).string(), -1, "cannot write the file");
+      written.push_back((dir / name).string());
+      continue;
+    }
     fs::copy_file(src, dir / name, fs::copy_options::overwrite_existing, ec);
     if (ec) throw DataError((dir / name).string(), -1, "cannot copy the tokenizer file: " + ec.message());
     written.push_back((dir / name).string());

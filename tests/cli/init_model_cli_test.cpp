@@ -56,7 +56,7 @@ fs::path fresh_dir(const std::string& name) {
 TEST(InitModelCli, WritesEveryArchitecture) {
   struct Case { std::string arch, tok, file; int64_t vocab; };
   std::vector<Case> cases = {{"bert", "bert-base-uncased-vocab.txt", "vocab.txt", 30522},
-                             {"roberta", "gpt2-encoder.json", "merges.txt", 50257},
+                             {"roberta", "gpt2-encoder.json", "merges.txt", 50262},
                              {"distilbert", "bert-base-uncased-vocab.txt", "vocab.txt", 30522},
                              {"albert", "albert-30k-clean.model", "spiece.model", 30000},
                              {"electra", "bert-base-uncased-vocab.txt", "vocab.txt", 30522},

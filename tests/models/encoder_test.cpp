@@ -452,7 +452,7 @@ TEST(Encoder, MixedPrecisionFlagIsIgnoredOnCpu) {
 TEST(HFCheckpoint, WritesConfigAndTokenizerFiles) {
   struct Case { std::string arch; std::vector<std::string> files; int64_t vocab; const char* arch_name; };
   std::vector<Case> cases = {{"bert", {"vocab.txt"}, 30522, "BertModel"},
-                             {"roberta", {"vocab.json", "merges.txt"}, 50257, "RobertaModel"},
+                             {"roberta", {"vocab.json", "merges.txt"}, 50262, "RobertaModel"},
                              {"distilbert", {"vocab.txt"}, 30522, "DistilBertModel"},
                              {"albert", {"spiece.model"}, 30000, "AlbertModel"},
                              {"electra", {"vocab.txt"}, 30522, "ElectraModel"},
@@ -472,6 +472,17 @@ TEST(HFCheckpoint, WritesConfigAndTokenizerFiles) {
   }
   EXPECT_EQ(fs::file_size(checkpoint("roberta") / "merges.txt"),
             fs::file_size(kTok + "gpt2-vocab.bpe"));
+  // RoBERTa's vocab.json gets its special tokens around the GPT-2 entries (ids shifted by 4).
+  auto rv = Json::parse(models::read_file_bytes((checkpoint("roberta") / "vocab.json").string()));
+  EXPECT_EQ(rv["<s>"], 0);
+  EXPECT_EQ(rv["<pad>"], 1);
+  EXPECT_EQ(rv["</s>"], 2);
+  EXPECT_EQ(rv["<unk>"], 3);
+  EXPECT_EQ(rv["!"], 4);
+  EXPECT_EQ(rv["<mask>"], 50261);
+  auto gv = Json::parse(models::read_file_bytes((checkpoint("gpt2") / "vocab.json").string()));
+  EXPECT_EQ(gv["!"], 0);
+  EXPECT_FALSE(gv.contains("<s>"));
 }
 
 TEST(HFCheckpoint, SeedMakesWeightsReproducible) {

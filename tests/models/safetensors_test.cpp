@@ -1,5 +1,6 @@
 // safetensors reader/writer, pytorch_model.bin reading and config.json parsing.
 #include <ATen/ATen.h>
+#include <caffe2/serialize/inline_container.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -156,6 +157,52 @@ TEST(TorchBin, RoundTripsTorchSaveZipArchive) {
     EXPECT_EQ(back[k].scalar_type(), t.scalar_type()) << k;
     EXPECT_TRUE(at::equal(back[k], t.contiguous())) << k;
   }
+}
+
+// The bytes Python's torch.save writes for a state dict (protocol 2): an OrderedDict filled by
+// SETITEMS, then BUILD with its `_metadata` attribute; tensors via _rebuild_tensor_v2 over a
+// persistent-id storage. torch::pickle_load cannot read this (OrderedDict becomes None).
+TEST(TorchBin, ReadsPythonStyleOrderedDictWithMetadata) {
+  auto u = [](const std::string& s) {  // BINUNICODE
+    std::string out = "X";
+    uint32_t n = s.size();
+    out.append(reinterpret_cast<const char*>(&n), 4);
+    return out + s;
+  };
+  using namespace std::string_literals;
+  std::string pkl = "\x80\x02"s;
+  pkl += "ccollections\nOrderedDict\nq\x00)Rq\x01("s;
+  pkl += u("bert.embeddings.LayerNorm.gamma") + "q\x02"s;
+  pkl += "ctorch._utils\n_rebuild_tensor_v2\nq\x03(("s + u("storage") + "q\x04" "ctorch\nFloatStorage\nq\x05"s +
+         u("0") + "q\x06"s + u("cpu") + "q\x07K\x06tq\x08Q"s;
+  pkl += "K\x00K\x02K\x03\x86q\x09K\x01K\x02\x86q\x0a\x89" "ccollections\nOrderedDict\nq\x0b)Rq\x0ctq\x0dRq\x0e"s;
+  pkl += u("ids") + "q\x0fh\x03((h\x04" "ctorch\nLongStorage\nq\x10"s + u("1") + "h\x07K\x02tq\x11Q"s +
+         "K\x00K\x02\x85K\x01\x85\x89h\x0b)Rtq\x12Rq\x13"s;
+  pkl += "u}q\x14"s + u("_metadata") + "h\x0b)Rq\x15"s + u("") + "}"s + u("version") + "K\x01sssb."s;
+  std::vector<float> storage = {0, 1, 2, 3, 4, 5};
+  std::vector<int64_t> ids = {7, -3};
+  auto dir = temp_dir("pybin");
+  auto path = (dir / "pytorch_model.bin").string();
+  {
+    std::ofstream out(path, std::ios::binary);
+    caffe2::serialize::PyTorchStreamWriter writer([&](const void* buf, size_t n) -> size_t {
+      out.write(static_cast<const char*>(buf), static_cast<std::streamsize>(n));
+      return n;
+    });
+    writer.writeRecord("data.pkl", pkl.data(), pkl.size());
+    writer.writeRecord("data/0", storage.data(), storage.size() * sizeof(float));
+    writer.writeRecord("data/1", ids.data(), ids.size() * sizeof(int64_t));
+    writer.writeRecord("version", "3\n", 2);
+    writer.writeEndOfFile();
+  }
+  auto t = read_torch_bin(path);
+  ASSERT_EQ(t.size(), 2u);
+  auto w = t.at("bert.embeddings.LayerNorm.gamma");
+  EXPECT_EQ(w.sizes(), (at::IntArrayRef{2, 3}));
+  // stride (1, 2): column-major view of the storage
+  EXPECT_EQ(w[0][1].item<float>(), 2.0f);
+  EXPECT_EQ(w[1][0].item<float>(), 1.0f);
+  EXPECT_TRUE(at::equal(t.at("ids"), at::tensor(ids, at::kLong)));
 }
 
 TEST(TorchBin, NonArchiveAndLegacyFilesAreDataError) {
