@@ -50,6 +50,8 @@ struct TransformerData {
   Ragged align;  // lengths[i] pieces for token i; data = rows of the flattened output
   // Token range [start, end) in the doc of each span (row of the outputs).
   std::vector<std::pair<int64_t, int64_t>> spans;
+  // Tokens that had pieces but lost all of them to truncation (sorted); they get zero rows.
+  std::vector<int64_t> cut_tokens;
   std::vector<at::Tensor> tensors() const { return model_output.to_tuple(); }
   int64_t width() const;  // last dimension of last_hidden_state (0 when empty)
   // Empty data (no spans): last_hidden_state [0, 0, width], every token aligned to nothing.
@@ -70,9 +72,9 @@ void set_trf_data(Doc& doc, TransformerDataPtr data);
 
 // The per-token rows of `data` with the 2019 spacy-transformers weighting (trf_tok2vec): every
 // non-padding piece row is divided evenly among the tokens aligned to it; pieces aligned to no
-// token of their span ([CLS], [SEP], cut-free unaligned pieces) are shared by all tokens of that
-// span. So the rows sum to the unpadded last_hidden_state sum (data.spans gives each row's
-// tokens).
+// token of their span ([CLS], [SEP], other unaligned pieces) are shared by all tokens of that
+// span except the cut_tokens (which stay zero rows). So the rows sum to the unpadded
+// last_hidden_state sum (data.spans gives each row's tokens).
 Matrix weighted_token_tensor(const TransformerData& data, size_t n_tokens);
 
 // Installs doc.user_hooks / user_span_hooks / user_token_hooks "vector" and "similarity" based

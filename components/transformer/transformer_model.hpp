@@ -1,0 +1,93 @@
+// spacy-transformers' TransformerModel (§1.5) on LibTorch: span getter -> subword tokenizer ->
+// alignment -> truncation -> Hugging Face encoder, plus the span getters (§1.3) and
+// batch_by_length (§1.10).
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "trfpipe/doc.hpp"
+#include "trfpipe/subword_tokenizer.hpp"
+#include "trfpipe/torch/encoder.hpp"
+#include "trfpipe/torch/transformer_data.hpp"
+
+namespace trfpipe {
+
+// Per doc, the token ranges [start, end) given to the transformer as separate sequences.
+using TokenRange = std::pair<int64_t, int64_t>;
+using SpanGetter = std::function<std::vector<std::vector<TokenRange>>(const std::vector<Doc*>&)>;
+
+SpanGetter doc_spans();                              // spacy-transformers.doc_spans.v1
+SpanGetter sent_spans();                             // spacy-transformers.sent_spans.v1
+SpanGetter strided_spans(int64_t window, int64_t stride);  // spacy-transformers.strided_spans.v1
+std::vector<TokenRange> strided_ranges(int64_t n_tokens, int64_t window, int64_t stride);
+
+// Indices into `lengths` grouped in batches of at most max_words = longest * count (a single
+// longer item still gets its own batch), sorted by (length, index); the batches in reverse.
+std::vector<std::vector<size_t>> batch_by_length(const std::vector<size_t>& lengths,
+                                                 size_t max_words);
+
+struct TransformerModelOptions {
+  std::string name;                        // a local Hugging Face model folder
+  Json tokenizer_config = Json::object();  // use_fast etc. (accepted; the tokenizer is native)
+  Json transformer_config = Json::object();  // HF config overrides (output_hidden_states ...)
+  bool mixed_precision = false;
+  Json grad_scaler_config = Json::object();
+};
+
+// The result of one forward pass over a batch of docs.
+struct TransformerBatch {
+  std::vector<TransformerDataPtr> doc_data;  // detached, CPU; one per doc
+  // Per doc the flattened last hidden state rows [n_spans * padded_len, width] WITH autograd
+  // history when the forward ran with gradients (what listeners pool from).
+  std::vector<at::Tensor> doc_rows;
+};
+
+class TransformerModel {
+ public:
+  TransformerModel(TransformerModelOptions options, SpanGetter get_spans);
+  const TransformerModelOptions& options() const { return options_; }
+
+  // Loads tokenizer and encoder from options().name when not loaded yet (a clear Error when the
+  // name is not a local folder: nothing is downloaded).
+  void ensure_loaded();
+  bool loaded() const { return encoder_ != nullptr; }
+  int64_t width();
+  Encoder& encoder();
+  SubwordTokenizer& tokenizer();
+  // The longest piece sequence the model accepts (tokenizer model_max_length, bounded by the
+  // position table).
+  int64_t max_length();
+
+  // Runs the encoder over the docs' spans. is_train: train() mode (HF dropout) with autograd;
+  // otherwise eval() without gradient.
+  TransformerBatch forward(const std::vector<Doc*>& docs, bool is_train);
+
+  // Writes config.json, model.safetensors and the tokenizer files into dir; reads them back.
+  void to_disk(const std::string& dir);
+  void from_disk(const std::string& dir);
+
+  // Parameters under their Hugging Face names.
+  std::vector<std::pair<std::string, at::Tensor>> named_parameters();
+  // Number of truncation warnings printed by this model (0 or 1).
+  int truncation_warnings() const { return truncation_warnings_; }
+
+  // Replaces tokenizer and encoder (tests, legacy components).
+  void set(std::shared_ptr<SubwordTokenizer> tokenizer, std::shared_ptr<Encoder> encoder);
+
+ private:
+  void load_from(const std::string& dir, const Json& overrides);
+  TransformerModelOptions options_;
+  SpanGetter get_spans_;
+  std::shared_ptr<SubwordTokenizer> tokenizer_;
+  std::shared_ptr<Encoder> encoder_;
+  int truncation_warnings_ = 0;
+};
+using TransformerModelPtr = std::shared_ptr<TransformerModel>;
+
+}  // namespace trfpipe

@@ -1,0 +1,16 @@
+// Torch-free access to what the transformer component stores on a Doc, for tools (the CLI's
+// `apply --include-trf`) that must not include LibTorch headers.
+#pragma once
+#include "trfpipe/doc.hpp"
+
+namespace trfpipe {
+
+// The transformer annotations of `doc` as JSON (keys only when set):
+//   "tensor":   {"shape": [rows, cols], "rows": [[...], ...]}          (doc.tensor)
+//   "trf_data": {"wordpieces": {"strings": [[...]], "input_ids": [[...]],
+//                               "lengths": [...]},
+//                "align": {"data": [...], "lengths": [...]},
+//                "shape": [n_spans, padded_len, width]}                 (doc._.trf_data)
+Json transformer_doc_json(const Doc& doc);
+
+}  // namespace trfpipe
