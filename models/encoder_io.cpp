@@ -66,7 +66,7 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
     std::vector<std::string> candidates = {key};
     if (starts_with(key, prefix)) candidates.push_back(key.substr(prefix.size()));
     for (size_t i = 0, n = candidates.size(); i < n; ++i) {  // TF-era names
-      const auto& k = candidates[i];
+      const std::string k = candidates[i];  // a copy: push_back below may reallocate
       if (k.size() > 6 && k.compare(k.size() - 6, 6, ".gamma") == 0)
         candidates.push_back(k.substr(0, k.size() - 6) + ".weight");
       if (k.size() > 5 && k.compare(k.size() - 5, 5, ".beta") == 0)

@@ -271,6 +271,30 @@ TEST(Encoder, RobertaPositionsSkipPaddingIds) {
   EXPECT_EQ(enc->max_sequence_length(), 64);
 }
 
+TEST(Encoder, LegacyGammaBetaNamesLoad) {
+  // The hub's bert-base-uncased weights use TF-era names: bert.embeddings.LayerNorm.gamma/beta.
+  auto src = checkpoint("bert");
+  auto enc = load_encoder(src.string());
+  auto st = models::read_safetensors((src / "model.safetensors").string()).tensors;
+  models::TensorMap legacy;
+  int renamed = 0;
+  for (auto& [k, t] : st) {
+    std::string name = k;
+    for (auto [from, to] : {std::pair<std::string, std::string>{"LayerNorm.weight", "LayerNorm.gamma"},
+                            {"LayerNorm.bias", "LayerNorm.beta"}})
+      if (name.size() > from.size() && name.compare(name.size() - from.size(), from.size(), from) == 0) {
+        name = name.substr(0, name.size() - from.size()) + to;
+        ++renamed;
+      }
+    legacy["bert." + name] = t;
+  }
+  EXPECT_GT(renamed, 4);
+  auto fresh = make_encoder(enc->config(), 99);
+  auto report = load_encoder_weights(*fresh, legacy, "legacy");
+  EXPECT_TRUE(report.unexpected.empty());
+  for (auto& [k, t] : fresh->state_dict()) EXPECT_TRUE(at::equal(t, st.at(k))) << k;
+}
+
 TEST(Encoder, Gpt2IsCausal) {
   auto enc = load_encoder(checkpoint("gpt2").string());
   enc->eval();
