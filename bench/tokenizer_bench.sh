@@ -54,7 +54,7 @@ const rows = [
   ["HF tokenizers, 1 thread", hf.mb_per_s, hf.tokens_per_s, hf.cpu_mb_per_s, hf.cpu_tokens_per_s],
   ["trfpipe, 1 thread", tr.mb_per_s, tr.tokens_per_s, tr.cpu_mb_per_s, tr.cpu_tokens_per_s],
 ];
-console.log(`\ncorpus: ${tr.texts} texts, ${f(tr.bytes / 1e6, 2)} MB, ${tr.tokens.toLocaleString("en-US")} pieces (with [CLS]/[SEP])`);
+console.log(`\ncorpus: ${tr.texts} texts, ${f(tr.bytes / 1e6, 2)} MB, ${tr.tokens.toLocaleString("en-US")} pieces (special tokens included)`);
 console.log("| implementation | MB/s (wall) | tokens/s (wall) | MB/s (CPU time) | tokens/s (CPU time) |");
 console.log("|---|---:|---:|---:|---:|");
 for (const r of rows) console.log(`| ${r[0]} | ${f(r[1])} | ${f(r[2], 0)} | ${f(r[3])} | ${f(r[4], 0)} |`);
