@@ -169,11 +169,7 @@ void save_encoder(const Encoder& encoder, const std::string& hf_dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw DataError(hf_dir, -1, "cannot create the folder: " + ec.message());
-  Json cfg = encoder.config().raw;
-  const auto& c = encoder.config();
-  if (c.output_hidden_states || cfg.contains("output_hidden_states"))
-    cfg["output_hidden_states"] = c.output_hidden_states;
-  if (c.output_attentions || cfg.contains("output_attentions")) cfg["output_attentions"] = c.output_attentions;
+  Json cfg = encoder.config().to_json();
   auto cfg_path = (dir / "config.json").string();
   std::ofstream out(cfg_path, std::ios::trunc);
   if (!out) throw DataError(cfg_path, -1, "cannot open the file for writing");

@@ -248,6 +248,59 @@ HFConfig HFConfig::from_file(const std::string& path) {
   }
 }
 
+Json HFConfig::to_json() const {
+  Json j = raw.is_object() ? raw : Json::object();
+  j["model_type"] = model_type.empty() ? std::string("bert") : model_type;
+  j["vocab_size"] = vocab_size;
+  j["initializer_range"] = initializer_range;
+  if (pad_token_id >= 0) j["pad_token_id"] = pad_token_id;
+  if (output_hidden_states || j.contains("output_hidden_states")) j["output_hidden_states"] = output_hidden_states;
+  if (output_attentions || j.contains("output_attentions")) j["output_attentions"] = output_attentions;
+  switch (family) {
+    case EncoderFamily::DistilBert:
+      j["dim"] = hidden_size;
+      j["n_layers"] = num_hidden_layers;
+      j["n_heads"] = num_attention_heads;
+      j["hidden_dim"] = intermediate_size;
+      j["activation"] = hidden_act;
+      j["dropout"] = hidden_dropout_prob;
+      j["attention_dropout"] = attention_probs_dropout_prob;
+      j["max_position_embeddings"] = max_position_embeddings;
+      j["sinusoidal_pos_embds"] = sinusoidal_pos_embds;
+      break;
+    case EncoderFamily::Gpt2:
+      j["n_embd"] = hidden_size;
+      j["n_layer"] = num_hidden_layers;
+      j["n_head"] = num_attention_heads;
+      j["n_inner"] = intermediate_size;
+      j["activation_function"] = hidden_act;
+      j["resid_pdrop"] = hidden_dropout_prob;
+      j["embd_pdrop"] = embedding_dropout_prob;
+      j["attn_pdrop"] = attention_probs_dropout_prob;
+      j["n_positions"] = max_position_embeddings;
+      j["layer_norm_epsilon"] = layer_norm_eps;
+      break;
+    default:
+      j["hidden_size"] = hidden_size;
+      j["num_hidden_layers"] = num_hidden_layers;
+      j["num_attention_heads"] = num_attention_heads;
+      j["intermediate_size"] = intermediate_size;
+      j["hidden_act"] = hidden_act;
+      j["hidden_dropout_prob"] = hidden_dropout_prob;
+      j["attention_probs_dropout_prob"] = attention_probs_dropout_prob;
+      j["max_position_embeddings"] = max_position_embeddings;
+      j["type_vocab_size"] = type_vocab_size;
+      j["layer_norm_eps"] = layer_norm_eps;
+      if (embedding_size > 0) j["embedding_size"] = embedding_size;
+      if (family == EncoderFamily::Albert) {
+        j["num_hidden_groups"] = num_hidden_groups;
+        j["inner_group_num"] = inner_group_num;
+      }
+      break;
+  }
+  return j;
+}
+
 HFConfig HFConfig::with_overrides(const Json& overrides) const {
   if (overrides.is_null()) return *this;
   if (!overrides.is_object())

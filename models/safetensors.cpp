@@ -119,6 +119,7 @@ SafetensorsContent parse_safetensors(const std::string& bytes, const std::string
       numel *= dim;
       e.shape.push_back(static_cast<int64_t>(dim));
     }
+    if (numel > data_size) throw fail(where + "shape holds more elements than the data section has bytes");
     if (!(*off)[0].is_number_unsigned() || !(*off)[1].is_number_unsigned())
       throw fail(where + "data_offsets must be non-negative integers");
     e.begin = (*off)[0].get<uint64_t>();

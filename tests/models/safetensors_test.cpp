@@ -311,6 +311,28 @@ TEST(HFConfig, OverridesApplyAndKeepRaw) {
   EXPECT_THROW(c.with_overrides(Json{{"output_attentions", "yes"}}), ValueError);
 }
 
+TEST(HFConfig, ToJsonRoundTripsFieldsEditedInCode) {
+  for (const char* type : {"bert", "distilbert", "gpt2", "albert"}) {
+    auto c = HFConfig::from_json(Json{{"model_type", type}, {"vocab_size", 40}});
+    c.hidden_size = 24;
+    c.num_attention_heads = 3;
+    c.num_hidden_layers = 5;
+    c.intermediate_size = 50;
+    c.hidden_act = "relu";
+    c.output_hidden_states = true;
+    auto back = HFConfig::from_json(c.to_json());
+    EXPECT_EQ(back.hidden_size, 24) << type;
+    EXPECT_EQ(back.num_attention_heads, 3) << type;
+    EXPECT_EQ(back.num_hidden_layers, 5) << type;
+    EXPECT_EQ(back.intermediate_size, 50) << type;
+    EXPECT_EQ(back.hidden_act, "relu") << type;
+    EXPECT_TRUE(back.output_hidden_states) << type;
+    EXPECT_EQ(back.family, c.family) << type;
+    EXPECT_DOUBLE_EQ(back.layer_norm_eps, c.layer_norm_eps) << type;
+    EXPECT_EQ(back.embedding_width(), c.embedding_width()) << type;
+  }
+}
+
 TEST(HFConfig, FromFileErrorsNameTheFile) {
   auto dir = temp_dir("cfg");
   auto path = (dir / "config.json").string();

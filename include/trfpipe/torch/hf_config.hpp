@@ -51,6 +51,10 @@ struct HFConfig {
   // {"output_hidden_states": true}) merged into the raw config and parsed again.
   HFConfig with_overrides(const Json& overrides) const;
 
+  // config.json for this config: `raw` with the fields written back under the family's own
+  // key names (so a config built or edited in code saves and re-reads the same).
+  Json to_json() const;
+
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
   int64_t embedding_width() const { return embedding_size > 0 ? embedding_size : hidden_size; }
   bool has_pooler() const;  // BERT, RoBERTa family, ALBERT
