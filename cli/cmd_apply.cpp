@@ -1,0 +1,213 @@
+// trfpipe apply MODEL INPUT OUTPUT — spaCy's `spacy apply`: runs a pipeline over texts and writes
+// one Doc.to_json() per line. MODEL is a pipeline directory or `blank:<lang>`; INPUT is `.jsonl`
+// ({"text": ...} per line) or plain text (one doc per line). Output is written batch by batch
+// and flushed, so the docs written before an error are kept.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include "cli/args.hpp"
+#include "cli/command.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe::cli {
+namespace {
+
+const char* kUsage =
+    "Usage: trfpipe apply MODEL INPUT OUTPUT\n"
+    "  MODEL            a pipeline directory or blank:<lang> (blank:en)\n"
+    "  INPUT            .jsonl ({\"text\": ...} per line) or plain text (one doc per line)\n"
+    "  OUTPUT           .jsonl: one Doc.to_json() per line ('-' = stdout)\n"
+    "  --pipe/-p        factories to add to the pipeline, comma-separated (sentencizer)\n"
+    "  --text-key/-tk   the text field of .jsonl input (text)\n"
+    "  --batch-size/-b  docs per batch (the pipeline's [nlp] batch_size)\n"
+    "  --force/-F       overwrite an existing OUTPUT\n";
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ','))
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+// Reads INPUT line by line, giving texts with their 1-based line numbers.
+class TextReader {
+ public:
+  TextReader(const std::string& path, bool jsonl, std::string text_key)
+      : path_(path), jsonl_(jsonl), key_(std::move(text_key)), in_(path, std::ios::binary) {
+    if (!in_) throw DataError(path, -1, "cannot open the input file");
+  }
+  // False at the end of the input; throws DataError naming the line for a bad line.
+  bool next(std::string& text) {
+    std::string line;
+    while (std::getline(in_, line)) {
+      ++line_no_;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (!jsonl_) {
+        text = line;
+        return true;
+      }
+      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank JSONL line
+      Json j;
+      try {
+        j = Json::parse(line);
+      } catch (const std::exception& e) {
+        throw DataError(path_, line_no_, std::string("invalid JSON: ") + e.what());
+      }
+      if (!j.is_object() || !j.contains(key_))
+        throw DataError(path_, line_no_, "the line has no \"" + key_ + "\" field");
+      if (!j[key_].is_string())
+        throw DataError(path_, line_no_, "the \"" + key_ + "\" field is not a string");
+      text = j[key_].get<std::string>();
+      return true;
+    }
+    if (in_.bad()) throw DataError(path_, line_no_, "read error");
+    return false;
+  }
+  int64_t line() const { return line_no_; }
+
+ private:
+  std::string path_;
+  bool jsonl_;
+  std::string key_;
+  std::ifstream in_;
+  int64_t line_no_ = 0;
+};
+
+int fail(const std::string& title, const std::string& detail = "") {
+  std::cerr << "\u2718 " << title << "\n";
+  if (!detail.empty()) std::cerr << detail << "\n";
+  return 1;
+}
+
+int run_apply(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::cout << kUsage;
+    return 0;
+  }
+  Args args(argv, {{"--pipe", "-p", false, "factories to add"},
+                   {"--text-key", "-tk", false, "jsonl text field"},
+                   {"--batch-size", "-b", false, "docs per batch"},
+                   {"--force", "-F", true, "overwrite OUTPUT"}});
+  const std::string model = args.positional(0, "MODEL");
+  const std::string input = args.positional(1, "INPUT");
+  const std::string output = args.positional(2, "OUTPUT");
+  if (args.positional().size() > 3) return fail("Too many arguments", kUsage);
+  size_t batch_size = 0;
+  if (auto b = args.get("--batch-size")) {
+    try {
+      size_t pos = 0;
+      long v = std::stol(*b, &pos);
+      if (pos != b->size() || v < 1) throw std::invalid_argument("");
+      batch_size = size_t(v);
+    } catch (const std::exception&) {
+      return fail("--batch-size must be a positive integer, got '" + *b + "'");
+    }
+  }
+  if (ends_with(input, ".spacy") || ends_with(output, ".spacy"))
+    return fail(".spacy (DocBin) input and output are not supported by `apply` yet",
+                "Use .jsonl or plain text input and .jsonl output.");
+  if (output != "-" && !ends_with(output, ".jsonl"))
+    return fail("OUTPUT must be a .jsonl file (or '-' for stdout): " + output);
+  if (!fs::exists(input)) return fail("Input file not found: " + input);
+  if (fs::is_directory(input)) return fail("INPUT must be a file, not a directory: " + input);
+  if (output != "-" && fs::exists(output) && !args.flag("--force"))
+    return fail("Output file already exists: " + output, "Use --force to overwrite it.");
+
+  std::unique_ptr<Language> nlp = Language::load(model, args.overrides());
+  for (const std::string& factory : split_commas(args.get_or("--pipe", ""))) {
+    if (!has_factory(factory)) {
+      std::string names;
+      for (const auto& n : factory_names()) names += (names.empty() ? "" : ", ") + n;
+      return fail("Unknown pipe '" + factory + "'", "Available factories: " + names);
+    }
+    if (!nlp->has_pipe(factory)) nlp->add_pipe(factory);
+  }
+  if (batch_size == 0) batch_size = nlp->batch_size ? nlp->batch_size : 1000;
+
+  TextReader reader(input, ends_with(input, ".jsonl"), args.get_or("--text-key", "text"));
+  std::ofstream file;
+  if (output != "-") {
+    if (fs::path(output).has_parent_path()) fs::create_directories(fs::path(output).parent_path());
+    file.open(output, std::ios::binary | std::ios::trunc);
+    if (!file) return fail("Cannot write the output file: " + output);
+  }
+  std::ostream& out = output == "-" ? std::cout : file;
+  size_t written = 0;
+  std::vector<std::string> batch;
+  std::vector<int64_t> batch_lines;
+  auto write_docs = [&](const std::vector<Doc>& docs) {
+    for (const Doc& d : docs) out << d.to_json().dump() << "\n";
+    out.flush();
+    if (!out) throw Error("cannot write the output file: " + output);
+    written += docs.size();
+  };
+  auto flush_batch = [&] {
+    if (batch.empty()) return;
+    std::vector<Doc> docs;
+    try {
+      docs = nlp->pipe(batch, batch_size);
+    } catch (const Error&) {
+      // One text failed: redo the batch doc by doc, so the docs before it are written and the
+      // error names the input line.
+      for (size_t i = 0; i < batch.size(); ++i) {
+        try {
+          docs = nlp->pipe({batch[i]}, 1);
+        } catch (const Error& e) {
+          int64_t line = batch_lines[i];
+          batch.clear();
+          batch_lines.clear();
+          throw DataError(input, line, e.what());
+        }
+        write_docs(docs);
+      }
+      batch.clear();
+      batch_lines.clear();
+      return;
+    }
+    write_docs(docs);
+    batch.clear();
+    batch_lines.clear();
+  };
+  try {
+    std::string text;
+    while (reader.next(text)) {
+      batch.push_back(std::move(text));
+      batch_lines.push_back(reader.line());
+      if (batch.size() >= batch_size) flush_batch();
+    }
+    flush_batch();
+  } catch (const Error& e) {
+    // Keep what was read before the error: process and write it, then report.
+    std::string message = e.what();
+    try {
+      flush_batch();
+    } catch (const Error& later) {
+      message += std::string("\n") + later.what();
+    }
+    return fail(message, std::to_string(written) + " docs written to " + output +
+                             " before the error.");
+  }
+  if (output != "-")
+    std::cerr << "\u2714 Wrote " << written << " docs to " << output << "\n";
+  return 0;
+}
+
+}  // namespace
+
+TRFPIPE_COMMAND("apply", "Apply a pipeline to texts (.jsonl or text) and write Doc JSON lines",
+                run_apply);
+
+}  // namespace trfpipe::cli
