@@ -13,15 +13,6 @@ namespace trfpipe {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ", ";
-    out += s;
-  }
-  return out;
-}
-
 std::string quoted_list(const std::vector<std::string>& v) {
   std::string out = "[";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? ", '" : "'") + v[i] + "'";
@@ -81,7 +72,7 @@ const FactoryMeta& get_factory(const std::string& name) {
                      "' for language English (en). This usually happens when a component name "
                      "is not registered (a typo, or a plugin that was not loaded with --code). "
                      "Available factories: " +
-                     (names.empty() ? std::string("(none registered)") : join(names)));
+                     (names.empty() ? std::string("(none registered)") : pipeline::join_names(names)));
   }
   return it->second;
 }
@@ -94,6 +85,15 @@ std::vector<std::string> factory_names() {
 }
 
 namespace pipeline {
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& s : names) {
+    if (!out.empty()) out += ", ";
+    out += s;
+  }
+  return out;
+}
 
 Json deep_merge_configs(Json config, const Json& defaults) {
   if (!config.is_object()) return config;

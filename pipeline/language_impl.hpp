@@ -34,6 +34,8 @@ namespace pipeline {
 // confection's deep_merge_configs(config, defaults): given values win; a default block is merged
 // into a given block only when both name the same registered function (or the given one none).
 Json deep_merge_configs(Json config, const Json& defaults);
+// "a, b, c" (for error messages listing names).
+std::string join_names(const std::vector<std::string>& names);
 }  // namespace pipeline
 
 }  // namespace trfpipe

@@ -28,15 +28,6 @@ namespace trfpipe {
 
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) {
-    if (!out.empty()) out += ", ";
-    out += s;
-  }
-  return out;
-}
-
 void write_file(const fs::path& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error("could not open " + path.string() + " for writing: " + std::strerror(errno));
@@ -132,7 +123,7 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
       throw ConfigError({"components"},
                         "[E956] Can't find component '" + name +
                             "' in [components] block in the config. Available components: " +
-                            (available.empty() ? std::string("(none)") : join(available)));
+                            (available.empty() ? std::string("(none)") : pipeline::join_names(available)));
     }
     const Json& block = components[name];
     if (!block.is_object())
@@ -148,7 +139,7 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
       auto names = factory_names();
       throw ConfigError({"components", name, "factory"},
                         "Can't find factory '" + factory + "'. Available factories: " +
-                            (names.empty() ? std::string("(none registered)") : join(names)));
+                            (names.empty() ? std::string("(none registered)") : pipeline::join_names(names)));
     }
     Json cfg = block;
     cfg.erase("factory");
@@ -157,7 +148,7 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
   for (const std::string& d : disabled) {
     if (std::find(pipeline.begin(), pipeline.end(), d) == pipeline.end())
       throw ConfigError({"nlp", "disabled"}, "'" + d + "' is not in [nlp] pipeline (" +
-                                                 join(pipeline) + ")");
+                                                 pipeline::join_names(pipeline) + ")");
     nlp->disable_pipe(d);
   }
   nlp->impl_->base_config = config;
