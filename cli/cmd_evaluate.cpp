@@ -1,0 +1,153 @@
+// trfpipe evaluate MODEL DATA [--output scores.json] — spaCy's `spacy evaluate`: the Results
+// table, per-type NER and textcat tables, and the scores as JSON.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/command.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
+#include "trfpipe/registry.hpp"
+#include "trfpipe/scorer.hpp"
+#include "trfpipe/training.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe::cli {
+namespace {
+
+const char* kUsage =
+    "Usage: trfpipe evaluate MODEL DATA [--output/-o scores.json] [--code/-c PLUGIN.so]\n"
+    "  [--gold-preproc/-G]\n"
+    "Evaluates a pipeline directory on .spacy data as `spacy evaluate`.\n";
+
+std::string fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string divider(const std::string& text) {
+  int n = int(double(80 - int(text.size())) / 2) - 2;
+  std::string deco(size_t(std::max(0, n)), '=');
+  std::string out = deco + " " + text + " " + deco;
+  if (out.size() < 80) out += std::string(80 - out.size(), '=');
+  return "\n" + out;
+}
+
+// wasabi's table: auto widths, 3 spaces between columns, leading and trailing blank line.
+void table(const std::string& title, const std::vector<std::vector<std::string>>& rows,
+           const std::vector<std::string>& header, const std::vector<char>& aligns) {
+  std::cout << divider(title) << "\n";
+  std::vector<std::vector<std::string>> all;
+  if (!header.empty()) all.push_back(header);
+  all.insert(all.end(), rows.begin(), rows.end());
+  std::vector<size_t> widths;
+  for (const auto& r : all)
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (widths.size() <= i) widths.push_back(0);
+      widths[i] = std::max(widths[i], r[i].size());
+    }
+  std::cout << "\n";
+  for (const auto& r : all) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      if (i) line += "   ";
+      std::string pad(widths[i] - r[i].size(), ' ');
+      bool right = i < aligns.size() && aligns[i] == 'r';
+      line += right ? pad + r[i] : r[i] + pad;
+    }
+    std::cout << line << "\n";
+  }
+  std::cout << "\n";
+}
+
+std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double>() * 100) : "-"; }
+
+int run_evaluate(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::cout << kUsage;
+    return 0;
+  }
+  Args args(argv, {{"--output", "-o", false, "scores JSON"},
+                   {"--code", "-c", false, "plugin shared object"},
+                   {"--gold-preproc", "-G", true, "use gold tokenization"},
+                   {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}});
+  const std::string model = args.positional(0, "MODEL");
+  const std::string data = args.positional(1, "DATA");
+  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  if (!fs::exists(data)) {
+    std::cerr << "\u2718 Evaluation data not found\n" << data << "\n";
+    return 1;
+  }
+  if (model.rfind("blank:", 0) != 0 && !fs::exists(model)) {
+    std::cerr << "\u2718 Pipeline not found\n" << model << "\n";
+    return 1;
+  }
+  register_training();
+  CorpusOptions co;
+  co.path = data;
+  co.gold_preproc = args.flag("--gold-preproc");
+  Corpus corpus(co);
+  std::unique_ptr<Language> nlp = Language::load(model);
+  std::vector<Example> examples = corpus(*nlp);
+  Json scores = evaluate(*nlp, examples);
+
+  const std::pair<const char*, const char*> metrics[] = {
+      {"TOK", "token_acc"},   {"TAG", "tag_acc"},     {"POS", "pos_acc"},
+      {"MORPH", "morph_acc"}, {"LEMMA", "lemma_acc"}, {"UAS", "dep_uas"},
+      {"LAS", "dep_las"},     {"NER P", "ents_p"},    {"NER R", "ents_r"},
+      {"NER F", "ents_f"},    {"TEXTCAT", "cats_score"}, {"SENT P", "sents_p"},
+      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPEED", "speed"}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& [name, key] : metrics) {
+    if (!scores.contains(key)) continue;
+    std::string label = name;
+    if (std::string(key) == "cats_score") {
+      const Json& d = scores.value("cats_score_desc", Json("unk"));
+      label += " (" + (d.is_string() ? d.get<std::string>() : std::string("unk")) + ")";
+    }
+    const Json& v = scores[key];
+    std::string text = !v.is_number() ? "-"
+                       : std::string(key) == "speed" ? fmt("%.0f", v.get<double>())
+                                                      : fmt("%.2f", v.get<double>() * 100);
+    rows.push_back({label, text});
+  }
+  table("Results", rows, {}, {'l', 'l'});
+  auto per_type = [&](const char* key, const std::string& title) {
+    if (!scores.contains(key) || !scores[key].is_object() || scores[key].empty()) return;
+    std::vector<std::vector<std::string>> r;
+    for (auto it = scores[key].begin(); it != scores[key].end(); ++it)
+      r.push_back({it.key(), pct(it.value()["p"]), pct(it.value()["r"]), pct(it.value()["f"])});
+    table(title, r, {"", "P", "R", "F"}, {'l', 'r', 'r', 'r'});
+  };
+  per_type("ents_per_type", "NER (per type)");
+  per_type("cats_f_per_type", "Textcat F (per label)");
+  if (scores.contains("cats_auc_per_type") && scores["cats_auc_per_type"].is_object() &&
+      !scores["cats_auc_per_type"].empty()) {
+    std::vector<std::vector<std::string>> r;
+    for (auto it = scores["cats_auc_per_type"].begin(); it != scores["cats_auc_per_type"].end(); ++it)
+      r.push_back({it.key(), it.value().is_number() ? fmt("%.2f", it.value().get<double>()) : "None"});
+    table("Textcat ROC AUC (per label)", r, {"", "ROC AUC"}, {'l', 'r'});
+  }
+  if (auto out = args.get("--output")) {
+    std::ofstream f(*out);
+    if (!f) {
+      std::cerr << "\u2718 Can't write the scores\n" << *out << "\n";
+      return 1;
+    }
+    f << scores.dump(2) << "\n";
+    std::cout << "\u2714 Saved results to " << *out << "\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+TRFPIPE_COMMAND("evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)", run_evaluate);
+
+}  // namespace trfpipe::cli

@@ -1,0 +1,57 @@
+// trfpipe train CONFIG --output DIR [--code plugin.so] [--section.key value ...] — spaCy's
+// `spacy train`: init_nlp, the training loop and its console table, model-last / model-best.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/command.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/registry.hpp"
+#include "trfpipe/training.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe::cli {
+namespace {
+
+const char* kUsage =
+    "Usage: trfpipe train CONFIG [--output/-o DIR] [--code/-c PLUGIN.so] [--section.key value ...]\n"
+    "Trains a pipeline as `spacy train`: DIR/model-last and DIR/model-best.\n";
+
+int run_train(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::cout << kUsage;
+    return 0;
+  }
+  Args args(argv, {{"--output", "-o", false, "output directory"},
+                   {"--code", "-c", false, "plugin shared object"},
+                   {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}},
+            /*allow_overrides=*/true);
+  const std::string config_path = args.positional(0, "CONFIG");
+  if (args.positional().size() > 1) {
+    std::cerr << "\u2718 Too many arguments\n" << kUsage;
+    return 1;
+  }
+  if (!fs::exists(config_path)) {
+    std::cerr << "\u2718 Config file not found\n" << config_path << "\n";
+    return 1;
+  }
+  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  TrainOptions options;
+  options.output_path = args.get_or("--output", "");
+  try {
+    train_from_config_file(config_path, args.overrides(), options);
+  } catch (const ConfigError& e) {
+    std::cout.flush();
+    std::cerr << "\u2718 Config validation error\n" << config_path << ": " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TRFPIPE_COMMAND("train", "Train a pipeline (spacy train)", run_train);
+
+}  // namespace trfpipe::cli

@@ -1,0 +1,836 @@
+// spaCy's training loop (spacy/training/loop.py, initialize.py, loggers.py) and the registry
+// entries of readers, batchers and loggers.
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <sstream>
+
+#include <ATen/Context.h>
+
+#include "models/optimizer.hpp"
+#include "trfpipe/config.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/scorer.hpp"
+#include "trfpipe/training.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe {
+namespace {
+
+using registry::arg;
+
+SizeSchedule size_from(const registry::Value& args, const std::string& name) {
+  const registry::Value& v = args.at(name);
+  if (v.is_object()) {
+    if (const auto* s = std::any_cast<SizeSchedule>(&v.object())) return *s;
+    throw Error("argument '" + name + "': expected a number or a schedule, got " + v.describe());
+  }
+  const Json& j = v.json();
+  if (j.is_number()) {
+    double d = j.get<double>();
+    if (d <= 0) throw Error("argument '" + name + "': the batch size must be positive");
+    return constant_size(d);
+  }
+  if (j.is_array() && !j.empty()) {
+    std::vector<double> values;
+    for (const auto& e : j) values.push_back(e.get<double>());
+    return [values](int64_t step) {
+      return values[std::min<size_t>(size_t(step), values.size() - 1)];
+    };
+  }
+  throw Error("argument '" + name + "': expected a number, a list or a schedule, got " +
+              v.describe());
+}
+
+void require_null_get_length(const registry::Value& a) {
+  if (a.has("get_length") && !a.at("get_length").is_null())
+    throw Error("argument 'get_length': only null (len of the example) is supported");
+}
+
+void register_once() {
+  auto& readers = registry::get("readers");
+  readers.add(registry::Function{
+      "", "spacy.Corpus.v1",
+      {arg("path", "str|null"), arg("gold_preproc", "bool", false), arg("max_length", "int", 0),
+       arg("limit", "int", 0), arg("augmenter", "Callable|null", nullptr)},
+      false,
+      [](const registry::Value& a, const std::vector<std::string>& path) -> std::any {
+        if (!a.at("augmenter").is_null()) {
+          auto p = path;
+          p.push_back("augmenter");
+          throw ConfigError(p, "augmenters are not supported; use null");
+        }
+        CorpusOptions o;
+        if (!registry::is_null(a, "path")) o.path = registry::get_str(a, "path");
+        o.gold_preproc = registry::get_bool(a, "gold_preproc");
+        o.max_length = registry::get_int(a, "max_length");
+        o.limit = registry::get_int(a, "limit");
+        auto p = path;
+        p.push_back("path");
+        auto corpus = std::make_shared<Corpus>(o, p);
+        return Reader([corpus](Language& nlp) { return (*corpus)(nlp); });
+      },
+      "Callable[[Language], Iterable[Example]]"});
+  readers.add(registry::Function{
+      "", "spacy.JsonlCorpus.v1",
+      {arg("path", "str|null"), arg("min_length", "int", 5), arg("max_length", "int", 500),
+       arg("limit", "int", 0)},
+      false,
+      [](const registry::Value& a, const std::vector<std::string>& path) -> std::any {
+        JsonlCorpusOptions o;
+        if (registry::is_null(a, "path")) {
+          auto p = path;
+          p.push_back("path");
+          throw ConfigError(p, "[E913] Corpus path can't be None.");
+        }
+        o.path = registry::get_str(a, "path");
+        o.min_length = registry::get_int(a, "min_length");
+        o.max_length = registry::get_int(a, "max_length");
+        o.limit = registry::get_int(a, "limit");
+        return Reader([o](Language& nlp) { return read_jsonl_corpus(o, nlp); });
+      },
+      "Callable[[Language], Iterable[Example]]"});
+
+  auto& batchers = registry::get("batchers");
+  batchers.add(registry::Function{
+      "", "spacy.batch_by_words.v1",
+      {arg("size", "int|float|list|Schedule"), arg("tolerance", "float", 0.2),
+       arg("discard_oversize", "bool", false), arg("get_length", "Callable|null", nullptr)},
+      false,
+      [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+        require_null_get_length(a);
+        return batch_by_words(size_from(a, "size"), registry::get_float(a, "tolerance"),
+                              registry::get_bool(a, "discard_oversize"));
+      },
+      "Callable[[Iterable[Any]], Iterable[List[Any]]]"});
+  batchers.add(registry::Function{
+      "", "spacy.batch_by_padded.v1",
+      {arg("size", "int|float|list|Schedule"), arg("buffer", "int", 256),
+       arg("discard_oversize", "bool", false), arg("get_length", "Callable|null", nullptr)},
+      false,
+      [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+        require_null_get_length(a);
+        return batch_by_padded(size_from(a, "size"), registry::get_int(a, "buffer"),
+                               registry::get_bool(a, "discard_oversize"));
+      },
+      "Callable[[Iterable[Any]], Iterable[List[Any]]]"});
+  batchers.add(registry::Function{
+      "", "spacy.batch_by_sequence.v1",
+      {arg("size", "int|float|list|Schedule"), arg("get_length", "Callable|null", nullptr)},
+      false,
+      [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+        require_null_get_length(a);
+        return batch_by_sequence(size_from(a, "size"));
+      },
+      "Callable[[Iterable[Any]], Iterable[List[Any]]]"});
+
+  auto& loggers = registry::get("loggers");
+  for (const char* name : {"spacy.ConsoleLogger.v1", "spacy.ConsoleLogger.v2"}) {
+    loggers.add(registry::Function{
+        "", name,
+        {arg("progress_bar", "bool", false), arg("console_output", "bool", true),
+         arg("output_file", "str|null", nullptr)},
+        false,
+        [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+          return a.json();
+        },
+        "Callable"});
+  }
+  // [nlp] tokenizer / vectors promises (the pipeline builds its own rule tokenizer; no vectors).
+  for (auto [reg, name] : {std::pair<const char*, const char*>{"tokenizers", "spacy.Tokenizer.v1"},
+                           {"vectors", "spacy.Vectors.v1"}}) {
+    auto& r = registry::get(reg);
+    if (r.has(name)) continue;
+    std::string n = name;
+    r.add(registry::Function{"", name, {}, false,
+                             [n](const registry::Value&, const std::vector<std::string>&) -> std::any {
+                               return n;
+                             },
+                             "Callable"});
+  }
+  scorer::register_scorers();
+}
+
+// ---------------------------------------------------------------------------------- helpers
+
+std::string py_float(double v) {
+  std::string s = Json(v).dump();
+  return s;
+}
+
+std::string py_list(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", '" : "'") + v[i] + "'";
+  return out + "]";
+}
+
+std::string divider(const std::string& text) {
+  const int line_max = 80;
+  int n = int(double(line_max - int(text.size())) / 2) - 2;
+  std::string deco(size_t(std::max(0, n)), '=');
+  std::string out = deco + " " + text + " " + deco;
+  if (int(out.size()) < line_max) out += std::string(size_t(line_max) - out.size(), '=');
+  return "\n" + out;
+}
+
+std::string fmt2(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.2f", v);
+  return buf;
+}
+
+std::string row(const std::vector<std::string>& cells, const std::vector<size_t>& widths,
+                bool right) {
+  std::string out;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i) out += "  ";
+    std::string c = cells[i];
+    size_t w = i < widths.size() ? widths[i] : c.size();
+    std::string pad = c.size() < w ? std::string(w - c.size(), ' ') : "";
+    out += right ? pad + c : c + pad;
+  }
+  return out;
+}
+
+const Json* dotted(const Json& tree, const std::string& dot_name) {
+  const Json* cur = &tree;
+  std::stringstream ss(dot_name);
+  std::string part;
+  while (std::getline(ss, part, '.')) {
+    if (!cur->is_object() || !cur->contains(part)) return nullptr;
+    cur = &(*cur)[part];
+  }
+  return cur;
+}
+
+// A reader from a dot name ("corpora.train").
+Reader resolve_reader(const Json& config, const std::string& dot_name, const std::string& key) {
+  std::vector<std::string> path;
+  std::stringstream ss(dot_name);
+  std::string part;
+  while (std::getline(ss, part, '.')) path.push_back(part);
+  const Json* block = dotted(config, dot_name);
+  if (!block)
+    throw ConfigError({"training", key}, "can't find the corpus '" + dot_name +
+                                             "' (expected a [" + dot_name + "] block)");
+  registry::Value v = registry::resolve(*block, path);
+  if (!v.is_object())
+    throw ConfigError(path, "expected a reader block (@readers = \"spacy.Corpus.v1\")");
+  if (const Reader* r = std::any_cast<Reader>(&v.object())) return *r;
+  throw ConfigError(path, "expected a reader, got " + v.describe());
+}
+
+Json deep_fill(const Json& given, const Json& defaults) {
+  // `given` wins; defaults fill missing keys; a promise block with another function is kept.
+  if (!given.is_object() || !defaults.is_object()) return given;
+  for (auto it = given.begin(); it != given.end(); ++it) {
+    if (!it.key().empty() && it.key()[0] == '@' && defaults.contains(it.key()) &&
+        defaults[it.key()] != it.value())
+      return given;
+  }
+  Json out = given;
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    if (!out.contains(it.key())) out[it.key()] = it.value();
+    else if (out[it.key()].is_object() && it.value().is_object())
+      out[it.key()] = deep_fill(out[it.key()], it.value());
+  }
+  return out;
+}
+
+// Plain values before sub-sections at every level, so that write_cfg() writes every dict as a
+// section (an inline dict would turn its `${...}` references into strings when interpolated).
+Json sections_last(const Json& tree) {
+  if (!tree.is_object()) return tree;
+  Json out = Json::object();
+  for (auto it = tree.begin(); it != tree.end(); ++it)
+    if (!it.value().is_object()) out[it.key()] = it.value();
+  for (auto it = tree.begin(); it != tree.end(); ++it)
+    if (it.value().is_object()) out[it.key()] = sections_last(it.value());
+  return out;
+}
+
+// Atomically replaces `dest` with a copy of directory `src`: the copy goes to a temporary
+// directory beside dest, then the two are exchanged with renameat2(RENAME_EXCHANGE) (or renamed
+// in two steps where the file system cannot exchange).
+void atomic_copy_dir(const fs::path& src, const fs::path& dest) {
+  fs::path parent = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
+  std::string tmpl = (parent / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
+  if (!mkdtemp(tmpl.data()))
+    throw Error("cannot create a temporary directory beside '" + dest.string() +
+                "': " + std::strerror(errno));
+  fs::path tmp(tmpl);
+  fs::copy(src, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  if (!fs::exists(dest)) {
+    fs::rename(tmp, dest);
+    return;
+  }
+#ifdef SYS_renameat2
+  constexpr unsigned kRenameExchange = 2;  // RENAME_EXCHANGE
+  if (syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, dest.c_str(), kRenameExchange) ==
+      0) {
+    fs::remove_all(tmp);  // now holds the previous copy
+    return;
+  }
+#endif
+  fs::path old = parent / ("." + dest.filename().string() + ".old");
+  fs::remove_all(old);
+  fs::rename(dest, old);
+  fs::rename(tmp, dest);
+  fs::remove_all(old);
+}
+
+}  // namespace
+
+void register_training() {
+  static std::once_flag once;
+  std::call_once(once, register_once);
+}
+
+// ------------------------------------------------------------------------------------ config
+
+Json default_training_config() {
+  static const char* kDefault = R"([paths]
+train = null
+dev = null
+vectors = null
+init_tok2vec = null
+
+[system]
+seed = 0
+gpu_allocator = null
+
+[nlp]
+lang = null
+pipeline = []
+disabled = []
+before_creation = null
+after_creation = null
+after_pipeline_creation = null
+batch_size = 1000
+tokenizer = {"@tokenizers":"spacy.Tokenizer.v1"}
+vectors = {"@vectors":"spacy.Vectors.v1"}
+
+[components]
+
+[corpora]
+
+[corpora.train]
+@readers = "spacy.Corpus.v1"
+path = ${paths.train}
+gold_preproc = false
+max_length = 0
+limit = 0
+augmenter = null
+
+[corpora.dev]
+@readers = "spacy.Corpus.v1"
+path = ${paths.dev}
+gold_preproc = false
+max_length = 0
+limit = 0
+augmenter = null
+
+[training]
+seed = ${system.seed}
+gpu_allocator = ${system.gpu_allocator}
+dropout = 0.1
+accumulate_gradient = 1
+patience = 1600
+max_epochs = 0
+max_steps = 20000
+eval_frequency = 200
+frozen_components = []
+annotating_components = []
+dev_corpus = "corpora.dev"
+train_corpus = "corpora.train"
+before_to_disk = null
+before_update = null
+
+[training.batcher]
+@batchers = "spacy.batch_by_words.v1"
+discard_oversize = false
+tolerance = 0.2
+get_length = null
+
+[training.batcher.size]
+@schedules = "compounding.v1"
+start = 100
+stop = 1000
+compound = 1.001
+t = 0.0
+
+[training.logger]
+@loggers = "spacy.ConsoleLogger.v1"
+progress_bar = false
+
+[training.optimizer]
+@optimizers = "Adam.v1"
+beta1 = 0.9
+beta2 = 0.999
+L2_is_weight_decay = true
+L2 = 0.01
+grad_clip = 1.0
+use_averages = false
+eps = 0.00000001
+learn_rate = 0.001
+
+[training.score_weights]
+
+[pretraining]
+
+[initialize]
+vectors = ${paths.vectors}
+init_tok2vec = ${paths.init_tok2vec}
+vocab_data = null
+lookups = null
+before_init = null
+after_init = null
+
+[initialize.components]
+
+[initialize.tokenizer]
+)";
+  return parse_cfg(kDefault, "<default config>");
+}
+
+Json combine_score_weights(const std::vector<Json>& weights, const Json& overrides) {
+  Json result = Json::object();
+  for (const Json& w : weights)
+    if (w.is_object())
+      for (auto it = w.begin(); it != w.end(); ++it) result[it.key()] = it.value();
+  if (overrides.is_object())
+    for (auto it = overrides.begin(); it != overrides.end(); ++it) result[it.key()] = it.value();
+  double sum = 0;
+  for (auto it = result.begin(); it != result.end(); ++it)
+    if (it.value().is_number()) sum += it.value().get<double>();
+  for (auto it = result.begin(); it != result.end(); ++it) {
+    if (it.value().is_number() && it.value().get<double>() != 0.0 && sum > 0) {
+      double v = it.value().get<double>() / sum;
+      it.value() = std::round(v * 100.0) / 100.0;
+    }
+  }
+  return result;
+}
+
+Json fill_config(const Json& config) {
+  if (!config.is_object()) throw ConfigError({}, "the config must be a tree of sections");
+  Json defaults = default_training_config();
+  Json out = Json::object();
+  for (auto it = defaults.begin(); it != defaults.end(); ++it) {
+    if (config.contains(it.key())) out[it.key()] = deep_fill(config[it.key()], it.value());
+    else out[it.key()] = it.value();
+  }
+  for (auto it = config.begin(); it != config.end(); ++it)
+    if (!out.contains(it.key())) out[it.key()] = it.value();
+  // Factory defaults in each component block.
+  std::vector<Json> weights;
+  if (out["components"].is_object()) {
+    for (auto it = out["components"].begin(); it != out["components"].end(); ++it) {
+      Json& block = it.value();
+      if (!block.is_object() || !block.contains("factory") || !block["factory"].is_string())
+        continue;
+      std::string factory = block["factory"].get<std::string>();
+      if (!has_factory(factory)) {
+        auto names = factory_names();
+        std::string list;
+        for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+        throw ConfigError({"components", it.key(), "factory"},
+                          "Can't find factory '" + factory + "'. Available factories: " + list);
+      }
+      const FactoryMeta& meta = get_factory(factory);
+      Json filled = Json::object();
+      filled["factory"] = factory;
+      Json rest = block;
+      rest.erase("factory");
+      Json merged = deep_fill(rest, meta.default_config);
+      for (auto m = merged.begin(); m != merged.end(); ++m) filled[m.key()] = m.value();
+      block = filled;
+    }
+    const Json& pipeline = out["nlp"].value("pipeline", Json::array());
+    const Json& disabled = out["nlp"].value("disabled", Json::array());
+    for (const auto& name : pipeline) {
+      if (!name.is_string() || std::find(disabled.begin(), disabled.end(), name) != disabled.end())
+        continue;
+      const Json& comps = out["components"];
+      if (!comps.contains(name.get<std::string>())) continue;
+      const Json& block = comps[name.get<std::string>()];
+      if (block.contains("factory") && block["factory"].is_string() &&
+          has_factory(block["factory"].get<std::string>()))
+        weights.push_back(get_factory(block["factory"].get<std::string>()).default_score_weights);
+    }
+  }
+  out = registry::fill_defaults(out);
+  out["training"]["score_weights"] =
+      combine_score_weights(weights, out["training"].value("score_weights", Json::object()));
+  Json ordered = Json::object();
+  for (auto it = out.begin(); it != out.end(); ++it) ordered[it.key()] = sections_last(it.value());
+  return ordered;
+}
+
+// ------------------------------------------------------------------------------ init + train
+
+namespace {
+
+struct Resolved {
+  std::shared_ptr<Optimizer> optimizer;
+  Batcher batcher;
+  Json logger;
+  Reader train_corpus, dev_corpus;
+  int64_t seed = 0;
+  double dropout = 0.1;
+  int64_t accumulate_gradient = 1, patience = 0, max_epochs = 0, max_steps = 0,
+          eval_frequency = 200;
+  std::vector<std::string> frozen, annotating;
+  Json score_weights = Json::object();
+};
+
+Resolved resolve_training(const Json& config) {
+  if (!config.contains("training") || !config["training"].is_object())
+    throw ConfigError({"training"}, "the config has no [training] section");
+  const Json& t = config["training"];
+  if (t.contains("before_to_disk") && !t["before_to_disk"].is_null())
+    throw ConfigError({"training", "before_to_disk"}, "only null is supported");
+  if (t.contains("before_update") && !t["before_update"].is_null())
+    throw ConfigError({"training", "before_update"}, "only null is supported");
+  Resolved r;
+  auto req = [&](const char* key) -> const Json& {
+    if (!t.contains(key)) throw ConfigError({"training", key}, "field required");
+    return t[key];
+  };
+  auto int_of = [&](const char* key) {
+    const Json& v = req(key);
+    if (!v.is_number_integer())
+      throw ConfigError({"training", key}, "value is not a valid integer: " + v.dump());
+    return v.get<int64_t>();
+  };
+  const Json& seed = req("seed");
+  r.seed = seed.is_number_integer() ? seed.get<int64_t>() : 0;
+  if (!seed.is_null() && !seed.is_number_integer())
+    throw ConfigError({"training", "seed"}, "value is not a valid integer: " + seed.dump());
+  if (!req("dropout").is_number())
+    throw ConfigError({"training", "dropout"}, "value is not a valid float: " + t["dropout"].dump());
+  r.dropout = t["dropout"].get<double>();
+  r.accumulate_gradient = int_of("accumulate_gradient");
+  if (r.accumulate_gradient < 1)
+    throw ConfigError({"training", "accumulate_gradient"}, "must be at least 1");
+  r.patience = int_of("patience");
+  r.max_epochs = int_of("max_epochs");
+  r.max_steps = int_of("max_steps");
+  r.eval_frequency = int_of("eval_frequency");
+  if (r.eval_frequency < 1) throw ConfigError({"training", "eval_frequency"}, "must be at least 1");
+  auto strs = [&](const char* key) {
+    std::vector<std::string> out;
+    const Json& v = t.value(key, Json::array());
+    if (!v.is_array()) throw ConfigError({"training", key}, "expected a list of strings");
+    for (const auto& e : v) {
+      if (!e.is_string()) throw ConfigError({"training", key}, "expected a list of strings");
+      out.push_back(e.get<std::string>());
+    }
+    return out;
+  };
+  r.frozen = strs("frozen_components");
+  r.annotating = strs("annotating_components");
+  r.score_weights = t.value("score_weights", Json::object());
+  for (const char* key : {"optimizer", "batcher", "logger"})
+    if (!t.contains(key)) throw ConfigError({"training", key}, "field required");
+  registry::Value opt = registry::resolve(t["optimizer"], {"training", "optimizer"});
+  r.optimizer = opt.as<std::shared_ptr<Optimizer>>();
+  registry::Value batcher = registry::resolve(t["batcher"], {"training", "batcher"});
+  r.batcher = batcher.as<Batcher>();
+  registry::Value logger = registry::resolve(t["logger"], {"training", "logger"});
+  r.logger = logger.as<Json>();
+  std::string train_name = t.value("train_corpus", std::string("corpora.train"));
+  std::string dev_name = t.value("dev_corpus", std::string("corpora.dev"));
+  r.train_corpus = resolve_reader(config, train_name, "train_corpus");
+  r.dev_corpus = resolve_reader(config, dev_name, "dev_corpus");
+  return r;
+}
+
+void seed_everything(int64_t seed) { at::manual_seed(uint64_t(seed)); }
+
+}  // namespace
+
+std::unique_ptr<Language> init_nlp(const Json& raw_config) {
+  register_training();
+  Json filled = fill_config(raw_config);
+  Json config = interpolate(filled);
+  if (config.contains("training") && config["training"].contains("seed") &&
+      config["training"]["seed"].is_number_integer())
+    seed_everything(config["training"]["seed"].get<int64_t>());
+  std::unique_ptr<Language> nlp = Language::from_config(config);
+  Resolved r = resolve_training(config);
+  for (const auto& f : r.frozen)
+    if (!nlp->has_pipe(f))
+      throw ConfigError({"training", "frozen_components"},
+                        "'" + f + "' is not a component of the pipeline " +
+                            py_list(nlp->component_names()));
+  for (const auto& f : r.annotating)
+    if (!nlp->has_pipe(f))
+      throw ConfigError({"training", "annotating_components"},
+                        "'" + f + "' is not a component of the pipeline " +
+                            py_list(nlp->component_names()));
+  nlp->link_components();
+  {
+    DisabledPipes disabled = nlp->select_pipes(r.frozen);
+    Reader train_corpus = r.train_corpus;
+    Language* raw = nlp.get();
+    int64_t max_epochs = r.max_epochs;
+    nlp->initialize([train_corpus, raw, max_epochs]() {
+      std::vector<Example> egs = train_corpus(*raw);
+      if (max_epochs == -1 && egs.size() > 100) egs.erase(egs.begin() + 100, egs.end());
+      return egs;
+    });
+  }
+  return nlp;
+}
+
+std::string train(Language& nlp, const TrainOptions& options) {
+  register_training();
+  std::ostream& out = options.out ? *options.out : std::cout;
+  std::ostream& err = options.err ? *options.err : std::cerr;
+  Json config = nlp.config();
+  Resolved T = resolve_training(config);
+  seed_everything(T.seed);
+  std::mt19937_64 rng(uint64_t(T.seed));
+
+  // Score weights: the components' defaults combined with [training.score_weights].
+  std::vector<Json> defaults;
+  for (Pipe* p : nlp.pipeline())
+    if (has_factory(p->factory_name()))
+      defaults.push_back(get_factory(p->factory_name()).default_score_weights);
+  Json score_weights = combine_score_weights(defaults, T.score_weights);
+  config["training"]["score_weights"] = score_weights;
+  nlp.set_config(config);
+  std::vector<std::pair<std::string, double>> weights;
+  std::vector<std::string> score_cols;
+  for (auto it = score_weights.begin(); it != score_weights.end(); ++it) {
+    if (it.value().is_null()) continue;
+    score_cols.push_back(it.key());
+    weights.emplace_back(it.key(), it.value().get<double>());
+  }
+
+  fs::path output = options.output_path;
+  const bool save = !options.output_path.empty();
+  fs::path last_dir = output / "model-last", best_dir = output / "model-best";
+  if (save) {
+    fs::create_directories(output);
+    for (const auto& d : {best_dir, last_dir})
+      if (fs::exists(d)) fs::remove_all(d);
+  }
+  Optimizer& optimizer = *T.optimizer;
+  out << "\u2139 Pipeline: " << py_list(nlp.pipe_names()) << "\n";
+  if (!T.frozen.empty()) out << "\u2139 Frozen components: " << py_list(T.frozen) << "\n";
+  if (!T.annotating.empty())
+    out << "\u2139 Set annotations on update for: " << py_list(T.annotating) << "\n";
+  out << "\u2139 Initial learn rate: " << py_float(optimizer.learn_rate()) << "\n";
+
+  // The console logger's table (trainable, not frozen components).
+  std::vector<std::string> logged;
+  for (Pipe* p : nlp.pipeline())
+    if (p->is_trainable() &&
+        std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
+      logged.push_back(p->name());
+  const bool console = T.logger.value("console_output", true);
+  std::vector<std::string> header{"E", "#"};
+  for (const auto& p : logged) header.push_back("Loss " + p);
+  for (const auto& c : score_cols) header.push_back(c);
+  header.push_back("Score");
+  std::vector<size_t> widths;
+  for (size_t i = 0; i < header.size(); ++i) {
+    std::string col = header[i];
+    size_t w = i == 0 ? 3 : i == 1 ? 6 : col.size();
+    if (col.size() > 13) col = col.substr(0, 10) + "...";
+    for (auto& ch : col) ch = char(std::toupper(static_cast<unsigned char>(ch)));
+    header[i] = col;
+    widths.push_back(std::max(col.size(), w));
+  }
+  if (console) {
+    out << row(header, widths, false) << "\n";
+    std::vector<std::string> rules;
+    for (size_t w : widths) rules.push_back(std::string(w, '-'));
+    out << row(rules, widths, false) << "\n";
+    out.flush();
+  }
+  const bool show_progress = options.progress && isatty(STDERR_FILENO) && &err == &std::cerr;
+
+  // Data.
+  std::vector<Example> train_examples;
+  if (T.max_epochs >= 0) {
+    train_examples = T.train_corpus(nlp);
+    if (train_examples.empty())
+      throw ValueError("[E986] Could not create any training batches: check your [training] "
+                       "config and the training corpus (it has no examples)");
+  }
+  std::optional<std::vector<Example>> dev_examples;
+  auto evaluate = [&]() -> std::pair<double, Json> {
+    if (!dev_examples) dev_examples = T.dev_corpus(nlp);
+    Json scores = trfpipe::evaluate(nlp, *dev_examples);
+    double weighted = 0;
+    for (const auto& [k, w] : weights) {
+      if (scores.contains(k) && scores[k].is_number()) weighted += scores[k].get<double>() * w;
+    }
+    return {weighted, scores};
+  };
+  auto save_checkpoint = [&](bool is_best) {
+    if (!save) return;
+    {
+      std::optional<UseAveragedParams> avg;
+      if (optimizer.use_averages()) avg.emplace(nlp, optimizer);
+      nlp.to_disk(last_dir.string());
+    }
+    if (is_best) atomic_copy_dir(last_dir, best_dir);
+  };
+
+  Losses losses;
+  std::vector<std::pair<double, int64_t>> results;
+  int64_t words_seen = 0;
+  int64_t step = 0;
+  int64_t epoch = 0;
+  bool stop = false;
+  try {
+    while (!stop && (T.max_epochs < 1 || epoch != T.max_epochs)) {
+      if (T.max_epochs >= 0) std::shuffle(train_examples.begin(), train_examples.end(), rng);
+      else train_examples = T.train_corpus(nlp);
+      std::vector<Batch> batches = T.batcher(train_examples);
+      if (batches.empty() && step == 0)
+        throw ValueError("[E986] Could not create any training batches: check your [training] "
+                         "config (the batcher made no batch)");
+      for (Batch& batch : batches) {
+        // subdivide_batch: sorted by length, accumulate_gradient sub-batches.
+        std::stable_sort(batch.begin(), batch.end(), [](const Example& a, const Example& b) {
+          return a.predicted().size() < b.predicted().size();
+        });
+        size_t sub_len = batch.size() / size_t(T.accumulate_gradient);
+        size_t start = 0;
+        std::vector<Batch> subs;
+        for (int64_t i = 0; i < T.accumulate_gradient; ++i) {
+          size_t end = std::min(batch.size(), start + sub_len);
+          if (end > start) subs.emplace_back(batch.begin() + int64_t(start), batch.begin() + int64_t(end));
+          start = end;
+        }
+        if (start < batch.size()) subs.emplace_back(batch.begin() + int64_t(start), batch.end());
+        for (const Batch& sub : subs)
+          nlp.update(sub, T.dropout, nullptr, losses, T.frozen, T.annotating);
+        for (Pipe* p : nlp.pipeline())
+          if (p->is_trainable() &&
+              std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
+            static_cast<TrainablePipe*>(p)->finish_update(optimizer);
+        optimizer.step_schedules();
+
+        std::optional<bool> is_best;
+        double score = 0;
+        Json other;
+        if (step % T.eval_frequency == 0) {
+          if (show_progress) err << "\r\033[K" << std::flush;
+          {
+            std::optional<UseAveragedParams> avg;
+            if (optimizer.use_averages()) avg.emplace(nlp, optimizer);
+            std::tie(score, other) = evaluate();
+          }
+          results.emplace_back(score, step);
+          double best = -INFINITY;
+          for (const auto& r : results) best = std::max(best, r.first);
+          is_best = score == best;
+        }
+        for (const Example& eg : batch) words_seen += int64_t(eg.predicted().size());
+        if (is_best) {
+          // update_meta
+          Json perf = Json::object();
+          for (const auto& c : score_cols)
+            if (other.contains(c)) perf[c] = other[c];
+          for (const auto& name : nlp.pipe_names())
+            if (losses.count(name)) perf[name + "_loss"] = losses[name];
+          nlp.meta()["performance"] = perf;
+          save_checkpoint(*is_best);
+          if (console) {
+            std::vector<std::string> cells{std::to_string(epoch), std::to_string(step)};
+            for (const auto& p : logged) cells.push_back(fmt2(losses.count(p) ? losses[p] : 0.0));
+            for (const auto& c : score_cols) {
+              double v = other.contains(c) && other[c].is_number() ? other[c].get<double>() : 0.0;
+              if (c != "speed") v *= 100;
+              cells.push_back(fmt2(v));
+            }
+            cells.push_back(fmt2(score));
+            out << row(cells, widths, true) << "\n";
+            out.flush();
+          }
+          losses.clear();
+        } else if (show_progress) {
+          int64_t done = step % T.eval_frequency;
+          err << "\rEpoch " << epoch + 1 << ": " << done << "/" << T.eval_frequency << " steps"
+              << std::flush;
+        }
+        // patience: the earliest best step.
+        double best_score = -INFINITY;
+        int64_t best_step = 0;
+        for (const auto& r : results)
+          if (r.first > best_score) {
+            best_score = r.first;
+            best_step = r.second;
+          }
+        if (T.patience && step - best_step >= T.patience) stop = true;
+        if (T.max_steps && step >= T.max_steps) stop = true;
+        ++step;
+        if (stop) break;
+      }
+      ++epoch;
+    }
+  } catch (const std::exception& e) {
+    if (show_progress) err << "\r\033[K" << std::flush;
+    if (save)
+      out << "\u26a0 Aborting and saving the final best model. Encountered exception: "
+          << e.what() << "\n";
+    try {
+      save_checkpoint(false);
+    } catch (...) {
+    }
+    throw;
+  }
+  if (show_progress) err << "\r\033[K" << std::flush;
+  save_checkpoint(false);
+  if (save) {
+    out << "\u2714 Saved pipeline to output directory\n" << last_dir.string() << "\n";
+    return last_dir.string();
+  }
+  return "";
+}
+
+std::string train_from_config_file(const std::string& config_path,
+                                   const std::vector<std::pair<std::string, std::string>>& overrides,
+                                   const TrainOptions& options) {
+  std::ostream& out = options.out ? *options.out : std::cout;
+  if (!fs::exists(config_path)) throw ConfigError({}, "Config file not found: " + config_path);
+  if (options.output_path.empty()) {
+    out << "\u2139 No output directory provided\n";
+  } else {
+    if (!fs::exists(options.output_path)) {
+      fs::create_directories(options.output_path);
+      out << "\u2714 Created output directory: " << options.output_path << "\n";
+    }
+    out << "\u2139 Saving to output directory: " << options.output_path << "\n";
+  }
+  out << "\u2139 Using CPU\n";
+  Json raw = load_config_file(config_path, overrides, /*interpolate=*/false);
+  out << divider("Initializing pipeline") << "\n";
+  out.flush();
+  std::unique_ptr<Language> nlp = init_nlp(raw);
+  out << "\u2714 Initialized pipeline\n";
+  out << divider("Training pipeline") << "\n";
+  out.flush();
+  return train(*nlp, options);
+}
+
+}  // namespace trfpipe
