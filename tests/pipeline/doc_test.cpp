@@ -259,3 +259,17 @@ TEST(Doc, CopyIsDeepAndMoveKeepsData) {
   EXPECT_EQ(m[0].tag_(), "U");
   EXPECT_EQ(m.text(), "x y");
 }
+
+TEST(Doc, MorphIsNormalizedAsSpacy) {
+  Doc doc(vocab(), {"a", "b", "c"});
+  doc[0].set_morph("Number=Sing|Case=Nom,Acc");
+  EXPECT_EQ(doc[0].morph_(), "Case=Acc,Nom|Number=Sing");
+  EXPECT_EQ(doc[1].morph_(), "");
+  EXPECT_FALSE(doc.has_annotation("MORPH") && doc[1].data().morph != 0);
+  doc[1].set_morph("");  // spaCy stores its empty analysis "_" (symbol 456): set, but empty
+  EXPECT_EQ(doc[1].data().morph, symbol_id("_"));
+  EXPECT_EQ(doc[1].morph_(), "");
+  EXPECT_EQ(doc.to_json()["tokens"][1]["morph"], "");
+  EXPECT_EQ(doc.to_json()["tokens"][2]["morph"], "");
+  EXPECT_THROW(doc[2].set_morph("NoValue"), ValueError);
+}
