@@ -280,9 +280,10 @@ void ParserModel::collect(const std::string& prefix, NamedTensors& out) const {
 
 // ---- TextCatBOW ----
 TextCatBOWModel::TextCatBOWModel(bool exclusive_classes, int64_t ngram_size, bool no_output_layer,
-                                 int64_t length, int64_t nO)
+                                 int64_t length, int64_t nO, bool v1_indexing)
     : exclusive_(exclusive_classes),
       no_output_layer_(no_output_layer),
+      v1_indexing_(v1_indexing),
       ngram_size_(ngram_size),
       length_(length),
       nO_(nO) {
@@ -294,7 +295,7 @@ TextCatBOWModel::TextCatBOWModel(bool exclusive_classes, int64_t ngram_size, boo
 void TextCatBOWModel::initialize(int64_t nO) {
   if (linear_ && linear_->nO == nO) return;
   nO_ = nO;
-  linear_ = std::make_unique<layers::SparseLinear>(nO, length_);
+  linear_ = std::make_unique<layers::SparseLinear>(nO, length_, v1_indexing_);
 }
 
 at::Tensor TextCatBOWModel::forward(const std::vector<Doc*>& docs, bool is_train) {
@@ -343,7 +344,7 @@ at::Tensor TextCatEnsembleModel::forward(const std::vector<Doc*>& docs, bool is_
   at::Tensor pooled = layers::reduce(attention_->forward(X, lengths), lengths, layers::Reduce::Sum);
   pooled = pooled + norm_->forward(maxout_->forward(pooled));
   at::Tensor Y = output_->forward(at::cat({lin, pooled}, 1));
-  return exclusive_classes() ? at::softmax(Y, 1) : at::sigmoid(Y);
+  return exclusive_classes() ? layers::softmax_passthrough(Y) : at::sigmoid(Y);
 }
 
 void TextCatEnsembleModel::collect(const std::string& prefix, NamedTensors& out) const {
@@ -381,7 +382,7 @@ at::Tensor TextCatReduceModel::forward(const std::vector<Doc*>& docs, bool is_tr
   std::vector<at::Tensor> pooled;
   for (auto r : reductions_) pooled.push_back(layers::reduce(X, lengths, r));
   at::Tensor Y = output_->forward(at::cat(pooled, 1));
-  return exclusive_ ? at::softmax(Y, 1) : at::sigmoid(Y);
+  return exclusive_ ? layers::softmax_passthrough(Y) : at::sigmoid(Y);
 }
 
 void TextCatReduceModel::collect(const std::string& prefix, NamedTensors& out) const {
@@ -531,7 +532,7 @@ void register_architectures() {
         }
         return std::shared_ptr<TextCatModel>(std::make_shared<TextCatBOWModel>(
             registry::get_bool(a, "exclusive_classes"), registry::get_int(a, "ngram_size"),
-            registry::get_bool(a, "no_output_layer"), length, opt_int(a, "nO")));
+            registry::get_bool(a, "no_output_layer"), length, opt_int(a, "nO"), !has_length));
       });
     };
     add("architectures", "spacy.TextCatBOW.v3",

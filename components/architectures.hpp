@@ -194,8 +194,9 @@ class TextCatModel {
 // spacy.TextCatBOW.v2/.v3: hashed ORTH n-grams >> SparseLinear(nO, length) [>> softmax|sigmoid].
 class TextCatBOWModel : public TextCatModel {
  public:
+  // v1_indexing: TextCatBOW.v2's SparseLinear (v1); .v3 uses SparseLinear_v2.
   TextCatBOWModel(bool exclusive_classes, int64_t ngram_size, bool no_output_layer,
-                  int64_t length, int64_t nO);
+                  int64_t length, int64_t nO, bool v1_indexing = false);
   bool exclusive_classes() const override { return exclusive_; }
   int64_t nO() const override { return nO_; }
   bool initialized() const override { return linear_ != nullptr; }
@@ -204,13 +205,14 @@ class TextCatBOWModel : public TextCatModel {
   void collect(const std::string& prefix, NamedTensors& out) const override;
 
  private:
-  bool exclusive_, no_output_layer_;
+  bool exclusive_, no_output_layer_, v1_indexing_;
   int64_t ngram_size_, length_, nO_;
   std::unique_ptr<layers::SparseLinear> linear_;
 };
 
 // spacy.TextCatEnsemble.v2: (linear_model | tok2vec >> ParametricAttention >> reduce_sum >>
-// residual(Maxout >> LayerNorm)) >> Softmax(nO) or Linear(nO) >> Logistic.
+// residual(Maxout >> LayerNorm)) >> Softmax(nO) or Linear(nO) >> Logistic. thinc's Softmax
+// backward passes the output gradient straight to the logits (layers::softmax_passthrough).
 class TextCatEnsembleModel : public TextCatModel {
  public:
   TextCatEnsembleModel(Tok2VecPtr tok2vec, std::shared_ptr<TextCatModel> linear_model, int64_t nO);

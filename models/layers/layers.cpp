@@ -24,6 +24,14 @@ inline uint32_t fmix32(uint32_t h) {
   h ^= h >> 16;
   return h;
 }
+inline uint64_t fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
 void key_bytes(uint64_t key, uint8_t out[8]) {
   for (int i = 0; i < 8; ++i) out[i] = uint8_t(key >> (8 * i));
 }
@@ -33,37 +41,25 @@ at::Tensor index_tensor(const std::vector<int64_t>& v) {
 }  // namespace
 
 void murmurhash3_x86_128_uint64(uint64_t key, uint32_t seed, uint32_t out[4]) {
-  // MurmurHash3_x86_128 over 8 bytes: no full 16-byte block, an 8-byte tail.
-  uint8_t tail[8];
-  key_bytes(key, tail);
-  const uint32_t c1 = 0x239b961b, c2 = 0xab0e9789, c3 = 0x38b34ae5;
-  uint32_t h1 = seed, h2 = seed, h3 = seed, h4 = seed;
-  uint32_t k2 = 0, k1 = 0;
-  k2 ^= uint32_t(tail[7]) << 24;
-  k2 ^= uint32_t(tail[6]) << 16;
-  k2 ^= uint32_t(tail[5]) << 8;
-  k2 ^= uint32_t(tail[4]);
-  k2 *= c2;
-  k2 = rotl32(k2, 16);
-  k2 *= c3;
-  h2 ^= k2;
-  k1 ^= uint32_t(tail[3]) << 24;
-  k1 ^= uint32_t(tail[2]) << 16;
-  k1 ^= uint32_t(tail[1]) << 8;
-  k1 ^= uint32_t(tail[0]);
-  k1 *= c1;
-  k1 = rotl32(k1, 15);
+  // Despite thinc's name this is MurmurHash3_x64_128 of one 8-byte key (thinc's ops.hash):
+  // the key is the tail block k1, len = 8, h1 = h2 = seed.
+  const uint64_t c1 = 0x87c37b91114253d5ULL, c2 = 0x4cf5ad432745937fULL;
+  uint64_t k1 = key * c1;
+  k1 = (k1 << 31) | (k1 >> 33);
   k1 *= c2;
-  h1 ^= k1;
-  (void)c3;
-  const uint32_t len = 8;
-  h1 ^= len; h2 ^= len; h3 ^= len; h4 ^= len;
-  h1 += h2; h1 += h3; h1 += h4;
-  h2 += h1; h3 += h1; h4 += h1;
-  h1 = fmix32(h1); h2 = fmix32(h2); h3 = fmix32(h3); h4 = fmix32(h4);
-  h1 += h2; h1 += h3; h1 += h4;
-  h2 += h1; h3 += h1; h4 += h1;
-  out[0] = h1; out[1] = h2; out[2] = h3; out[3] = h4;
+  uint64_t h1 = uint64_t(seed) ^ k1, h2 = uint64_t(seed);
+  h1 ^= 8u;
+  h2 ^= 8u;
+  h1 += h2;
+  h2 += h1;
+  h1 = fmix64(h1);
+  h2 = fmix64(h2);
+  h1 += h2;
+  h2 += h1;
+  out[0] = uint32_t(h1 & 0xffffffffu);
+  out[1] = uint32_t(h1 >> 32);
+  out[2] = uint32_t(h2 & 0xffffffffu);
+  out[3] = uint32_t(h2 >> 32);
 }
 
 uint32_t murmurhash3_x86_32_uint64(uint64_t key, uint32_t seed) {
@@ -199,7 +195,8 @@ void ParametricAttention::collect(const std::string& prefix, NamedTensors& out) 
 }
 
 // ---- SparseLinear ----
-SparseLinear::SparseLinear(int64_t nO_, int64_t length_) : nO(nO_), length(length_) {
+SparseLinear::SparseLinear(int64_t nO_, int64_t length_, bool v1_indexing_)
+    : nO(nO_), length(length_), v1_indexing(v1_indexing_) {
   if (nO <= 0 || length <= 0) throw ValueError("SparseLinear: nO and length must be positive");
   W = param(at::zeros({nO * length}, at::kFloat));
   b = param(at::zeros({nO}, at::kFloat));
@@ -214,10 +211,14 @@ at::Tensor SparseLinear::forward(const std::vector<std::vector<uint64_t>>& keys,
     for (size_t i = 0; i < keys[r].size(); ++i) {
       uint32_t h1 = murmurhash3_x86_32_uint64(keys[r][i], 0);
       uint32_t h2 = murmurhash3_x86_32_uint64(keys[r][i], 1);
-      int64_t base1 = int64_t(h1 % uint32_t(length)), base2 = int64_t(h2 % uint32_t(length));
       for (int64_t c = 0; c < nO; ++c) {
-        idx1.push_back(base1 + c);
-        idx2.push_back(base2 + c);
+        if (v1_indexing) {  // thinc SparseLinear (v1): W[(h & (L - 1)) + c]
+          idx1.push_back(int64_t(h1 & uint32_t(length - 1)) + c);
+          idx2.push_back(int64_t(h2 & uint32_t(length - 1)) + c);
+        } else {  // SparseLinear_v2: W[c * L + h % L]
+          idx1.push_back(c * length + int64_t(h1 % uint32_t(length)));
+          idx2.push_back(c * length + int64_t(h2 % uint32_t(length)));
+        }
       }
       row_of.push_back(r);
       vals.push_back(values[r][i]);
@@ -235,6 +236,10 @@ at::Tensor SparseLinear::forward(const std::vector<std::vector<uint64_t>>& keys,
 void SparseLinear::collect(const std::string& prefix, NamedTensors& out) const {
   out.emplace_back(prefix + "W", W);
   out.emplace_back(prefix + "b", b);
+}
+
+at::Tensor softmax_passthrough(const at::Tensor& logits) {
+  return logits + (at::softmax(logits, 1) - logits).detach();
 }
 
 // ---- sequence helpers ----

@@ -17,8 +17,8 @@
 namespace trfpipe {
 namespace layers {
 
-// thinc's MurmurHash3_x86_128_uint64: the 128-bit x86 MurmurHash3 of the 8 little-endian bytes
-// of `key`, as four uint32 (thinc/backends/_murmur3.cc, used by ops.hash for HashEmbed).
+// thinc's MurmurHash3_x86_128_uint64 (numpy_ops ops.hash, used by HashEmbed): despite the name,
+// MurmurHash3_x64_128 of the one 8-byte key, h1 and h2 split into four uint32 (low word first).
 void murmurhash3_x86_128_uint64(uint64_t key, uint32_t seed, uint32_t out[4]);
 // MurmurHash3_x86_32 of the 8 bytes of `key` (SparseLinear's bucket hashes).
 uint32_t murmurhash3_x86_32_uint64(uint64_t key, uint32_t seed);
@@ -90,19 +90,26 @@ class ParametricAttention : public Layer {
   at::Tensor Q;
 };
 
-// SparseLinear (v2: length a power of two, buckets masked; v1: modulo) over hashed features:
-// every (key, value) adds value * (W[(h1 + c) % L] + W[(h2 + c) % L]) to class c, h1/h2 the
-// MurmurHash3_x86_32 of the key with seeds 0 and 1. W zero-initialised. Parameters "W", "b".
+// SparseLinear over hashed features (thinc sparse_linear.pyx): h1/h2 = MurmurHash3_x86_32 of the
+// key with seeds 0 and 1; every (key, value) adds value * (W[i1] + W[i2]) to class c, with
+// SparseLinear_v2 indexing i = c * L + h % L (TextCatBOW.v3), or thinc's v1 indexing
+// i = (h & (L - 1)) + c (TextCatBOW.v2, L = 2^18). W zero-initialised. Parameters "W", "b".
 class SparseLinear : public Layer {
  public:
-  SparseLinear(int64_t nO, int64_t length);
+  SparseLinear(int64_t nO, int64_t length, bool v1_indexing = false);
   // keys/values per row (doc); output [rows, nO].
   at::Tensor forward(const std::vector<std::vector<uint64_t>>& keys,
                      const std::vector<std::vector<float>>& values) const;
   void collect(const std::string& prefix, NamedTensors& out) const override;
   int64_t nO, length;
+  bool v1_indexing;
   at::Tensor W, b;
 };
+
+// thinc's Softmax layer: the forward value is softmax(logits), but its backward passes the
+// gradient of the outputs straight through as the gradient of the logits (thinc assumes a
+// cross-entropy-style loss gradient, probs - truth). Used for the exclusive textcat outputs.
+at::Tensor softmax_passthrough(const at::Tensor& logits);
 
 // seq2col: row i becomes [X[i-n] ... X[i] ... X[i+n]], zeros beyond the array.
 at::Tensor expand_window(const at::Tensor& X, int64_t n);

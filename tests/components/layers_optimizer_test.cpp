@@ -41,6 +41,20 @@ TEST(HashEmbed, SumsFourHashedRowsOfE) {
   EXPECT_EQ(uint32_t(keys[0][0].item<int64_t>()), a[0] % 50u);
 }
 
+TEST(HashEmbed, HashIsThincsMurmurHash3_x86_128_uint64) {
+  // Reference values from thinc's numpy_ops MurmurHash3_x86_128_uint64 (x64_128 of one key).
+  struct Case { uint64_t key; uint32_t seed; uint32_t out[4]; };
+  const Case cases[] = {
+      {123, 8, {3090227956u, 991495318u, 340374638u, 1487242978u}},
+      {0, 0, {3428303819u, 685728695u, 3303603794u, 4065689084u}},
+      {12345678901234567890ull, 9, {1316714731u, 3026958564u, 2450114963u, 995251789u}}};
+  for (const Case& c : cases) {
+    uint32_t out[4];
+    murmurhash3_x86_128_uint64(c.key, c.seed, out);
+    for (int i = 0; i < 4; ++i) EXPECT_EQ(out[i], c.out[i]) << c.key << " word " << i;
+  }
+}
+
 TEST(HashEmbed, RejectsEmptyTable) { EXPECT_THROW(HashEmbed(4, 0, 1, 0), ValueError); }
 
 TEST(ExpandWindow, ConcatenatesNeighboursWithZeroPadding) {
@@ -122,22 +136,34 @@ TEST(SparseLinear, SumsHashedWeightsPerRow) {
   std::vector<std::vector<float>> vals{{2.f}, {}};
   at::Tensor Y = s.forward(keys, vals);
   const int64_t h1 = murmurhash3_x86_32_uint64(7, 0) % 16, h2 = murmurhash3_x86_32_uint64(7, 1) % 16;
+  // v2 indexing: W[c * L + h % L]
   EXPECT_FLOAT_EQ(Y[0][0].item<float>(), 100.f + 2.f * float(h1 + h2));
-  EXPECT_FLOAT_EQ(Y[0][1].item<float>(), 200.f + 2.f * float(h1 + 1 + h2 + 1));
+  EXPECT_FLOAT_EQ(Y[0][1].item<float>(), 200.f + 2.f * float(16 + h1 + 16 + h2));
   EXPECT_FLOAT_EQ(Y[1][0].item<float>(), 100.f);  // no features: the bias only
+  SparseLinear v1(2, 16, true);
+  {
+    at::NoGradGuard ng;
+    v1.W.copy_(at::arange(32, at::kFloat));
+  }
+  at::Tensor Y1 = v1.forward(keys, vals);  // v1 indexing: W[(h & (L-1)) + c]
+  EXPECT_FLOAT_EQ(Y1[0][1].item<float>(), 2.f * float(h1 + 1 + h2 + 1));
 }
 
-TEST(ExtractNgrams, CountsUnigramsAndHashedBigrams) {
-  std::vector<uint64_t> keys;
-  std::vector<float> counts;
-  extract_ngrams({5, 6, 5}, 2, keys, counts);
-  ASSERT_EQ(keys.size(), 4u);  // 5, 6, (5,6), (6,5)
-  float total = 0;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    total += counts[i];
-    if (keys[i] == 5) EXPECT_EQ(counts[i], 2.f);
-  }
-  EXPECT_EQ(total, 5.f);
+TEST(MurmurHash3_32, MatchesThincsSparseLinearHash) {
+  // Reference values from thinc's sparse_linear.pyx MurmurHash3_x86_32_uint64.
+  EXPECT_EQ(murmurhash3_x86_32_uint64(0, 0), 1669671676u);
+  EXPECT_EQ(murmurhash3_x86_32_uint64(7, 0), 4157363267u);
+  EXPECT_EQ(murmurhash3_x86_32_uint64(7, 1), 2840531602u);
+  EXPECT_EQ(murmurhash3_x86_32_uint64(12345678901234567890ull, 1), 3428782415u);
+}
+
+TEST(SoftmaxPassthrough, ForwardIsSoftmaxBackwardIsIdentity) {
+  at::Tensor logits = at::tensor({1.f, 2.f, 0.5f}).view({1, 3}).set_requires_grad(true);
+  at::Tensor Y = softmax_passthrough(logits);
+  EXPECT_TRUE(at::allclose(Y.detach(), at::softmax(logits.detach(), 1)));
+  at::Tensor d = at::tensor({0.3f, -0.2f, 0.1f}).view({1, 3});
+  Y.backward(d);
+  EXPECT_TRUE(at::allclose(logits.grad(), d));
 }
 
 // ---- optimizer ----
