@@ -8,6 +8,7 @@
 #include <iostream>
 
 #include "cli/args.hpp"
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -74,12 +75,12 @@ int run_evaluate(const std::vector<std::string>& argv) {
     return 0;
   }
   Args args(argv, {{"--output", "-o", false, "scores JSON"},
-                   {"--code", "-c", false, "plugin shared object"},
+                   code_option(),
                    {"--gold-preproc", "-G", true, "use gold tokenization"},
                    {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}});
   const std::string model = args.positional(0, "MODEL");
   const std::string data = args.positional(1, "DATA");
-  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  load_code(args);
   if (!fs::exists(data)) {
     std::cerr << "\u2718 Evaluation data not found\n" << data << "\n";
     return 1;

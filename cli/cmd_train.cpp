@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/args.hpp"
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
@@ -25,7 +26,7 @@ int run_train(const std::vector<std::string>& argv) {
     return 0;
   }
   Args args(argv, {{"--output", "-o", false, "output directory"},
-                   {"--code", "-c", false, "plugin shared object"},
+                   code_option(),
                    {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}},
             /*allow_overrides=*/true);
   const std::string config_path = args.positional(0, "CONFIG");
@@ -37,7 +38,7 @@ int run_train(const std::vector<std::string>& argv) {
     std::cerr << "\u2718 Config file not found\n" << config_path << "\n";
     return 1;
   }
-  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  load_code(args);
   TrainOptions options;
   options.output_path = args.get_or("--output", "");
   try {

@@ -49,18 +49,22 @@ struct Match {
 using Matches = std::vector<std::vector<Match>>;  // per doc
 
 // {"label": "ORG", "phrase": "Acme Corp"}; spaCy's EntityRuler phrase form {"label": "ORG",
-// "pattern": "Acme Corp"} is accepted too. Throws `error(message)` for anything else.
-template <class OnError>
-std::pair<std::string, std::string> read_pattern(const Json& p, OnError error) {
-  if (!p.is_object()) error("a pattern must be an object {\"label\": ..., \"phrase\": ...}, got " + p.dump());
+// "pattern": "Acme Corp"} is accepted too. Returns why `p` is not such a pattern, "" if it is.
+std::string pattern_problem(const Json& p) {
+  if (!p.is_object()) return "a pattern must be an object {\"label\": ..., \"phrase\": ...}, got " + p.dump();
   if (!p.contains("label") || !p["label"].is_string() || p["label"].get<std::string>().empty())
-    error("a pattern needs a non-empty string \"label\": " + p.dump());
+    return "a pattern needs a non-empty string \"label\": " + p.dump();
   const char* key = p.contains("phrase") ? "phrase" : "pattern";
   if (!p.contains(key) || !p[key].is_string())
-    error("a pattern needs a string \"phrase\" (token patterns are not supported): " + p.dump());
+    return "a pattern needs a string \"phrase\" (token patterns are not supported): " + p.dump();
   if (p[key].get<std::string>().find_first_not_of(" \t\n") == std::string::npos)
-    error("a pattern's phrase is empty: " + p.dump());
-  return {p["label"].get<std::string>(), p[key].get<std::string>()};
+    return "a pattern's phrase is empty: " + p.dump();
+  return "";
+}
+
+// The label and phrase of a pattern that pattern_problem() accepted.
+std::pair<std::string, std::string> label_and_phrase(const Json& p) {
+  return {p["label"].get<std::string>(), p[p.contains("phrase") ? "phrase" : "pattern"].get<std::string>()};
 }
 
 // A JSONL file with one pattern per line (blank lines skipped), as a JSON list of
@@ -74,10 +78,11 @@ Json read_pattern_file(const std::string& path) {
   while (std::getline(in, line)) {
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    auto error = [&](const std::string& m) -> void { throw DataError(path, line_no, m); };
     Json p = Json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (p.is_discarded()) error("invalid JSON");
-    auto [label, phrase] = read_pattern(p, error);
+    if (p.is_discarded()) throw DataError(path, line_no, "invalid JSON");
+    if (std::string problem = pattern_problem(p); !problem.empty())
+      throw DataError(path, line_no, problem);
+    auto [label, phrase] = label_and_phrase(p);
     list.push_back({{"label", label}, {"phrase", phrase}});
   }
   return list;
@@ -104,10 +109,10 @@ class KeywordMatcher : public trfpipe::Pipe {
 
   // A JSON list of patterns; `where` names the source in error messages.
   void add_all(const Json& list, const std::vector<std::string>& where) {
-    auto error = [&](const std::string& m) -> void { throw ConfigError(where, m); };
-    if (!list.is_array()) error("expected a list of patterns, got " + list.dump());
+    if (!list.is_array()) throw ConfigError(where, "expected a list of patterns, got " + list.dump());
     for (const Json& p : list) {
-      auto [label, phrase] = read_pattern(p, error);
+      if (std::string problem = pattern_problem(p); !problem.empty()) throw ConfigError(where, problem);
+      auto [label, phrase] = label_and_phrase(p);
       add(label, phrase);
     }
   }
@@ -117,7 +122,6 @@ class KeywordMatcher : public trfpipe::Pipe {
     for (const auto& p : patterns_) labels.insert(p.label);
     return {labels.begin(), labels.end()};
   }
-  size_t size() const { return patterns_.size(); }
 
   // Leftmost-longest, non-overlapping matches; among equally long ones the first added wins.
   std::any predict(const std::vector<Doc*>& docs) override {

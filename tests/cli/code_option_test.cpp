@@ -107,3 +107,21 @@ TEST_P(CodeOptionCommand, OptionWithoutValueIsAnError) {
 
 INSTANTIATE_TEST_SUITE_P(Commands, CodeOptionCommand, ::testing::Values("assemble", "apply"),
                          [](const auto& info) { return info.param; });
+
+// train and evaluate load --code first too: a bad item of the list stops them before they read
+// data or write anything.
+TEST(CodeOptionTrainEvaluate, BadPluginInListStopsBeforeWriting) {
+  PluginTempDir tmp;
+  tmp.file("config.cfg", trfpipe::testing::keyword_matcher_config(""));
+  const std::string missing = tmp / "absent.so";
+  auto t = run_cli({"train", tmp / "config.cfg", "--output", tmp / "out", "--code",
+                    kPlugin + "," + missing});
+  EXPECT_NE(t.exit_code, 0);
+  EXPECT_NE(t.err.find("'" + missing + "' not found"), std::string::npos) << t.err;
+  EXPECT_FALSE(fs::exists(tmp / "out"));
+  auto e = run_cli({"evaluate", "blank:en", tmp / "dev.spacy", "--output", tmp / "scores.json",
+                    "-c", kPlugin + "," + missing});
+  EXPECT_NE(e.exit_code, 0);
+  EXPECT_NE(e.err.find("'" + missing + "' not found"), std::string::npos) << e.err;
+  EXPECT_FALSE(fs::exists(tmp / "scores.json"));
+}
