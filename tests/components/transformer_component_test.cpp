@@ -11,6 +11,7 @@
 #include "tests/components/transformer_fixture.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/transformer.hpp"
+#include "trfpipe/torch/optimizer.hpp"
 #include "trfpipe/torch/transformer_data.hpp"
 
 using namespace trfpipe;
@@ -307,5 +308,45 @@ TEST(TransformerSerialization, TruncatedWeightsFileIsADataError) {
   EXPECT_THROW(Language::load(dir + "/pipe"), DataError);
   fs::remove(weights);
   EXPECT_THROW(Language::load(dir + "/pipe"), Error);
+  fs::remove_all(dir);
+}
+
+TEST(TransformerSerialization, TransformerWithListeningTaggerSavesAndLoads) {
+  auto nlp = trf_nlp(transformer_config(tiny_bert(), strided_cfg(8, 6), false,
+                                        Json{{"hidden_dropout_prob", 0.0},
+                                             {"attention_probs_dropout_prob", 0.0}}));
+  nlp->add_pipe("tagger", "tagger",
+                Json{{"model", Json{{"@architectures", "spacy.Tagger.v2"},
+                                    {"nO", nullptr},
+                                    {"normalize", false},
+                                    {"tok2vec", Json{{"@architectures", "spacy-transformers.TransformerListener.v1"},
+                                                     {"grad_factor", 1.0},
+                                                     {"upstream", "*"},
+                                                     {"pooling", Json{{"@layers", "reduce_mean.v1"}}}}}}}});
+  nlp->link_components();
+  std::vector<Example> egs;
+  for (const char* text : {"Here is some text to encode.", "Dogs bark loudly at night."}) {
+    auto ref = std::make_shared<Doc>(nlp->make_doc(text));
+    for (size_t i = 0; i < ref->size(); ++i) ref->token(i).set_tag(i % 2 ? "VB" : "NN");
+    ref->token(ref->size() - 1).set_tag(".");
+    egs.push_back(Example::from_reference(ref));
+  }
+  nlp->initialize([&] { return egs; });
+  auto adam = Optimizer::adam();
+  for (int it = 0; it < 5; ++it) {
+    Losses losses;
+    nlp->update(egs, 0.0, adam.get(), losses);
+  }
+  const std::string text = "Here is some text to encode.";
+  Doc before = (*nlp)(text);
+  EXPECT_FALSE(before.token(6).tag_().empty());
+  std::string dir = temp_dir("tagger");
+  nlp->to_disk(dir + "/pipe");
+  auto loaded = Language::load(dir + "/pipe");
+  ASSERT_EQ(loaded->pipe_names(), (std::vector<std::string>{"transformer", "tagger"}));
+  Doc after = (*loaded)(text);
+  EXPECT_TRUE(get_trf_data(before)->model_output.last_hidden_state.equal(
+      get_trf_data(after)->model_output.last_hidden_state));
+  for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(before.token(i).tag_(), after.token(i).tag_()) << i;
   fs::remove_all(dir);
 }

@@ -2,6 +2,8 @@
 // transformer (grad_factor scaling, one backward, frozen transformer).
 #include <gtest/gtest.h>
 
+#include <functional>
+
 #include <ATen/ATen.h>
 
 #include "components/transformer/transformer.hpp"
@@ -192,6 +194,24 @@ struct TrfPipeline {
   }
 };
 
+// d/dθ of loss(mean-pooled outputs) with one forward, the pipeline's grads left cleared.
+std::vector<at::Tensor> reference_grads(TrfPipeline& s,
+                                        const std::function<at::Tensor(const std::vector<at::Tensor>&)>& loss) {
+  NamedTensors params = s.trf->named_parameters();
+  TransformerBatch batch = s.trf->model().forward(s.docs(), true);
+  std::vector<at::Tensor> pooled;
+  for (size_t i = 0; i < batch.doc_rows.size(); ++i)
+    pooled.push_back(pool_doc_rows(batch.doc_rows[i], batch.doc_data[i]->align,
+                                   layers::Reduce::Mean, kWidth));
+  loss(pooled).backward();
+  std::vector<at::Tensor> out;
+  for (auto& [n, p] : params) {
+    out.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
+    at::Tensor(p).mutable_grad() = at::Tensor();
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST(TransformerListeners, SharedWeightsMoveBySumOfScaledListenerGradients) {
@@ -199,20 +219,9 @@ TEST(TransformerListeners, SharedWeightsMoveBySumOfScaledListenerGradients) {
   EXPECT_EQ(s.a->model_.width(), kWidth);  // nO copied from the transformer
   NamedTensors params = s.trf->named_parameters();
   // Reference gradient: d/dθ [1 * loss_a + 2 * loss_b] of mean-pooled outputs, one forward.
-  {
-    TransformerBatch batch = s.trf->model().forward(s.docs(), true);
-    std::vector<at::Tensor> pooled;
-    for (size_t i = 0; i < batch.doc_rows.size(); ++i)
-      pooled.push_back(pool_doc_rows(batch.doc_rows[i], batch.doc_data[i]->align,
-                                     layers::Reduce::Mean, kWidth));
-    at::Tensor total = s.a->loss(pooled) * 1.0 + s.b->loss(pooled) * 2.0;
-    total.backward();
-  }
-  std::vector<at::Tensor> expected;
-  for (auto& [n, p] : params) {
-    expected.push_back(p.grad().defined() ? p.grad().clone() : at::zeros_like(p));
-    at::Tensor(p).mutable_grad() = at::Tensor();
-  }
+  std::vector<at::Tensor> expected = reference_grads(s, [&](const std::vector<at::Tensor>& x) {
+    return s.a->loss(x) * 1.0 + s.b->loss(x) * 2.0;
+  });
   std::vector<at::Tensor> before = s.snapshot();
   auto sgd = Optimizer::sgd(0.5, 0.0, 0.0, true, false);
   Losses losses;
@@ -248,17 +257,9 @@ TEST(TransformerListeners, GradFactorZeroLeavesTransformerUnchanged) {
 }
 
 TEST(TransformerListeners, OnlyNonZeroFactorContributes) {
-  TrfPipeline s(0.0, 1.0), ref(0.0, 1.0);
-  // Reference: only loss_b.
-  NamedTensors params = ref.trf->named_parameters();
-  {
-    TransformerBatch batch = ref.trf->model().forward(ref.docs(), true);
-    std::vector<at::Tensor> pooled;
-    for (size_t i = 0; i < batch.doc_rows.size(); ++i)
-      pooled.push_back(pool_doc_rows(batch.doc_rows[i], batch.doc_data[i]->align,
-                                     layers::Reduce::Mean, kWidth));
-    ref.b->loss(pooled).backward();
-  }
+  TrfPipeline s(0.0, 1.0);
+  NamedTensors params = s.trf->named_parameters();
+  std::vector<at::Tensor> expected = reference_grads(s, [&](const std::vector<at::Tensor>& x) { return s.b->loss(x); });
   auto sgd = Optimizer::sgd(0.5, 0.0, 0.0, true, false);
   std::vector<at::Tensor> before = s.snapshot();
   Losses losses;
@@ -266,11 +267,8 @@ TEST(TransformerListeners, OnlyNonZeroFactorContributes) {
   s.a->update(s.examples, 0.0, nullptr, losses);
   s.b->update(s.examples, 0.0, nullptr, losses);
   std::vector<at::Tensor> after = s.snapshot();
-  for (size_t i = 0; i < params.size(); ++i) {
-    at::Tensor g = params[i].second.grad();
-    if (!g.defined()) g = at::zeros_like(params[i].second);
-    EXPECT_TRUE(((before[i] - after[i]) / 0.5).allclose(g, 1e-4, 1e-5)) << params[i].first;
-  }
+  for (size_t i = 0; i < params.size(); ++i)
+    EXPECT_TRUE(((before[i] - after[i]) / 0.5).allclose(expected[i], 1e-4, 1e-5)) << params[i].first;
 }
 
 TEST(TransformerListeners, FrozenTransformerStillAnnotatesAndListenersReadTrfData) {
@@ -324,4 +322,36 @@ TEST(TransformerListeners, LanguageUpdateStepsTheTransformerAfterTheListenersBac
     EXPECT_GT(losses["transformer"], 0.0);
     prev = now;
   }
+}
+
+TEST(Tok2VecTransformer, TaggerWithItsOwnTransformerTrainsThroughIt) {
+  register_components();
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("tagger", "tagger",
+                Json{{"model", Json{{"@architectures", "spacy.Tagger.v2"},
+                                    {"tok2vec", Json{{"@architectures", "spacy-transformers.Tok2VecTransformer.v3"},
+                                                     {"name", tiny_bert()},
+                                                     {"get_spans", doc_spans_cfg()},
+                                                     {"pooling", Json{{"@layers", "reduce_last.v1"}}},
+                                                     {"grad_factor", 1.0}}}}}});
+  std::vector<Example> egs;
+  auto ref = std::make_shared<Doc>(nlp->make_doc("Here is some text to encode."));
+  for (size_t i = 0; i < ref->size(); ++i) ref->token(i).set_tag(i % 2 ? "VB" : "NN");
+  egs.push_back(Example::from_reference(ref));
+  nlp->initialize([&] { return egs; });
+  auto& owner = dynamic_cast<ParameterOwner&>(nlp->get_pipe("tagger"));
+  NamedTensors params = owner.named_parameters();
+  at::Tensor q;
+  for (auto& [n, p] : params)
+    if (n == "tok2vec.transformer.encoder.layer.0.attention.self.query.weight") q = p;
+  ASSERT_TRUE(q.defined());
+  at::Tensor before = q.detach().clone();
+  auto sgd = Optimizer::sgd(0.5, 0.0, 0.0, true, false);
+  for (int it = 0; it < 2; ++it) {
+    Losses losses;
+    nlp->update(egs, 0.0, sgd.get(), losses);
+  }
+  EXPECT_FALSE(q.equal(before));  // the second step has non-zero output weights
+  Doc doc = (*nlp)("Here is some text to encode.");
+  EXPECT_FALSE(doc.token(0).tag_().empty());
 }
