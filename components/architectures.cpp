@@ -91,11 +91,11 @@ std::vector<at::Tensor> MultiHashEmbed::forward(const std::vector<Doc*>& docs, b
     std::vector<uint64_t> ids;
     for (const Doc* d : docs)
       for (size_t i = 0; i < d->size(); ++i) ids.push_back(token_attr(*d, i, attrs_[a]));
-    cols.push_back(embeds_[a]->forward(ids));
+    cols.push_back(embeds_[a]->forward(ids, is_train ? drop_ : 0.0));
   }
   at::Tensor X = at::cat(cols, 1);
   if (X.size(0) == 0) return split_rows(at::zeros({0, width_}, at::kFloat), lengths);
-  return split_rows(mix_->forward(X), lengths);
+  return split_rows(mix_->forward(X, is_train ? drop_ : 0.0), lengths);
 }
 
 void MultiHashEmbed::collect(const std::string& prefix, NamedTensors& out) const {
@@ -122,7 +122,8 @@ std::vector<at::Tensor> MaxoutWindowEncoder::forward(const std::vector<at::Tenso
   const int64_t pad = window_size_ * depth_;
   at::Tensor X = layers::flatten_padded(Xs, pad, width_);
   if (X.size(0) > 0)
-    for (const auto& layer : layers_) X = X + layer->forward(layers::expand_window(X, window_size_));
+    for (const auto& layer : layers_)
+      X = X + layer->forward(layers::expand_window(X, window_size_), is_train ? drop_ : 0.0);
   return layers::unflatten_padded(X, lengths, pad);
 }
 
@@ -328,6 +329,11 @@ TextCatEnsembleModel::TextCatEnsembleModel(Tok2VecPtr tok2vec,
   if (nO_ > 0) initialize(nO_);
 }
 
+void TextCatEnsembleModel::set_dropout(double drop) {
+  TextCatModel::set_dropout(drop);
+  linear_->set_dropout(drop);
+}
+
 void TextCatEnsembleModel::initialize(int64_t nO) {
   if (output_ && output_->nO == nO) return;
   nO_ = nO;
@@ -342,7 +348,7 @@ at::Tensor TextCatEnsembleModel::forward(const std::vector<Doc*>& docs, bool is_
   const auto lengths = doc_lengths(docs);
   at::Tensor X = cat_rows(tok2vec_->forward(docs, is_train), w);
   at::Tensor pooled = layers::reduce(attention_->forward(X, lengths), lengths, layers::Reduce::Sum);
-  pooled = pooled + norm_->forward(maxout_->forward(pooled));
+  pooled = pooled + layers::dropout(norm_->forward(maxout_->forward(pooled)), is_train ? drop_ : 0.0);
   at::Tensor Y = output_->forward(at::cat({lin, pooled}, 1));
   return exclusive_classes() ? layers::softmax_passthrough(Y) : at::sigmoid(Y);
 }

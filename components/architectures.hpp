@@ -38,6 +38,8 @@ class Tok2VecModel {
   virtual std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) = 0;
   virtual int64_t width() const = 0;
   virtual void collect(const std::string& prefix, NamedTensors& out) const {}
+  // The dropout rate of training forwards (spaCy's set_dropout_rate(model, drop)).
+  virtual void set_dropout(double drop) {}
   // A listening model returns its Listener (found by the upstream's on_pipeline_built).
   virtual Listener* listener() { return nullptr; }
   // Called by the component after it backpropagated its loss through forward()'s outputs:
@@ -53,6 +55,10 @@ class EncoderModel {
   virtual std::vector<at::Tensor> forward(const std::vector<at::Tensor>& Xs, bool is_train) = 0;
   virtual int64_t width() const = 0;
   virtual void collect(const std::string& prefix, NamedTensors& out) const = 0;
+  virtual void set_dropout(double drop) { drop_ = drop; }
+
+ protected:
+  double drop_ = 0.0;
 };
 
 // Token attributes usable by MultiHashEmbed (spaCy's attr names).
@@ -68,9 +74,11 @@ class MultiHashEmbed : public Tok2VecModel {
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
   int64_t width() const override { return width_; }
   void collect(const std::string& prefix, NamedTensors& out) const override;
+  void set_dropout(double drop) override { drop_ = drop; }
 
  private:
   int64_t width_;
+  double drop_ = 0.0;
   std::vector<TokenAttr> attrs_;
   std::vector<std::unique_ptr<layers::HashEmbed>> embeds_;
   std::unique_ptr<layers::Maxout> mix_;
@@ -97,6 +105,10 @@ class ChainTok2Vec : public Tok2VecModel {
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
   int64_t width() const override { return encode_->width(); }
   void collect(const std::string& prefix, NamedTensors& out) const override;
+  void set_dropout(double drop) override {
+    embed_->set_dropout(drop);
+    encode_->set_dropout(drop);
+  }
 
  private:
   Tok2VecPtr embed_;
@@ -189,6 +201,13 @@ class TextCatModel {
   virtual at::Tensor forward(const std::vector<Doc*>& docs, bool is_train) = 0;
   virtual void collect(const std::string& prefix, NamedTensors& out) const = 0;
   virtual Tok2VecPtr tok2vec() const { return nullptr; }
+  virtual void set_dropout(double drop) {
+    drop_ = drop;
+    if (auto t = tok2vec()) t->set_dropout(drop);
+  }
+
+ protected:
+  double drop_ = 0.0;
 };
 
 // spacy.TextCatBOW.v2/.v3: hashed ORTH n-grams >> SparseLinear(nO, length) [>> softmax|sigmoid].
@@ -223,6 +242,7 @@ class TextCatEnsembleModel : public TextCatModel {
   at::Tensor forward(const std::vector<Doc*>& docs, bool is_train) override;
   void collect(const std::string& prefix, NamedTensors& out) const override;
   Tok2VecPtr tok2vec() const override { return tok2vec_; }
+  void set_dropout(double drop) override;
 
  private:
   Tok2VecPtr tok2vec_;

@@ -188,6 +188,7 @@ class NerPipe : public TorchPipe {
     for (const Doc* d : docs) total += d->size();
     if (total == 0) return;
     require_model();
+    model_->tok2vec()->set_dropout(drop);
     at::Tensor tokvecs = model_->tokvecs(docs, true);
     const int64_t N = tokvecs.size(0), A = moves_.n_actions();
     at::Tensor P = model_->precompute(tokvecs);

@@ -151,6 +151,7 @@ class Tok2VecPipe : public TorchPipe {
               Losses& losses) override {
     losses.emplace(name(), 0.0);
     std::vector<Doc*> docs = predicted_docs(examples);
+    model_->set_dropout(drop);
     std::vector<at::Tensor> outputs = model_->forward(docs, true);
     std::vector<Listener*> ls;
     if (nlp_) ls = find_listeners(*nlp_, "tok2vec", name());
@@ -223,6 +224,7 @@ class TaggerPipe : public TorchPipe {
     losses.emplace(name(), 0.0);
     std::vector<Doc*> docs = predicted_docs(examples);
     if (total_tokens(docs) == 0) return;
+    model_->tok2vec()->set_dropout(drop);
     at::Tensor logits = model_->forward(docs, true);
     at::Tensor probs = at::softmax(logits.detach(), 1).contiguous();
     const int64_t N = probs.size(0), C = probs.size(1);
@@ -340,6 +342,7 @@ class TextCatPipe : public TorchPipe {
     if (examples.empty()) return;
     validate_categories(examples);
     std::vector<Doc*> docs = predicted_docs(examples);
+    model_->set_dropout(drop);
     at::Tensor scores = model_->forward(docs, true);
     const int64_t B = int64_t(examples.size()), C = int64_t(labels_.size());
     at::Tensor truths = at::zeros({B, C}, at::kFloat), mask = at::ones({B, C}, at::kFloat);

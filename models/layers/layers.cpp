@@ -110,10 +110,18 @@ at::Tensor HashEmbed::keys(const std::vector<uint64_t>& ids) const {
   return index_tensor(k).view({int64_t(ids.size()), 4});
 }
 
-at::Tensor HashEmbed::forward(const std::vector<uint64_t>& ids) const {
+at::Tensor HashEmbed::forward(const std::vector<uint64_t>& ids, double drop) const {
   const int64_t n = int64_t(ids.size());
   if (n == 0) return at::zeros({0, nO}, at::kFloat);
-  return E.index_select(0, keys(ids).view({-1})).view({n, 4, nO}).sum(1);
+  at::Tensor Y = E.index_select(0, keys(ids).view({-1})).view({n, 4, nO}).sum(1);
+  if (drop <= 0.0) return Y;
+  at::Tensor mask = (at::rand({nO}, at::kFloat) > drop).to(at::kFloat) / (1.0 - drop);
+  return Y * mask;
+}
+
+at::Tensor dropout(const at::Tensor& X, double drop) {
+  if (drop <= 0.0 || X.numel() == 0) return X;
+  return X * ((at::rand(X.sizes(), X.options()) > drop).to(X.scalar_type()) / (1.0 - drop));
 }
 
 void HashEmbed::collect(const std::string& prefix, NamedTensors& out) const {
@@ -147,11 +155,11 @@ Maxout::Maxout(int64_t nO_, int64_t nI_, int64_t nP_, bool normalize)
   if (normalize) norm = std::make_unique<LayerNorm>(nO);
 }
 
-at::Tensor Maxout::forward(const at::Tensor& X) const {
+at::Tensor Maxout::forward(const at::Tensor& X, double drop) const {
   const int64_t n = X.size(0);
   at::Tensor Y = at::addmm(b.view({1, nO * nP}), X, W.view({nO * nP, nI}).t());
   Y = std::get<0>(Y.view({n, nO, nP}).max(2));
-  return norm ? norm->forward(Y) : Y;
+  return dropout(norm ? norm->forward(Y) : Y, drop);
 }
 
 void Maxout::collect(const std::string& prefix, NamedTensors& out) const {

@@ -41,7 +41,8 @@ class Layer {
 class HashEmbed : public Layer {
  public:
   HashEmbed(int64_t nO, int64_t nV, uint32_t seed, int64_t column);
-  at::Tensor forward(const std::vector<uint64_t>& ids) const;  // [n, nO]
+  // [n, nO]; drop > 0: thinc's HashEmbed dropout (one mask over the nO columns).
+  at::Tensor forward(const std::vector<uint64_t>& ids, double drop = 0.0) const;
   at::Tensor keys(const std::vector<uint64_t>& ids) const;     // [n, 4] int64 row indices
   void collect(const std::string& prefix, NamedTensors& out) const override;
   int64_t nO, nV, column;
@@ -63,7 +64,8 @@ class LayerNorm : public Layer {
 class Maxout : public Layer {
  public:
   Maxout(int64_t nO, int64_t nI, int64_t nP, bool normalize);
-  at::Tensor forward(const at::Tensor& X) const;  // [n, nI] -> [n, nO]
+  // [n, nI] -> [n, nO]; drop > 0: thinc's Dropout after it (Maxout(dropout=...)).
+  at::Tensor forward(const at::Tensor& X, double drop = 0.0) const;
   void collect(const std::string& prefix, NamedTensors& out) const override;
   int64_t nO, nI, nP;
   at::Tensor W, b;
@@ -110,6 +112,9 @@ class SparseLinear : public Layer {
 // gradient of the outputs straight through as the gradient of the logits (thinc assumes a
 // cross-entropy-style loss gradient, probs - truth). Used for the exclusive textcat outputs.
 at::Tensor softmax_passthrough(const at::Tensor& logits);
+
+// thinc's Dropout: X * mask, mask = (uniform > drop) / (1 - drop); identity when drop <= 0.
+at::Tensor dropout(const at::Tensor& X, double drop);
 
 // seq2col: row i becomes [X[i-n] ... X[i] ... X[i+n]], zeros beyond the array.
 at::Tensor expand_window(const at::Tensor& X, int64_t n);

@@ -185,3 +185,23 @@ TEST(Listener, MatchesUpstreamByKindAndName) {
   EXPECT_FALSE(named.listens_to("tok2vec", "tok2vec"));
   EXPECT_FALSE(trf.listens_to("tok2vec", "tok2vec"));
 }
+
+TEST(Dropout, AppliesOnlyToTrainingForwards) {
+  at::manual_seed(0);
+  auto t2v = small_tok2vec();
+  Batch batch({{"Dropout", "only", "in", "training"}});
+  at::Tensor predict = t2v->forward(batch.docs, false)[0].detach();
+  t2v->set_dropout(0.5);
+  EXPECT_TRUE(at::equal(t2v->forward(batch.docs, false)[0].detach(), predict));
+  EXPECT_FALSE(at::allclose(t2v->forward(batch.docs, true)[0].detach(), predict));
+  t2v->set_dropout(0.0);
+  EXPECT_TRUE(at::allclose(t2v->forward(batch.docs, true)[0].detach(), predict));
+  at::Tensor X = at::ones({200, 10});
+  at::Tensor Y = layers::dropout(X, 0.25);
+  at::Tensor kept = (Y != 0);
+  EXPECT_TRUE(at::allclose(Y.masked_select(kept), at::full({kept.sum().item<int64_t>()}, 1.0 / 0.75)));
+  double frac = kept.to(at::kFloat).mean().item<double>();
+  EXPECT_GT(frac, 0.65);
+  EXPECT_LT(frac, 0.85);
+  EXPECT_TRUE(at::equal(layers::dropout(X, 0.0), X));
+}
