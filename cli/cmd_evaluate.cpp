@@ -10,6 +10,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/printer.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
@@ -30,14 +31,6 @@ std::string fmt(const char* f, double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, f, v);
   return buf;
-}
-
-std::string divider(const std::string& text) {
-  int n = int(double(80 - int(text.size())) / 2) - 2;
-  std::string deco(size_t(std::max(0, n)), '=');
-  std::string out = deco + " " + text + " " + deco;
-  if (out.size() < 80) out += std::string(80 - out.size(), '=');
-  return "\n" + out;
 }
 
 // wasabi's table: auto widths, 3 spaces between columns, leading and trailing blank line.

@@ -250,15 +250,18 @@ Json deep_fill(const Json& given, const Json& defaults) {
   return out;
 }
 
-// Plain values before sub-sections at every level, so that write_cfg() writes every dict as a
+// Plain values before sub-sections (sorted, as parse_cfg orders them) at every level, so that write_cfg() writes every dict as a
 // section (an inline dict would turn its `${...}` references into strings when interpolated).
 Json sections_last(const Json& tree) {
   if (!tree.is_object()) return tree;
   Json out = Json::object();
   for (auto it = tree.begin(); it != tree.end(); ++it)
     if (!it.value().is_object()) out[it.key()] = it.value();
+  std::vector<std::string> subs;
   for (auto it = tree.begin(); it != tree.end(); ++it)
-    if (it.value().is_object()) out[it.key()] = sections_last(it.value());
+    if (it.value().is_object()) subs.push_back(it.key());
+  std::sort(subs.begin(), subs.end());  // the order parse_cfg reads sections in
+  for (const auto& k : subs) out[k] = sections_last(tree[k]);
   return out;
 }
 
@@ -562,6 +565,13 @@ Resolved resolve_training(const Json& config) {
 void seed_everything(int64_t seed) { at::manual_seed(uint64_t(seed)); }
 
 }  // namespace
+
+std::pair<Reader, Reader> resolve_corpora(const Json& config) {
+  register_training();
+  const Json t = config.value("training", Json::object());
+  return {resolve_reader(config, t.value("train_corpus", std::string("corpora.train")), "train_corpus"),
+          resolve_reader(config, t.value("dev_corpus", std::string("corpora.dev")), "dev_corpus")};
+}
 
 std::unique_ptr<Language> init_nlp(const Json& raw_config) {
   register_training();

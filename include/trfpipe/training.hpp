@@ -107,6 +107,20 @@ std::string train_from_config_file(const std::string& config_path,
                                    const std::vector<std::pair<std::string, std::string>>& overrides,
                                    const TrainOptions& options);
 
+// spaCy's quickstart template (CPU) for `init config`: tok2vec (efficiency: width 96, depth 4;
+// accuracy: 256, 8) or a transformer named `transformer_name` (a local HF folder) with
+// TransformerListener.v1 listeners, and the components tagger, ner, textcat, textcat_multilabel.
+// Not filled: pass it to fill_config(). ValueError for other components.
+Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
+                       bool accuracy, const std::string& transformer_name = "");
+
+// `debug data` counts per corpus ("train", "dev"): docs, words, tags, missing_tags, entities
+// (per label, counted at their first token), missing_entity_tokens, cats (positive docs per label).
+Json debug_data_counts(Language& nlp, const Reader& train, const Reader& dev);
+
+// The readers named by [training] train_corpus / dev_corpus of an interpolated config.
+std::pair<Reader, Reader> resolve_corpora(const Json& config);
+
 // Registers the readers, batchers, loggers and scorers. Idempotent; run by register_all().
 void register_training();
 

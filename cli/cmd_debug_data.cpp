@@ -1,0 +1,120 @@
+// trfpipe debug data CONFIG [--section.key value ...] — spaCy's `debug data` (summary): docs,
+// words and labels in the training and development corpora, missing labels, label mismatches.
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/command.hpp"
+#include "cli/printer.hpp"
+#include "trfpipe/config.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
+#include "trfpipe/registry.hpp"
+#include "trfpipe/training.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe::cli {
+namespace {
+
+size_t total(const Json& counts) {
+  size_t n = 0;
+  for (auto it = counts.begin(); it != counts.end(); ++it) n += it.value().get<size_t>();
+  return n;
+}
+
+int run_debug_data(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::cout << "Usage: trfpipe debug data CONFIG [--code/-c PLUGIN.so] [--section.key value ...]\n";
+    return 0;
+  }
+  Args args(argv, {{"--code", "-c", false, "plugin"}, {"--verbose", "-V", true, "ignored"}},
+            /*allow_overrides=*/true);
+  const std::string path = args.positional(0, "CONFIG");
+  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  if (!fs::exists(path)) {
+    std::cerr << "\u2718 Config file not found\n" << path << "\n";
+    return 1;
+  }
+  Json config;
+  std::unique_ptr<Language> nlp;
+  std::pair<Reader, Reader> corpora;
+  try {
+    config = interpolate(fill_config(load_config_file(path, args.overrides(), false)));
+    nlp = Language::from_config(config);
+    corpora = resolve_corpora(config);
+  } catch (const ConfigError& e) {
+    std::cerr << "\u2718 Config validation error\n" << path << ": " << e.what() << "\n";
+    return 1;
+  }
+  Json c = debug_data_counts(*nlp, corpora.first, corpora.second);
+  const Json& tr = c["train"];
+  const Json& dv = c["dev"];
+  std::cout << divider("Data file validation") << "\n";
+  std::cout << "\u2714 Pipeline can be initialized with data\n\u2714 Corpus is loadable\n";
+  std::cout << divider("Training stats") << "\n";
+  std::cout << "Language: " << nlp->lang() << "\nTraining pipeline: ";
+  auto names = nlp->pipe_names();
+  for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << names[i];
+  std::cout << "\n" << tr["docs"] << " training docs\n" << dv["docs"] << " evaluation docs\n";
+  if (tr["docs"] == 0) std::cout << "\u2718 No training docs\n";
+  std::cout << "\u2139 " << tr["words"] << " total word(s) in the training data\n"
+            << "\u2139 " << dv["words"] << " total word(s) in the evaluation data\n";
+  int warnings = 0, errors = 0;
+  auto mismatch = [&](const char* key, const std::string& what) {
+    for (auto it = dv[key].begin(); it != dv[key].end(); ++it) {
+      if (!tr[key].contains(it.key())) {
+        std::cout << "\u26a0 " << what << " '" << it.key()
+                  << "' is present in the development data but not in the training data\n";
+        ++warnings;
+      }
+    }
+  };
+  if (nlp->has_pipe("tagger") || !tr["tags"].empty()) {
+    std::cout << divider("Part-of-speech Tagging") << "\n";
+    std::cout << "\u2139 " << tr["tags"].size() << " label(s) in train data\n";
+    if (tr["missing_tags"].get<size_t>() > 0) {
+      std::cout << "\u26a0 " << tr["missing_tags"] << " token(s) without a tag in the training data\n";
+      ++warnings;
+    }
+    mismatch("tags", "Tag");
+  }
+  if (nlp->has_pipe("ner") || !tr["entities"].empty()) {
+    std::cout << divider("Named Entity Recognition") << "\n";
+    std::cout << "\u2139 " << tr["entities"].size() << " label(s)\n"
+              << "\u2139 " << total(tr["entities"]) << " entities in the training data\n";
+    if (tr["missing_entity_tokens"].get<size_t>() > 0) {
+      std::cout << "\u26a0 " << tr["missing_entity_tokens"]
+                << " missing value(s) (tokens with a '-' label)\n";
+      ++warnings;
+    }
+    if (tr["entities"].empty() && nlp->has_pipe("ner")) {
+      std::cout << "\u2718 No entities in the training data\n";
+      ++errors;
+    }
+    mismatch("entities", "Entity label");
+  }
+  if (!tr["cats"].empty() || nlp->has_pipe("textcat") || nlp->has_pipe("textcat_multilabel")) {
+    std::cout << divider("Text Classification") << "\n";
+    std::cout << "\u2139 Text Classification: " << tr["cats"].size() << " label(s)\n";
+    for (auto it = tr["cats"].begin(); it != tr["cats"].end(); ++it)
+      std::cout << "  " << it.key() << ": " << it.value() << " positive doc(s)\n";
+    mismatch("cats", "Text category");
+  }
+  std::cout << divider("Summary") << "\n";
+  std::cout << "\u2714 " << (warnings ? std::to_string(warnings) + " warning(s)" : "No warnings")
+            << "\n";
+  if (errors) {
+    std::cout << "\u2718 " << errors << " error(s)\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TRFPIPE_COMMAND("debug data", "Show statistics of the training and development data (spacy debug data)",
+                run_debug_data);
+
+}  // namespace trfpipe::cli

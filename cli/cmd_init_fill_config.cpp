@@ -1,0 +1,62 @@
+// trfpipe init fill-config BASE OUT — spaCy's `init fill-config`: spaCy's default sections,
+// factory defaults and registry defaults filled into a partial config.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/command.hpp"
+#include "trfpipe/config.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/registry.hpp"
+#include "trfpipe/training.hpp"
+
+namespace fs = std::filesystem;
+
+namespace trfpipe::cli {
+namespace {
+
+int run_fill_config(const std::vector<std::string>& argv) {
+  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
+    std::cout << "Usage: trfpipe init fill-config BASE OUTPUT [--code/-c PLUGIN.so]\n"
+                 "OUTPUT '-' writes to stdout.\n";
+    return 0;
+  }
+  Args args(argv, {{"--code", "-c", false, "plugin"}, {"--diff", "-D", true, "ignored"}});
+  const std::string base = args.positional(0, "BASE");
+  const std::string out = args.positional().size() > 1 ? args.positional()[1] : "-";
+  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  if (!fs::exists(base)) {
+    std::cerr << "\u2718 Config file not found\n" << base << "\n";
+    return 1;
+  }
+  Json raw = load_config_file(base, {}, /*interpolate=*/false);
+  Json filled;
+  try {
+    filled = fill_config(raw);
+  } catch (const ConfigError& e) {
+    std::cerr << "\u2718 Config validation error\n" << base << ": " << e.what() << "\n";
+    return 1;
+  }
+  std::string text = write_cfg(filled);
+  if (out == "-") {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream f(out);
+  if (!f) {
+    std::cerr << "\u2718 Can't write the config\n" << out << "\n";
+    return 1;
+  }
+  f << text;
+  std::cout << "\u2714 Auto-filled config with all values\n\u2714 Saved config\n" << out << "\n";
+  return 0;
+}
+
+}  // namespace
+
+TRFPIPE_COMMAND("init fill-config", "Fill defaults into a partial config (spacy init fill-config)",
+                run_fill_config);
+
+}  // namespace trfpipe::cli

@@ -1,0 +1,150 @@
+// spaCy's `init config` (the quickstart template, CPU) and `debug data` counts. Torch-free.
+#include <algorithm>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "trfpipe/config.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/training.hpp"
+
+namespace trfpipe {
+namespace {
+
+bool has(const std::vector<std::string>& v, const std::string& x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// The embedding layer of a listening component: the tok2vec / transformer listener.
+std::string listener_block(const std::string& prefix, bool transformer) {
+  if (transformer)
+    return "[" + prefix + "]\n@architectures = \"spacy-transformers.TransformerListener.v1\"\n"
+           "grad_factor = 1.0\n\n[" + prefix + ".pooling]\n@layers = \"reduce_mean.v1\"\n\n";
+  return "[" + prefix + "]\n@architectures = \"spacy.Tok2VecListener.v1\"\n"
+         "width = ${components.tok2vec.model.encode.width}\n\n";
+}
+
+}  // namespace
+
+Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
+                       bool accuracy, const std::string& transformer_name) {
+  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel"};
+  for (const auto& p : pipeline)
+    if (!known.count(p))
+      throw ValueError("unsupported component '" + p +
+                       "' for init config (tagger, ner, textcat, textcat_multilabel)");
+  if (pipeline.empty()) throw ValueError("init config: the pipeline is empty");
+  const bool trf = !transformer_name.empty();
+  std::vector<std::string> names{trf ? "transformer" : "tok2vec"};
+  names.insert(names.end(), pipeline.begin(), pipeline.end());
+  std::ostringstream c;
+  c << "[paths]\ntrain = null\ndev = null\nvectors = null\ninit_tok2vec = null\n\n"
+    << "[system]\ngpu_allocator = null\nseed = 0\n\n"
+    << "[nlp]\nlang = \"" << lang << "\"\npipeline = " << Json(names).dump()
+    << "\nbatch_size = " << (trf ? 128 : 1000) << "\n\n[components]\n\n";
+  if (trf) {
+    c << "[components.transformer]\nfactory = \"transformer\"\n\n"
+      << "[components.transformer.model]\n@architectures = \"spacy-transformers.TransformerModel.v3\"\n"
+      << "name = " << Json(transformer_name).dump() << "\nmixed_precision = false\n\n"
+      << "[components.transformer.model.get_spans]\n"
+      << "@span_getters = \"spacy-transformers.strided_spans.v1\"\nwindow = 128\nstride = 96\n\n"
+      << "[components.transformer.model.grad_scaler_config]\n\n"
+      << "[components.transformer.model.tokenizer_config]\nuse_fast = true\n\n"
+      << "[components.transformer.model.transformer_config]\n\n";
+  } else {
+    c << "[components.tok2vec]\nfactory = \"tok2vec\"\n\n"
+      << "[components.tok2vec.model]\n@architectures = \"spacy.Tok2Vec.v2\"\n\n"
+      << "[components.tok2vec.model.embed]\n@architectures = \"spacy.MultiHashEmbed.v2\"\n"
+      << "width = ${components.tok2vec.model.encode.width}\n"
+      << "attrs = [\"NORM\",\"PREFIX\",\"SUFFIX\",\"SHAPE\"]\n"
+      << "rows = " << (accuracy ? "[5000,1000,2500,2500]" : "[5000,1000,2500,2500]") << "\n"
+      << "include_static_vectors = false\n\n"
+      << "[components.tok2vec.model.encode]\n@architectures = \"spacy.MaxoutWindowEncoder.v2\"\n"
+      << "width = " << (accuracy ? 256 : 96) << "\ndepth = " << (accuracy ? 8 : 4)
+      << "\nwindow_size = 1\nmaxout_pieces = 3\n\n";
+  }
+  if (has(pipeline, "tagger")) {
+    c << "[components.tagger]\nfactory = \"tagger\"\n\n[components.tagger.model]\n"
+      << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
+      << listener_block("components.tagger.model.tok2vec", trf);
+  }
+  if (has(pipeline, "ner")) {
+    c << "[components.ner]\nfactory = \"ner\"\n\n[components.ner.model]\n"
+      << "@architectures = \"spacy.TransitionBasedParser.v2\"\nstate_type = \"ner\"\n"
+      << "extra_state_tokens = false\nhidden_width = 64\nmaxout_pieces = 2\nuse_upper = "
+      << (trf ? "false" : "true") << "\nnO = null\n\n"
+      << listener_block("components.ner.model.tok2vec", trf);
+  }
+  for (const char* tc : {"textcat", "textcat_multilabel"}) {
+    if (!has(pipeline, tc)) continue;
+    std::string n = tc;
+    bool exclusive = n == "textcat";
+    c << "[components." << n << "]\nfactory = \"" << n << "\"\n\n";
+    if (trf || accuracy) {
+      c << "[components." << n << ".model]\n@architectures = \"spacy.TextCatEnsemble.v2\"\nnO = null\n\n"
+        << "[components." << n << ".model.linear_model]\n@architectures = \"spacy.TextCatBOW.v3\"\n"
+        << "exclusive_classes = " << (exclusive ? "true" : "false")
+        << "\nlength = 262144\nngram_size = 1\nno_output_layer = false\n\n"
+        << listener_block("components." + n + ".model.tok2vec", trf);
+    } else {
+      c << "[components." << n << ".model]\n@architectures = \"spacy.TextCatBOW.v3\"\n"
+        << "exclusive_classes = " << (exclusive ? "true" : "false")
+        << "\nlength = 262144\nngram_size = 1\nno_output_layer = false\n\n";
+    }
+  }
+  c << "[corpora]\n\n[corpora.train]\n@readers = \"spacy.Corpus.v1\"\npath = ${paths.train}\n"
+    << "max_length = 0\n\n[corpora.dev]\n@readers = \"spacy.Corpus.v1\"\npath = ${paths.dev}\n"
+    << "max_length = 0\n\n[training]\ndev_corpus = \"corpora.dev\"\ntrain_corpus = \"corpora.train\"\n";
+  if (trf) {
+    c << "accumulate_gradient = 3\n\n[training.optimizer]\n@optimizers = \"Adam.v1\"\n\n"
+      << "[training.optimizer.learn_rate]\n@schedules = \"warmup_linear.v1\"\nwarmup_steps = 250\n"
+      << "total_steps = 20000\ninitial_rate = 0.00005\n\n"
+      << "[training.batcher]\n@batchers = \"spacy.batch_by_padded.v1\"\ndiscard_oversize = true\n"
+      << "size = 2000\nbuffer = 256\n\n";
+  } else {
+    c << "\n[training.optimizer]\n@optimizers = \"Adam.v1\"\n\n"
+      << "[training.batcher]\n@batchers = \"spacy.batch_by_words.v1\"\ndiscard_oversize = false\n"
+      << "tolerance = 0.2\n\n[training.batcher.size]\n@schedules = \"compounding.v1\"\n"
+      << "start = 100\nstop = 1000\ncompound = 1.001\n\n";
+  }
+  c << "[initialize]\nvectors = ${paths.vectors}\n";
+  return parse_cfg(c.str(), "<quickstart>");
+}
+
+Json debug_data_counts(Language& nlp, const Reader& train, const Reader& dev) {
+  Json out = Json::object();
+  std::map<std::string, std::set<std::string>> label_sets;
+  for (const auto& [name, reader] : {std::pair<std::string, const Reader*>{"train", &train},
+                                     {"dev", &dev}}) {
+    std::vector<Example> egs = (*reader)(nlp);
+    size_t words = 0, missing_tags = 0, missing_ents = 0;
+    std::map<std::string, size_t> tags, ents, cats;
+    for (const Example& eg : egs) {
+      const Doc& d = eg.reference();
+      words += d.size();
+      for (size_t i = 0; i < d.size(); ++i) {
+        Token t = d.token(i);
+        std::string tag = t.tag_();
+        if (tag.empty()) ++missing_tags;
+        else ++tags[tag];
+        if (t.ent_iob() == 0) ++missing_ents;
+        else if (t.ent_iob() == 3) ++ents[t.ent_type_()];
+      }
+      for (const auto& kv : d.cats())
+        if (kv.second > 0) ++cats[kv.first];
+        else cats.emplace(kv.first, 0);
+    }
+    Json part = Json::object();
+    part["docs"] = egs.size();
+    part["words"] = words;
+    part["tags"] = tags;
+    part["missing_tags"] = missing_tags;
+    part["entities"] = ents;
+    part["missing_entity_tokens"] = missing_ents;
+    part["cats"] = cats;
+    out[name] = part;
+  }
+  return out;
+}
+
+}  // namespace trfpipe
