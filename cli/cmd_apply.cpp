@@ -10,9 +10,11 @@
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/transformer.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,7 +29,10 @@ const char* kUsage =
     "  --pipe/-p        factories to add to the pipeline, comma-separated (sentencizer)\n"
     "  --text-key/-tk   the text field of .jsonl input (text)\n"
     "  --batch-size/-b  docs per batch (the pipeline's [nlp] batch_size)\n"
-    "  --force/-F       overwrite an existing OUTPUT\n";
+    "  --force/-F       overwrite an existing OUTPUT\n"
+    "  --code/-c        plugin shared objects to load first (comma-separated)\n"
+    "  --include-trf    also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\"\n"
+    "                   (wordpieces strings/input_ids, align) of transformer pipelines\n";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -100,7 +105,10 @@ int run_apply(const std::vector<std::string>& argv) {
   Args args(argv, {{"--pipe", "-p", false, "factories to add"},
                    {"--text-key", "-tk", false, "jsonl text field"},
                    {"--batch-size", "-b", false, "docs per batch"},
-                   {"--force", "-F", true, "overwrite OUTPUT"}});
+                   {"--force", "-F", true, "overwrite OUTPUT"},
+                   {"--include-trf", "", true, "add doc.tensor and doc._.trf_data"},
+                   code_option()});
+  const bool include_trf = args.flag("--include-trf");
   const std::string model = args.positional(0, "MODEL");
   const std::string input = args.positional(1, "INPUT");
   const std::string output = args.positional(2, "OUTPUT");
@@ -126,6 +134,7 @@ int run_apply(const std::vector<std::string>& argv) {
   if (output != "-" && fs::exists(output) && !args.flag("--force"))
     return fail("Output file already exists: " + output, "Use --force to overwrite it.");
 
+  load_code(args);
   std::unique_ptr<Language> nlp = Language::load(model, args.overrides());
   for (const std::string& factory : split_commas(args.get_or("--pipe", ""))) {
     if (!has_factory(factory)) {
@@ -149,7 +158,14 @@ int run_apply(const std::vector<std::string>& argv) {
   std::vector<std::string> batch;
   std::vector<int64_t> batch_lines;
   auto write_docs = [&](const std::vector<Doc>& docs) {
-    for (const Doc& d : docs) out << d.to_json().dump() << "\n";
+    for (const Doc& d : docs) {
+      Json j = d.to_json();
+      if (include_trf) {
+        const Json trf = transformer_doc_json(d);
+        for (auto it = trf.begin(); it != trf.end(); ++it) j[it.key()] = it.value();
+      }
+      out << j.dump() << "\n";
+    }
     out.flush();
     if (!out) throw Error("cannot write the output file: " + output);
     written += docs.size();
