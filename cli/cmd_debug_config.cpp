@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/args.hpp"
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
@@ -45,10 +46,10 @@ int run_debug_config(const std::vector<std::string>& argv) {
   }
   Args args(argv, {{"--show-functions", "-F", true, "list the registered functions used"},
                    {"--show-variables", "-V", true, "ignored"},
-                   {"--code", "-c", false, "plugin"}},
+                   code_option()},
             /*allow_overrides=*/true);
   const std::string path = args.positional(0, "CONFIG");
-  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  load_code(args);
   if (!fs::exists(path)) {
     std::cerr << "\u2718 Config file not found\n" << path << "\n";
     return 1;

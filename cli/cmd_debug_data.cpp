@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/args.hpp"
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/printer.hpp"
 #include "trfpipe/config.hpp"
@@ -29,10 +30,10 @@ int run_debug_data(const std::vector<std::string>& argv) {
     std::cout << "Usage: trfpipe debug data CONFIG [--code/-c PLUGIN.so] [--section.key value ...]\n";
     return 0;
   }
-  Args args(argv, {{"--code", "-c", false, "plugin"}, {"--verbose", "-V", true, "ignored"}},
+  Args args(argv, {code_option(), {"--verbose", "-V", true, "ignored"}},
             /*allow_overrides=*/true);
   const std::string path = args.positional(0, "CONFIG");
-  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  load_code(args);
   if (!fs::exists(path)) {
     std::cerr << "\u2718 Config file not found\n" << path << "\n";
     return 1;

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/args.hpp"
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
@@ -23,10 +24,10 @@ int run_fill_config(const std::vector<std::string>& argv) {
                  "OUTPUT '-' writes to stdout.\n";
     return 0;
   }
-  Args args(argv, {{"--code", "-c", false, "plugin"}, {"--diff", "-D", true, "ignored"}});
+  Args args(argv, {code_option(), {"--diff", "-D", true, "ignored"}});
   const std::string base = args.positional(0, "BASE");
   const std::string out = args.positional().size() > 1 ? args.positional()[1] : "-";
-  if (auto code = args.get("--code")) registry::load_plugin(*code);
+  load_code(args);
   if (!fs::exists(base)) {
     std::cerr << "\u2718 Config file not found\n" << base << "\n";
     return 1;

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -108,20 +110,43 @@ TEST_P(CodeOptionCommand, OptionWithoutValueIsAnError) {
 INSTANTIATE_TEST_SUITE_P(Commands, CodeOptionCommand, ::testing::Values("assemble", "apply"),
                          [](const auto& info) { return info.param; });
 
-// train and evaluate load --code first too: a bad item of the list stops them before they read
-// data or write anything.
-TEST(CodeOptionTrainEvaluate, BadPluginInListStopsBeforeWriting) {
+// The other commands that take --code (train, evaluate, debug config, debug data, init
+// fill-config) load it first too: a bad item of the list stops them before they read data or
+// write anything.
+TEST(CodeOptionOtherCommands, BadPluginInListStopsBeforeWriting) {
   PluginTempDir tmp;
-  tmp.file("config.cfg", trfpipe::testing::keyword_matcher_config(""));
+  const std::string config = tmp.file("config.cfg", trfpipe::testing::keyword_matcher_config(""));
   const std::string missing = tmp / "absent.so";
-  auto t = run_cli({"train", tmp / "config.cfg", "--output", tmp / "out", "--code",
-                    kPlugin + "," + missing});
-  EXPECT_NE(t.exit_code, 0);
-  EXPECT_NE(t.err.find("'" + missing + "' not found"), std::string::npos) << t.err;
-  EXPECT_FALSE(fs::exists(tmp / "out"));
-  auto e = run_cli({"evaluate", "blank:en", tmp / "dev.spacy", "--output", tmp / "scores.json",
-                    "-c", kPlugin + "," + missing});
-  EXPECT_NE(e.exit_code, 0);
-  EXPECT_NE(e.err.find("'" + missing + "' not found"), std::string::npos) << e.err;
-  EXPECT_FALSE(fs::exists(tmp / "scores.json"));
+  const std::string list = kPlugin + "," + missing;
+  const std::vector<std::vector<std::string>> commands = {
+      {"train", config, "--output", tmp / "out", "--code", list},
+      {"evaluate", "blank:en", tmp / "dev.spacy", "--output", tmp / "out", "-c", list},
+      {"debug", "config", config, "--code", list},
+      {"debug", "data", config, "--code", list},
+      {"init", "fill-config", config, tmp / "out", "--code", list},
+  };
+  for (const auto& args : commands) {
+    auto r = run_cli(args);
+    EXPECT_NE(r.exit_code, 0) << args[0] << " " << args[1];
+    EXPECT_NE(r.err.find("'" + missing + "' not found"), std::string::npos)
+        << args[0] << " " << args[1] << ": " << r.err;
+    EXPECT_FALSE(fs::exists(tmp / "out")) << args[0] << " " << args[1];
+  }
+}
+
+TEST(CodeOptionOtherCommands, InitFillConfigFillsThePluginFactoryDefaults) {
+  PluginTempDir tmp;
+  const std::string config = tmp.file("config.cfg", trfpipe::testing::keyword_matcher_config(""));
+  auto r = run_cli({"init", "fill-config", config, tmp / "filled.cfg", "--code", kPlugin});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ifstream in(tmp / "filled.cfg");
+  const std::string filled((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(filled.find("patterns_loader = null\noverwrite = false\nignore_case = true"),
+            std::string::npos)
+      << filled;
+
+  auto without = run_cli({"init", "fill-config", config, tmp / "filled2.cfg"});
+  EXPECT_NE(without.exit_code, 0);
+  EXPECT_NE(without.err.find("Can't find factory 'keyword_matcher'"), std::string::npos) << without.err;
+  EXPECT_FALSE(fs::exists(tmp / "filled2.cfg"));
 }
