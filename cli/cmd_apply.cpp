@@ -1,7 +1,9 @@
-// trfpipe apply MODEL INPUT OUTPUT — spaCy's `spacy apply`: runs a pipeline over texts and writes
-// one Doc.to_json() per line. MODEL is a pipeline directory or `blank:<lang>`; INPUT is `.jsonl`
-// ({"text": ...} per line) or plain text (one doc per line). Output is written batch by batch
-// and flushed, so the docs written before an error are kept.
+// trfpipe apply MODEL INPUT OUTPUT — spaCy's `spacy apply`: runs a pipeline over texts or docs.
+// MODEL is a pipeline directory or `blank:<lang>`; INPUT is `.jsonl` ({"text": ...} per line),
+// `.spacy` (a DocBin: its tokens and cats are kept, the pipeline annotates them) or plain text
+// (one doc per line). OUTPUT `.jsonl` gets one Doc.to_json() per line, written batch by batch and
+// flushed; OUTPUT `.spacy` gets a DocBin, written at the end — or, after an error, with the docs
+// annotated before it — so nothing already processed is lost.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +14,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/transformer.hpp"
@@ -24,8 +27,9 @@ namespace {
 const char* kUsage =
     "Usage: trfpipe apply MODEL INPUT OUTPUT\n"
     "  MODEL            a pipeline directory or blank:<lang> (blank:en)\n"
-    "  INPUT            .jsonl ({\"text\": ...} per line) or plain text (one doc per line)\n"
-    "  OUTPUT           .jsonl: one Doc.to_json() per line ('-' = stdout)\n"
+    "  INPUT            .jsonl ({\"text\": ...} per line), .spacy (DocBin) or plain text\n"
+    "                   (one doc per line)\n"
+    "  OUTPUT           .jsonl: one Doc.to_json() per line ('-' = stdout), or .spacy (DocBin)\n"
     "  --pipe/-p        factories to add to the pipeline, comma-separated (sentencizer)\n"
     "  --text-key/-tk   the text field of .jsonl input (text)\n"
     "  --batch-size/-b  docs per batch (the pipeline's [nlp] batch_size)\n"
@@ -124,11 +128,12 @@ int run_apply(const std::vector<std::string>& argv) {
       return fail("--batch-size must be a positive integer, got '" + *b + "'");
     }
   }
-  if (ends_with(input, ".spacy") || ends_with(output, ".spacy"))
-    return fail(".spacy (DocBin) input and output are not supported by `apply` yet",
-                "Use .jsonl or plain text input and .jsonl output.");
-  if (output != "-" && !ends_with(output, ".jsonl"))
-    return fail("OUTPUT must be a .jsonl file (or '-' for stdout): " + output);
+  const bool docbin_in = ends_with(input, ".spacy");
+  const bool docbin_out = ends_with(output, ".spacy");
+  if (output != "-" && !ends_with(output, ".jsonl") && !docbin_out)
+    return fail("OUTPUT must be a .jsonl or .spacy file (or '-' for stdout): " + output);
+  if (docbin_out && include_trf)
+    return fail("--include-trf needs .jsonl output (a DocBin keeps no transformer data)");
   if (!fs::exists(input)) return fail("Input file not found: " + input);
   if (fs::is_directory(input)) return fail("INPUT must be a file, not a directory: " + input);
   if (output != "-" && fs::exists(output) && !args.flag("--force"))
@@ -146,9 +151,16 @@ int run_apply(const std::vector<std::string>& argv) {
   }
   if (batch_size == 0) batch_size = nlp->batch_size ? nlp->batch_size : 1000;
 
-  TextReader reader(input, ends_with(input, ".jsonl"), args.get_or("--text-key", "text"));
+  std::unique_ptr<TextReader> reader;
+  std::vector<Doc> input_docs;
+  if (docbin_in)
+    input_docs = read_docbin(input, nlp->vocab_ptr());
+  else
+    reader = std::make_unique<TextReader>(input, ends_with(input, ".jsonl"),
+                                          args.get_or("--text-key", "text"));
   std::ofstream file;
-  if (output != "-") {
+  DocBin docbin;
+  if (output != "-" && !docbin_out) {
     if (fs::path(output).has_parent_path()) fs::create_directories(fs::path(output).parent_path());
     file.open(output, std::ios::binary | std::ios::trunc);
     if (!file) return fail("Cannot write the output file: " + output);
@@ -158,6 +170,11 @@ int run_apply(const std::vector<std::string>& argv) {
   std::vector<std::string> batch;
   std::vector<int64_t> batch_lines;
   auto write_docs = [&](const std::vector<Doc>& docs) {
+    if (docbin_out) {
+      for (const Doc& d : docs) docbin.add(d);
+      written += docs.size();
+      return;
+    }
     for (const Doc& d : docs) {
       Json j = d.to_json();
       if (include_trf) {
@@ -197,19 +214,44 @@ int run_apply(const std::vector<std::string>& argv) {
     batch.clear();
     batch_lines.clear();
   };
-  try {
-    std::string text;
-    while (reader.next(text)) {
-      batch.push_back(std::move(text));
-      batch_lines.push_back(reader.line());
-      if (batch.size() >= batch_size) flush_batch();
+  // DocBin input: the docs are already tokenized; annotate them batch by batch.
+  auto annotate_docs = [&] {
+    for (size_t start = 0; start < input_docs.size(); start += batch_size) {
+      const size_t end = std::min(input_docs.size(), start + batch_size);
+      std::vector<Doc*> ptrs;
+      for (size_t i = start; i < end; ++i) ptrs.push_back(&input_docs[i]);
+      try {
+        nlp->pipe_docs(ptrs, batch_size);
+      } catch (const Error& e) {
+        throw DataError(input, -1, e.what(), int64_t(start));
+      }
+      std::vector<Doc> done;
+      for (size_t i = start; i < end; ++i) done.push_back(std::move(input_docs[i]));
+      write_docs(done);
     }
-    flush_batch();
+  };
+  auto save_docbin = [&] {
+    if (docbin_out) docbin.to_disk(output);
+  };
+  try {
+    if (docbin_in) {
+      annotate_docs();
+    } else {
+      std::string text;
+      while (reader->next(text)) {
+        batch.push_back(std::move(text));
+        batch_lines.push_back(reader->line());
+        if (batch.size() >= batch_size) flush_batch();
+      }
+      flush_batch();
+    }
+    save_docbin();
   } catch (const Error& e) {
     // Keep what was read before the error: process and write it, then report.
     std::string message = e.what();
     try {
       flush_batch();
+      save_docbin();
     } catch (const Error& later) {
       message += std::string("\n") + later.what();
     }
@@ -223,7 +265,7 @@ int run_apply(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-TRFPIPE_COMMAND("apply", "Apply a pipeline to texts (.jsonl or text) and write Doc JSON lines",
+TRFPIPE_COMMAND("apply", "Apply a pipeline to texts or docs (.jsonl, .spacy, text); write .jsonl or .spacy",
                 run_apply);
 
 }  // namespace trfpipe::cli

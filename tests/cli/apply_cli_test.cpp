@@ -144,9 +144,9 @@ TEST(ApplyCli, UnknownPipeAndOtherErrors) {
   EXPECT_NE(r.err.find("no_such_pipe"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("sentencizer"), std::string::npos) << r.err;  // lists available ones
   EXPECT_FALSE(fs::exists(out));
-  auto spacy = run_cli({"apply", "blank:en", in, (tmp.path / "o.spacy").string()});
-  EXPECT_NE(spacy.exit_code, 0);
-  EXPECT_NE(spacy.err.find(".spacy"), std::string::npos) << spacy.err;
+  auto csv = run_cli({"apply", "blank:en", in, (tmp.path / "o.csv").string()});
+  EXPECT_NE(csv.exit_code, 0);
+  EXPECT_NE(csv.err.find(".jsonl or .spacy"), std::string::npos) << csv.err;
   auto missing = run_cli({"apply", "blank:en", (tmp.path / "nope.txt").string(), out});
   EXPECT_NE(missing.exit_code, 0);
   auto model = run_cli({"apply", (tmp.path / "no_model").string(), in, out});
@@ -158,4 +158,60 @@ TEST(ApplyCli, UnknownPipeAndOtherErrors) {
   EXPECT_NE(exists.err.find("--force"), std::string::npos) << exists.err;
   EXPECT_EQ(run_cli({"apply", "blank:en", in, out, "--force"}).exit_code, 0);
   EXPECT_NE(run_cli({"apply", "blank:en", in, out, "--force", "--batch-size", "0"}).exit_code, 0);
+}
+
+// spaCy-written DocBin in: texts, tokens, entities and cats as spaCy wrote them (the blank pipeline
+// adds nothing), and a .spacy output that reads back to the same docs.
+TEST(ApplyCli, SpacyDocBinInputReproducesTextsTokensAndCats) {
+  TempDir tmp;
+  const fs::path shared = fs::path(TRFPIPE_SHARED_DIR) / "data/docbin";
+  Json expected;
+  std::ifstream(shared / "spacy-ner-example.expected.json") >> expected;
+  const std::string out = (tmp.path / "out.jsonl").string();
+  auto r = run_cli({"apply", "blank:en", (shared / "spacy-ner-example.spacy").string(), out});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto docs = read_lines(out);
+  ASSERT_EQ(docs.size(), expected["docs"].size());
+  for (size_t d = 0; d < docs.size(); ++d) {
+    const Json& want = expected["docs"][d];
+    EXPECT_EQ(docs[d]["text"], want["text"]);
+    const std::string text = want["text"];
+    ASSERT_EQ(docs[d]["tokens"].size(), want["words"].size());
+    for (size_t i = 0; i < want["words"].size(); ++i) {
+      // Offsets are characters; these texts are ASCII, so they slice the text directly.
+      size_t start = docs[d]["tokens"][i]["start"], end = docs[d]["tokens"][i]["end"];
+      EXPECT_EQ(text.substr(start, end - start), want["words"][i].get<std::string>());
+    }
+    Json ents = Json::array();
+    for (const auto& e : docs[d].value("ents", Json::array())) {
+      // to_json gives character offsets; map them back to token indices.
+      size_t s = 0, e_tok = 0;
+      for (size_t i = 0; i < docs[d]["tokens"].size(); ++i) {
+        if (docs[d]["tokens"][i]["start"] == e["start"]) s = i;
+        if (docs[d]["tokens"][i]["end"] == e["end"]) e_tok = i + 1;
+      }
+      ents.push_back({s, e_tok, e["label"]});
+    }
+    EXPECT_EQ(ents, want["ents"]);
+    EXPECT_EQ(docs[d].value("cats", Json::object()), want["cats"]);
+  }
+
+  // .spacy -> .spacy, then .spacy -> .jsonl again: the same lines.
+  const std::string bin = (tmp.path / "out.spacy").string();
+  auto r2 = run_cli({"apply", "blank:en", (shared / "spacy-ner-example.spacy").string(), bin});
+  ASSERT_EQ(r2.exit_code, 0) << r2.err;
+  const std::string out2 = (tmp.path / "out2.jsonl").string();
+  auto r3 = run_cli({"apply", "blank:en", bin, out2});
+  ASSERT_EQ(r3.exit_code, 0) << r3.err;
+  EXPECT_EQ(read_lines(out2), docs);
+}
+
+TEST(ApplyCli, MalformedDocBinIsAClearErrorAndWritesNothing) {
+  TempDir tmp;
+  std::string in = tmp.file("bad.spacy", "this is not zlib");
+  const fs::path out = tmp.path / "out.jsonl";
+  auto r = run_cli({"apply", "blank:en", in, out.string()});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("bad.spacy"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(out));
 }
