@@ -1,7 +1,5 @@
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -9,31 +7,14 @@
 #include <nlohmann/json.hpp>
 
 #include "run_cli.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using trfpipe::testing::run_cli;
+using trfpipe::testing::TempDir;
 using Json = nlohmann::ordered_json;
 
 namespace {
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int n = 0;
-    path = fs::temp_directory_path() /
-           ("trfpipe_apply_" + std::to_string(::getpid()) + "_" + std::to_string(n++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name, const std::string& content) const {
-    std::ofstream(path / name, std::ios::binary) << content;
-    return (path / name).string();
-  }
-};
 
 std::vector<Json> read_lines(const fs::path& p) {
   std::ifstream in(p);

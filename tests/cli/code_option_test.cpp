@@ -14,7 +14,7 @@
 
 namespace fs = std::filesystem;
 using trfpipe::testing::kExamplePlugin;
-using trfpipe::testing::PluginTempDir;
+using trfpipe::testing::TempDir;
 using trfpipe::testing::run_cli;
 
 namespace {
@@ -22,7 +22,7 @@ namespace {
 const std::string& kPlugin = kExamplePlugin;
 
 // The command line of `command` writing to `out`, given the files of `tmp`.
-std::vector<std::string> command_line(const std::string& command, const PluginTempDir& tmp,
+std::vector<std::string> command_line(const std::string& command, const TempDir& tmp,
                                       const std::string& out) {
   if (command == "assemble") return {"assemble", tmp / "config.cfg", out};
   // --pipe keyword_matcher: the plugin's factory must be registered by then.
@@ -43,7 +43,7 @@ class CodeOptionCommand : public ::testing::TestWithParam<std::string> {
     return args;
   }
   std::string out() const { return tmp_ / (GetParam() == "assemble" ? "pipe" : "out.jsonl"); }
-  PluginTempDir tmp_;
+  TempDir tmp_;
 };
 
 }  // namespace
@@ -114,7 +114,7 @@ INSTANTIATE_TEST_SUITE_P(Commands, CodeOptionCommand, ::testing::Values("assembl
 // fill-config) load it first too: a bad item of the list stops them before they read data or
 // write anything.
 TEST(CodeOptionOtherCommands, BadPluginInListStopsBeforeWriting) {
-  PluginTempDir tmp;
+  TempDir tmp;
   const std::string config = tmp.file("config.cfg", trfpipe::testing::keyword_matcher_config(""));
   const std::string missing = tmp / "absent.so";
   const std::string list = kPlugin + "," + missing;
@@ -135,7 +135,7 @@ TEST(CodeOptionOtherCommands, BadPluginInListStopsBeforeWriting) {
 }
 
 TEST(CodeOptionOtherCommands, InitFillConfigFillsThePluginFactoryDefaults) {
-  PluginTempDir tmp;
+  TempDir tmp;
   const std::string config = tmp.file("config.cfg", trfpipe::testing::keyword_matcher_config(""));
   auto r = run_cli({"init", "fill-config", config, tmp / "filled.cfg", "--code", kPlugin});
   ASSERT_EQ(r.exit_code, 0) << r.err;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "cli/run_cli.hpp"
+#include "cli/temp_dir.hpp"
 #include "config/json_compare.hpp"
 #include "trfpipe/config.hpp"
 
@@ -31,14 +32,8 @@ Json expected_interpolated(const std::string& cfg_path) {
 
 class ConfigCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("trfpipe_config_cli_" + std::to_string(getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  fs::path dir_;
+  trfpipe::testing::TempDir tmp_{"trfpipe_config_cli_"};
+  const fs::path dir_ = tmp_.path;
 };
 
 TEST_F(ConfigCli, DumpJsonEqualsConfectionsInterpolatedTree) {

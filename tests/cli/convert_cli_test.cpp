@@ -1,15 +1,13 @@
 // `trfpipe convert` run as a process: converts the shared corpora and reads the .spacy back.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "run_cli.hpp"
+#include "temp_dir.hpp"
 #include "trfpipe/data.hpp"
 
 namespace fs = std::filesystem;
@@ -33,17 +31,9 @@ std::string shared(const std::string& rel) { return std::string(TRFPIPE_SHARED_D
 
 class ConvertCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    static std::atomic<int> n{0};
-    dir_ = fs::temp_directory_path() / ("trfpipe_convert_cli_" + std::to_string(getpid()) + "_" + std::to_string(n++));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
   std::string out_dir() const { return dir_.string(); }
-  fs::path dir_;
+  trfpipe::testing::TempDir tmp_{"trfpipe_convert_cli_"};
+  const fs::path dir_ = tmp_.path;
 };
 
 }  // namespace

@@ -2,44 +2,31 @@
 // proves the SentencePiece shim's isolation (protobuf 3.14 vs libtorch's 3.21) in a real process.
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
+
+#include "run_cli.hpp"
+#include "temp_dir.hpp"
 
 namespace {
 
 const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
 const std::string kTok = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
 
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 struct PiecesRun {
   int rc = -1;
-  std::string out;
+  std::string out;  // stdout and stderr together
 };
 
-PiecesRun pieces(const std::vector<std::string>& args) {
-  std::string cmd = quote(TRFPIPE_CLI) + " debug pieces";
-  for (const auto& a : args) cmd += " " + quote(a);
-  cmd += " 2>&1";
-  PiecesRun r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+// `trfpipe debug pieces ARGS`; `env` entries ("NAME=value") are added to the child's environment.
+PiecesRun pieces(std::vector<std::string> args, std::vector<std::string> env = {}) {
+  args.insert(args.begin(), {"debug", "pieces"});
+  trfpipe::testing::RunOptions options;
+  options.env = std::move(env);
+  trfpipe::testing::RunResult r = trfpipe::testing::run_process(args, options);
+  return {r.exit_code, r.out + r.err};
 }
 
 std::vector<nlohmann::json> read_jsonl(const std::string& path) {
@@ -53,11 +40,6 @@ std::vector<nlohmann::json> read_jsonl(const std::string& path) {
 
 class DebugPiecesCli : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/trfpipe_pieces_XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-  }
-  void TearDown() override { std::system(("rm -rf '" + dir_ + "'").c_str()); }
   // Runs the CLI over texts.jsonl and compares with a golden file; returns the mismatch count.
   size_t compare(const std::vector<std::string>& tok_args, const std::string& golden,
                  const char* tokens_key, const char* golden_offsets, const char* our_offsets) {
@@ -80,7 +62,8 @@ class DebugPiecesCli : public ::testing::Test {
     EXPECT_EQ(bad, 0u) << golden << ": " << bad << " rows differ; first: " << first;
     return bad;
   }
-  std::string dir_;
+  trfpipe::testing::TempDir tmp_{"trfpipe_pieces_"};
+  const std::string dir_ = tmp_.path.string();
 };
 
 TEST_F(DebugPiecesCli, AlbertSentencePieceThroughShimMatchesReference) {
@@ -121,9 +104,8 @@ TEST_F(DebugPiecesCli, BadInputLineNamesFileAndLine) {
 }
 
 TEST_F(DebugPiecesCli, ShimNotFoundIsAClearError) {
-  ::setenv("TRFPIPE_SENTENCEPIECE_SHIM", "/nonexistent/libtrfpipe_sentencepiece.so", 1);
-  PiecesRun r = pieces({"--tokenizer", kTok + "albert-30k-clean.model", kGolden + "texts.jsonl", dir_ + "/out.jsonl"});
-  ::unsetenv("TRFPIPE_SENTENCEPIECE_SHIM");
+  PiecesRun r = pieces({"--tokenizer", kTok + "albert-30k-clean.model", kGolden + "texts.jsonl", dir_ + "/out.jsonl"},
+                       {"TRFPIPE_SENTENCEPIECE_SHIM=/nonexistent/libtrfpipe_sentencepiece.so"});
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.out.find("not found"), std::string::npos) << r.out;
 }

@@ -1,17 +1,17 @@
 // `trfpipe init model` run as a process: every architecture, then bad arguments.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "run_cli.hpp"
+#include "temp_dir.hpp"
+
 namespace fs = std::filesystem;
+using trfpipe::testing::TempDir;
 
 namespace {
 
@@ -20,35 +20,14 @@ struct InitModelResult {
   std::string out;  // stdout and stderr together
 };
 
-std::string shell_quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-InitModelResult run_init_model(const std::vector<std::string>& args) {
-  std::string cmd = shell_quote(TRFPIPE_CLI) + " init model";
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  cmd += " 2>&1";
-  InitModelResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int status = pclose(p);
-  r.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+InitModelResult run_init_model(std::vector<std::string> args) {
+  args.insert(args.begin(), {"init", "model"});
+  trfpipe::testing::RunResult r = trfpipe::testing::run_cli(args);
+  return {r.exit_code, r.out + r.err};
 }
 
 std::string tokenizer(const std::string& name) {
   return std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/" + name;
-}
-
-fs::path fresh_dir(const std::string& name) {
-  auto d = fs::temp_directory_path() / ("trfpipe_init_model_" + name + "_" + std::to_string(getpid()));
-  fs::remove_all(d);
-  return d;
 }
 
 }  // namespace
@@ -61,8 +40,9 @@ TEST(InitModelCli, WritesEveryArchitecture) {
                              {"albert", "albert-30k-clean.model", "spiece.model", 30000},
                              {"electra", "bert-base-uncased-vocab.txt", "vocab.txt", 30522},
                              {"gpt2", "gpt2-encoder.json", "vocab.json", 50257}};
+  TempDir tmp;  // init model creates the output folder inside it
   for (const auto& c : cases) {
-    auto dir = fresh_dir(c.arch);
+    auto dir = tmp.path / c.arch;
     auto r = run_init_model({dir.string(), "--arch", c.arch, "--layers", "1", "--width", "16", "--heads",
                              "2", "--tokenizer", tokenizer(c.tok), "--seed", "3", "--max-length", "128"});
     ASSERT_EQ(r.rc, 0) << c.arch << ": " << r.out;
@@ -80,7 +60,8 @@ TEST(InitModelCli, WritesEveryArchitecture) {
 }
 
 TEST(InitModelCli, BadArchIsClearError) {
-  auto dir = fresh_dir("bad");
+  TempDir tmp;  // init model creates the output folder inside it
+  auto dir = tmp.path / "bad";
   auto r = run_init_model({dir.string(), "--arch", "t5", "--tokenizer", tokenizer("bert-base-uncased-vocab.txt")});
   EXPECT_NE(r.rc, 0);
   EXPECT_NE(r.out.find("unknown architecture 't5'"), std::string::npos) << r.out;
@@ -89,7 +70,8 @@ TEST(InitModelCli, BadArchIsClearError) {
 }
 
 TEST(InitModelCli, MissingOrBadOptionsAreErrors) {
-  auto dir = fresh_dir("opts");
+  TempDir tmp;  // init model creates the output folder inside it
+  auto dir = tmp.path / "opts";
   auto tok = tokenizer("bert-base-uncased-vocab.txt");
   auto r = run_init_model({dir.string(), "--tokenizer", tok});
   EXPECT_NE(r.rc, 0);

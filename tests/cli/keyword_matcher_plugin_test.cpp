@@ -17,7 +17,7 @@
 
 namespace fs = std::filesystem;
 using trfpipe::testing::keyword_matcher_config;
-using trfpipe::testing::PluginTempDir;
+using trfpipe::testing::TempDir;
 using trfpipe::testing::run_cli;
 using Json = nlohmann::ordered_json;
 
@@ -48,7 +48,7 @@ using Ents = std::vector<std::tuple<int, int, std::string>>;
 }  // namespace
 
 TEST(KeywordMatcherPlugin, ExampleConfigAssemblesAndAppliesWithoutThePatternFile) {
-  PluginTempDir tmp;
+  TempDir tmp;
   // The pattern file is read once, at assemble time; the saved pipeline keeps the patterns.
   fs::copy_file(kExample + "/patterns.jsonl", tmp / "patterns.jsonl");
   const std::string pipe = tmp / "pipe";
@@ -71,7 +71,7 @@ TEST(KeywordMatcherPlugin, ExampleConfigAssemblesAndAppliesWithoutThePatternFile
 }
 
 TEST(KeywordMatcherPlugin, ApplyWithoutCodeNamesTheMissingFactory) {
-  PluginTempDir tmp;
+  TempDir tmp;
   const std::string pipe = tmp / "pipe";
   auto a = run_cli({"assemble", kExample + "/config.cfg", pipe, "--code", kPlugin,
                     "--paths.patterns", kExample + "/patterns.jsonl"});
@@ -104,7 +104,7 @@ overwrite = )") + (overwrite ? "true" : "false") + "\n";
 }
 
 Ents run_two_matchers(bool overwrite) {
-  PluginTempDir tmp;
+  TempDir tmp;
   tmp.file("config.cfg", two_matchers(overwrite));
   tmp.file("in.jsonl", "{\"text\": \"From New York City to Boston.\"}\n");
   auto a = run_cli({"assemble", tmp / "config.cfg", tmp / "pipe", "--code", kPlugin});
@@ -124,7 +124,7 @@ TEST(KeywordMatcherPlugin, OverwriteReplacesOverlappingEntities) {
 }
 
 TEST(KeywordMatcherPlugin, CaseSensitiveWhenIgnoreCaseIsFalse) {
-  PluginTempDir tmp;
+  TempDir tmp;
   tmp.file("config.cfg", keyword_matcher_config(R"(patterns = [{"label": "ORG", "phrase": "Acme"}]
 ignore_case = false
 )"));
@@ -138,7 +138,7 @@ ignore_case = false
 }
 
 TEST(KeywordMatcherPlugin, PatternWithoutPhraseIsAConfigErrorNamingThePath) {
-  PluginTempDir tmp;
+  TempDir tmp;
   tmp.file("config.cfg", keyword_matcher_config(R"(patterns = [{"label": "ORG"}]
 )"));
   auto r = run_cli({"assemble", tmp / "config.cfg", tmp / "pipe", "--code", kPlugin});
@@ -149,7 +149,7 @@ TEST(KeywordMatcherPlugin, PatternWithoutPhraseIsAConfigErrorNamingThePath) {
 }
 
 TEST(KeywordMatcherPlugin, NonBooleanSettingIsAConfigError) {
-  PluginTempDir tmp;
+  TempDir tmp;
   tmp.file("config.cfg", keyword_matcher_config(R"(overwrite = "yes"
 )"));
   auto r = run_cli({"assemble", tmp / "config.cfg", tmp / "pipe", "--code", kPlugin});
@@ -159,7 +159,7 @@ TEST(KeywordMatcherPlugin, NonBooleanSettingIsAConfigError) {
 }
 
 TEST(KeywordMatcherPlugin, BadLineInPatternFileIsNamed) {
-  PluginTempDir tmp;
+  TempDir tmp;
   const std::string patterns = tmp.file("bad.jsonl",
                                         "{\"label\": \"ORG\", \"phrase\": \"Acme\"}\n"
                                         "{\"label\": \"ORG\", \"phrase\": \n");
@@ -171,7 +171,7 @@ TEST(KeywordMatcherPlugin, BadLineInPatternFileIsNamed) {
 }
 
 TEST(KeywordMatcherPlugin, MissingPatternFileIsNamed) {
-  PluginTempDir tmp;
+  TempDir tmp;
   auto r = run_cli({"assemble", kExample + "/config.cfg", tmp / "pipe", "--code", kPlugin,
                     "--paths.patterns", tmp / "absent.jsonl"});
   EXPECT_NE(r.exit_code, 0);
@@ -180,7 +180,7 @@ TEST(KeywordMatcherPlugin, MissingPatternFileIsNamed) {
 }
 
 TEST(KeywordMatcherPlugin, CorruptSavedPatternsAreADataError) {
-  PluginTempDir tmp;
+  TempDir tmp;
   tmp.file("config.cfg", keyword_matcher_config(R"(patterns = [{"label": "ORG", "phrase": "Acme"}]
 )"));
   tmp.file("in.jsonl", "{\"text\": \"Acme\"}\n");
