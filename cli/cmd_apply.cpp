@@ -14,6 +14,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -95,17 +96,8 @@ class TextReader {
   int64_t line_no_ = 0;
 };
 
-int fail(const std::string& title, const std::string& detail = "") {
-  std::cerr << "\u2718 " << title << "\n";
-  if (!detail.empty()) std::cerr << detail << "\n";
-  return 1;
-}
-
 int run_apply(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--pipe", "-p", false, "factories to add"},
                    {"--text-key", "-tk", false, "jsonl text field"},
                    {"--batch-size", "-b", false, "docs per batch"},

@@ -1,12 +1,12 @@
 // trfpipe assemble CONFIG OUT [--code plugin.so] [--section.key value ...]
 // spaCy's `assemble`: builds a pipeline from a config without training (Language::from_config,
 // link the listeners, initialize) and writes it as a pipeline directory.
-#include <algorithm>
 #include <iostream>
 
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -22,10 +22,7 @@ const char* kUsage =
     "  to the directory OUT, loadable with Language::load / `trfpipe apply`.\n";
 
 int run_assemble(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {code_option()}, /*allow_overrides=*/true);
   const std::string config_path = args.positional(0, "CONFIG");
   const std::string out = args.positional(1, "OUT (the pipeline directory to write)");

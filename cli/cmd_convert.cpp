@@ -8,6 +8,7 @@
 
 #include "cli/args.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -28,17 +29,8 @@ const char* kUsage =
     "  --text-key        the text field for jsonl (text)\n"
     "  --concatenate/-C  with a directory INPUT: one output file named after it\n";
 
-int fail(const std::string& title, const std::string& detail = "") {
-  std::cerr << "\u2718 " << title << "\n";
-  if (!detail.empty()) std::cerr << detail << "\n";
-  return 1;
-}
-
 int run_convert(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--converter", "-c", false, "converter"},
                    {"--n-sents", "-n", false, "sentences per doc"},
                    {"--file-type", "-t", false, "spacy or json"},

@@ -3,12 +3,12 @@
 // {"text": ...} lines and writes {"ids", "tokens", "offsets_utf8"} per line.
 #include <nlohmann/json.hpp>
 
-#include <algorithm>
 #include <fstream>
 #include <iostream>
 
 #include "cli/args.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
 
@@ -32,10 +32,7 @@ nlohmann::json offsets_json(const std::vector<Offset>& offsets) {
 }
 
 int run_debug_pieces(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--tokenizer", "-t", false, "tokenizer path"},
                    {"--lowercase", "", true, "lowercase a bare vocab.txt"},
                    {"--merges", "", false, "merges file"},

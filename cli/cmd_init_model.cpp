@@ -1,11 +1,11 @@
 // trfpipe init model OUT — a tiny randomly initialised Hugging Face checkpoint (config.json,
 // model.safetensors, tokenizer files) for tests, examples and benchmarks.
-#include <algorithm>
 #include <iostream>
 #include <string>
 
 #include "cli/args.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/hf_checkpoint.hpp"
 
@@ -38,10 +38,7 @@ int64_t int_option(const Args& args, const std::string& name, int64_t fallback) 
 }
 
 int run_init_model(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv,
             {{"--arch", "-a", false, "architecture"},
              {"--tokenizer", "-t", false, "tokenizer files"},
