@@ -9,6 +9,7 @@
 #include "tokenization/byte_bpe.hpp"
 #include "tokenization/sentencepiece_tokenizer.hpp"
 #include "tokenization/subword_model.hpp"
+#include "tokenization/unigram.hpp"
 #include "tokenization/wordpiece.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
@@ -357,6 +358,13 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json(const std::string& path, c
     throw Error("unsupported post_processor type '" + post_type + "' in " + path);
   }
   (void)have_template;
+  if (type == "Unigram" && fam == TokenizerFamily::Bert) {  // [CLS] $A [SEP] over SentencePiece: ALBERT
+    SpecialTokens d = family_defaults(TokenizerFamily::Albert);
+    d.cls = sp.cls;
+    d.sep = sp.sep;
+    sp = d;
+    fam = TokenizerFamily::Albert;
+  }
 
   std::unique_ptr<ModelTokenizer> tok;
   if (type == "WordPiece") {
@@ -419,20 +427,12 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json(const std::string& path, c
     tok = std::make_unique<ByteBpeTokenizer>(vocab_from_json(model["vocab"], path), merges, bo);
     if (model.contains("unk_token") && model["unk_token"].is_string()) sp.unk = model["unk_token"].get<std::string>();
   } else if (type == "Unigram") {
-    // SentencePiece-style tokenizer.json: use the .model beside it (libsentencepiece applies
-    // the same Precompiled normalizer and Metaspace rules).
-    std::string dir = dir_of(path);
-    for (const char* name : {"spiece.model", "sentencepiece.bpe.model"}) {
-      std::string m = dir + "/" + name;
-      if (is_file(m)) {
-        TokenizerFamily f = std::string(name) == "sentencepiece.bpe.model" ? TokenizerFamily::XlmRoberta : fam;
-        return load_spm(m, f, fc, options);
-      }
-    }
-    throw Error("Unigram tokenizer.json " + path +
-                " needs its SentencePiece model beside it (spiece.model or sentencepiece.bpe.model)");
+    // Native SentencePiece-style pipeline (Precompiled/... normalizers, Metaspace, Viterbi).
+    auto ut = make_unigram_tokenizer(j, path);
+    if (ut->model().unk_id() >= 0) sp.unk = ut->model().pieces()[static_cast<size_t>(ut->model().unk_id())];
+    tok = std::move(ut);
   } else {
-    throw Error("unknown model type '" + type + "' in " + path + " (supported: WordPiece, BPE, Unigram with spiece.model)");
+    throw Error("unknown model type '" + type + "' in " + path + " (supported: WordPiece, BPE, Unigram)");
   }
   // Added tokens.
   std::vector<AddedToken> added;
