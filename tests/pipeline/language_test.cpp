@@ -1,10 +1,12 @@
 #include <gtest/gtest.h>
 
+#include "pipeline/error_of.hpp"
 #include "pipeline/language_impl.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 
 using namespace trfpipe;
+using trfpipe::testing::error_of;
 
 namespace {
 
@@ -72,16 +74,6 @@ std::unique_ptr<Language> nlp_with(std::vector<std::string> names) {
   auto nlp = Language::blank("en");
   for (const auto& n : names) nlp->add_pipe("test_tagger", n, {{"tag", n}});
   return nlp;
-}
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no error>";
 }
 
 }  // namespace

@@ -5,12 +5,14 @@
 #include <filesystem>
 #include <fstream>
 
+#include "pipeline/error_of.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 
 namespace fs = std::filesystem;
 using namespace trfpipe;
+using trfpipe::testing::error_of;
 
 namespace {
 
@@ -63,16 +65,6 @@ struct TempDir {
     return c;
   }
 };
-
-template <class F>
-std::string error_of(F f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "<no error>";
-}
 
 }  // namespace
 
