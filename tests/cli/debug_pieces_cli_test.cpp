@@ -9,11 +9,13 @@
 
 #include "run_cli.hpp"
 #include "temp_dir.hpp"
+#include "tokenization/golden.hpp"
 
 namespace {
 
-const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
-const std::string kTok = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
+using trfpipe::testing::kGolden;
+using trfpipe::testing::kTok;
+using trfpipe::testing::read_jsonl;
 
 struct PiecesRun {
   int rc = -1;
@@ -27,15 +29,6 @@ PiecesRun pieces(std::vector<std::string> args, std::vector<std::string> env = {
   options.env = std::move(env);
   trfpipe::testing::RunResult r = trfpipe::testing::run_process(args, options);
   return {r.exit_code, r.out + r.err};
-}
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> rows;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  return rows;
 }
 
 class DebugPiecesCli : public ::testing::Test {

@@ -11,13 +11,14 @@
 #include <thread>
 #include <vector>
 
+#include "tokenization/golden.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
 
 namespace {
 
-const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
-const std::string kTok = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
+using trfpipe::testing::kGolden;
+using trfpipe::testing::kTok;
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);

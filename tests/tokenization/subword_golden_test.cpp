@@ -8,21 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "tokenization/golden.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
 
 namespace {
 
-const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
-const std::string kTok = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
-
-std::vector<nlohmann::json> read_jsonl(const std::string& path) {
-  std::ifstream in(path);
-  std::vector<nlohmann::json> rows;
-  std::string line;
-  while (std::getline(in, line))
-    if (!line.empty()) rows.push_back(nlohmann::json::parse(line));
-  return rows;
-}
+using trfpipe::testing::kGolden;
+using trfpipe::testing::kTok;
+using trfpipe::testing::read_jsonl;
 
 std::vector<std::vector<int64_t>> pairs(const std::vector<trfpipe::Offset>& o) {
   std::vector<std::vector<int64_t>> v;

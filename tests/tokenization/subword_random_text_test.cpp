@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "tokenization/golden.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
 
 namespace {
 
-const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
-const std::string kTok = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
+using trfpipe::testing::kGolden;
+using trfpipe::testing::kTok;
 
 std::vector<std::string> random_texts(size_t n, uint32_t seed) {
   const std::vector<std::string> pool = {
