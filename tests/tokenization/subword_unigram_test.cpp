@@ -129,6 +129,23 @@ TEST(UnigramNative, TemplateProcessingMakesAlbert) {
   EXPECT_EQ(tok->special_tokens().pad, "<pad>");
 }
 
+TEST(UnigramNative, SaveWritesATokenizerJsonThatLoadsNatively) {
+  NoShim no_shim;
+  TempJson file(albert_json());
+  auto tok = trfpipe::load_subword_tokenizer(file.path());
+  char tmpl[] = "/tmp/trfpipe_unigram_save_XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  tok->save(dir + "/out");
+  auto again = trfpipe::load_subword_tokenizer(dir + "/out");
+  std::system(("rm -rf '" + dir + "'").c_str());
+  ASSERT_NE(dynamic_cast<const trfpipe::subword::UnigramTokenizer*>(again.get()), nullptr);
+  std::string text = "Big, grey and imposing.  ﬁne!!!";
+  auto a = tok->encode(text), b = again->encode(text);
+  EXPECT_EQ(a.ids, b.ids);
+  EXPECT_EQ(a.offsets, b.offsets);
+  EXPECT_GT(a.size(), 5u);
+}
+
 // A small hand-made model: no normalizer unless given.
 std::string small_json(const json& vocab, const json& pre = nullptr, const json& norm = nullptr,
                        const json& unk_id = 0, bool byte_fallback = false) {
