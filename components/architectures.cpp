@@ -224,9 +224,11 @@ ParserModel::ParserModel(Tok2VecPtr tok2vec, std::string state_type, bool extra_
   }
   if (hidden_width_ <= 0 || nP_ <= 0)
     throw ValueError("TransitionBasedParser: hidden_width and maxout_pieces must be positive");
-  proj_ = std::make_unique<layers::Linear>(hidden_width_, tok2vec_->width());
+  // spaCy's Linear(hidden_width, t2v_width) takes nI=None when the tok2vec has no width yet (a
+  // TransformerListener learns it when its transformer is loaded): built in initialize() then.
+  if (tok2vec_->width() > 0) proj_ = std::make_unique<layers::Linear>(hidden_width_, tok2vec_->width());
   if (use_upper_) make_lower(hidden_width_);
-  if (nO_ > 0) initialize(nO_);
+  if (nO_ > 0 && proj_) initialize(nO_);
 }
 
 void ParserModel::make_lower(int64_t nO) {
@@ -238,6 +240,13 @@ void ParserModel::make_lower(int64_t nO) {
 }
 
 void ParserModel::initialize(int64_t n_actions) {
+  if (!proj_) {
+    if (tok2vec_->width() <= 0)
+      throw ValueError("TransitionBasedParser: the tok2vec's width is still unknown at "
+                       "initialization (a transformer listener's upstream must be initialized or "
+                       "loaded first)");
+    proj_ = std::make_unique<layers::Linear>(hidden_width_, tok2vec_->width());
+  }
   if (initialized() && n_actions == nO_) return;
   nO_ = n_actions;
   if (use_upper_) {
@@ -270,7 +279,7 @@ at::Tensor ParserModel::scores(const at::Tensor& precomputed, const at::Tensor& 
 
 void ParserModel::collect(const std::string& prefix, NamedTensors& out) const {
   tok2vec_->collect(prefix + "tok2vec.", out);
-  proj_->collect(prefix + "proj.", out);
+  if (proj_) proj_->collect(prefix + "proj.", out);
   if (W_.defined()) {
     out.emplace_back(prefix + "lower.W", W_);
     out.emplace_back(prefix + "lower.b", b_);

@@ -166,7 +166,9 @@ class ParserModel {
   const std::string& state_type() const { return state_type_; }
   int64_t nF() const { return nF_; }
   int64_t nO() const { return nO_; }
-  bool initialized() const { return upper_ != nullptr || (!use_upper_ && W_.defined()); }
+  bool initialized() const {
+    return proj_ && (upper_ != nullptr || (!use_upper_ && W_.defined()));
+  }
   void initialize(int64_t n_actions);
   // Token vectors for the batch (docs concatenated, projected): [N, hidden_width].
   at::Tensor tokvecs(const std::vector<Doc*>& docs, bool is_train);

@@ -12,6 +12,7 @@
 
 #include "components/listener.hpp"
 #include "components/trainable.hpp"
+#include "tests/components/overfit_fixture.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/torch/optimizer.hpp"
@@ -20,38 +21,14 @@ using namespace trfpipe;
 
 namespace {
 
-struct Sent {
-  std::vector<std::string> words, tags;
-  std::vector<std::tuple<size_t, size_t, std::string>> ents;
-  std::string cat;  // the positive category
-};
+using trfpipe::testing::Sent;
 
-const std::vector<Sent>& data() {
-  static const std::vector<Sent> d = {
-      {{"Alice", "likes", "green", "apples"}, {"N", "V", "J", "N"}, {{0, 1, "PER"}}, "POS"},
-      {{"Bob", "Smith", "hates", "red", "trains"}, {"N", "N", "V", "J", "N"}, {{0, 2, "PER"}}, "NEG"},
-      {{"Paris", "is", "big"}, {"N", "V", "J"}, {{0, 1, "LOC"}}, "POS"},
-      {{"we", "visited", "New", "York", "City", "today"},
-       {"P", "V", "J", "N", "N", "R"},
-       {{2, 5, "LOC"}},
-       "POS"},
-      {{"they", "dislike", "cold", "London"}, {"P", "V", "J", "N"}, {{3, 4, "LOC"}}, "NEG"},
-      {{"Carol", "met", "Dave", "in", "Rome"},
-       {"N", "V", "N", "I", "N"},
-       {{0, 1, "PER"}, {2, 3, "PER"}, {4, 5, "LOC"}},
-       "NEG"},
-  };
-  return d;
-}
+const std::vector<Sent>& data() { return trfpipe::testing::hand_made_sentences(); }
 
 std::vector<Example> make_examples(Language& nlp) {
   std::vector<Example> out;
   for (const Sent& s : data()) {
-    auto ref = std::make_shared<Doc>(nlp.vocab_ptr(), s.words);
-    for (size_t i = 0; i < s.words.size(); ++i) (*ref)[i].set_tag(s.tags[i]);
-    std::vector<Span> spans;
-    for (const auto& [b, e, l] : s.ents) spans.push_back(ref->span(b, e, l));
-    ref->set_ents(spans);
+    auto ref = trfpipe::testing::reference_doc(nlp, s);
     ref->cats()["POS"] = s.cat == "POS" ? 1.0 : 0.0;
     ref->cats()["NEG"] = s.cat == "NEG" ? 1.0 : 0.0;
     out.push_back(Example::from_reference(ref));
@@ -83,47 +60,15 @@ void train_step(Language& nlp, const std::vector<Example>& egs, Optimizer& opt,
 }
 
 std::vector<std::unique_ptr<Doc>> predict(Language& nlp) {
-  std::vector<std::unique_ptr<Doc>> docs;
-  std::vector<Doc*> ptrs;
-  for (const Sent& s : data()) {
-    docs.push_back(std::make_unique<Doc>(nlp.vocab_ptr(), s.words));
-    ptrs.push_back(docs.back().get());
-  }
-  nlp.pipe_docs(ptrs);
-  return docs;
+  return trfpipe::testing::predict_sentences(nlp, data());
 }
 
-bool tags_right(Language& nlp) {
-  auto docs = predict(nlp);
-  for (size_t d = 0; d < docs.size(); ++d)
-    for (size_t i = 0; i < docs[d]->size(); ++i)
-      if (docs[d]->token(i).tag_() != data()[d].tags[i]) return false;
-  return true;
-}
+bool tags_right(Language& nlp) { return trfpipe::testing::tags_match(predict(nlp), data()); }
 
-bool ents_right(Language& nlp) {
-  auto docs = predict(nlp);
-  for (size_t d = 0; d < docs.size(); ++d) {
-    auto ents = docs[d]->ents();
-    const auto& gold = data()[d].ents;
-    if (ents.size() != gold.size()) return false;
-    for (size_t k = 0; k < ents.size(); ++k)
-      if (ents[k].start() != std::get<0>(gold[k]) || ents[k].end() != std::get<1>(gold[k]) ||
-          ents[k].label_() != std::get<2>(gold[k]))
-        return false;
-  }
-  return true;
-}
+bool ents_right(Language& nlp) { return trfpipe::testing::ents_match(predict(nlp), data()); }
 
 bool cats_right(Language& nlp, double threshold) {
-  auto docs = predict(nlp);
-  for (size_t d = 0; d < docs.size(); ++d) {
-    const auto& cats = docs[d]->cats();
-    if (cats.size() != 2) return false;
-    const bool pos = data()[d].cat == "POS";
-    if ((cats.at("POS") > threshold) != pos || (cats.at("NEG") > threshold) == pos) return false;
-  }
-  return true;
+  return trfpipe::testing::pos_neg_match(predict(nlp), data(), threshold);
 }
 
 // Trains until `right()` or max_updates; returns the updates needed (-1: never).
@@ -153,17 +98,8 @@ NamedTensors params(Language& nlp, const std::string& name) {
   return dynamic_cast<ParameterOwner&>(nlp.get_pipe(name)).named_parameters();
 }
 
-std::vector<at::Tensor> snapshot(const NamedTensors& ps) {
-  std::vector<at::Tensor> out;
-  for (const auto& [n, p] : ps) out.push_back(p.detach().clone());
-  return out;
-}
-
-bool same(const NamedTensors& ps, const std::vector<at::Tensor>& snap) {
-  for (size_t i = 0; i < ps.size(); ++i)
-    if (!at::equal(ps[i].second.detach(), snap[i])) return false;
-  return true;
-}
+using trfpipe::testing::same;
+using trfpipe::testing::snapshot;
 
 }  // namespace
 
