@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tokenization/golden.hpp"
 #include "tokenization/precompiled_normalizer.hpp"
 #include "tokenization/unigram.hpp"
 #include "trfpipe/error.hpp"
@@ -19,8 +20,8 @@
 namespace {
 
 using nlohmann::json;
-const std::string kGolden = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/";
-const std::string kModel = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/albert-30k-clean.model";
+using trfpipe::testing::kGolden;
+const std::string kModel = trfpipe::testing::kTok + "albert-30k-clean.model";
 
 std::string slurp(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
@@ -82,12 +83,9 @@ TEST(UnigramNative, ConvertedAlbertTokenizerJsonMatchesSentencePieceOnEveryRow) 
   ASSERT_NE(dynamic_cast<const trfpipe::subword::UnigramTokenizer*>(tok.get()), nullptr);
   EXPECT_EQ(tok->family(), trfpipe::TokenizerFamily::SentencePiece);
   EXPECT_EQ(tok->vocab_size(), 30000u);
-  std::ifstream in(kGolden + "albert-30k-clean.spm.jsonl");
-  std::string line, first;
+  std::string first;
   size_t rows = 0, mismatches = 0;
-  while (std::getline(in, line)) {
-    if (line.empty()) continue;
-    json row = json::parse(line);
+  for (const json& row : trfpipe::testing::read_jsonl(kGolden + "albert-30k-clean.spm.jsonl")) {
     std::string text = row["text"].get<std::string>();
     trfpipe::Encoding e = tok->encode(text, true);
     // The golden's "offsets_utf8" holds code points (sentencepiece's Python wrapper).
