@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "cli/run_cli.hpp"
-#include "cli/temp_dir.hpp"
+#include "common/temp_dir.hpp"
 #include "config/json_compare.hpp"
 #include "trfpipe/config.hpp"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "run_cli.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 #include "tokenization/golden.hpp"
 
 namespace {

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "run_cli.hpp"
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using trfpipe::testing::TempDir;

@@ -1,10 +1,10 @@
 // Shared by the CLI tests of --code and of the example plugin (code_option_test.cpp,
 // keyword_matcher_plugin_test.cpp): the in-tree build of examples/custom_component
-// (tests/custom_component.cmake) and a config using it; temporary folders are temp_dir.hpp's.
+// (tests/custom_component.cmake) and a config using it; temporary folders are common/temp_dir.hpp's.
 #pragma once
 #include <string>
 
-#include "temp_dir.hpp"
+#include "common/temp_dir.hpp"
 
 #if !defined(TRFPIPE_EXAMPLE_PLUGIN) || !defined(TRFPIPE_EXAMPLE_PLUGIN_DIR)
 #error "needs TRFPIPE_EXAMPLE_PLUGIN and TRFPIPE_EXAMPLE_PLUGIN_DIR (tests/custom_component.cmake)"

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/temp_dir.hpp"
 #include "pipeline/error_of.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
@@ -13,6 +14,7 @@
 namespace fs = std::filesystem;
 using namespace trfpipe;
 using trfpipe::testing::error_of;
+using trfpipe::testing::TempDir;
 
 namespace {
 
@@ -47,24 +49,6 @@ void register_word_factory() {
   };
   register_factory(m);
 }
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("trfpipe_serialize_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(counter()++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  static int& counter() {
-    static int c = 0;
-    return c;
-  }
-};
 
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir.hpp"
 #include "tokenization/golden.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
@@ -18,6 +19,7 @@
 namespace {
 
 using trfpipe::testing::kGolden;
+using trfpipe::testing::TempDir;
 using trfpipe::testing::kTok;
 
 std::string slurp(const std::string& p) {
@@ -32,20 +34,6 @@ void spit(const std::string& p, const std::string& data) {
 }
 
 // A fresh temporary folder per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/trfpipe_subword_XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { std::system(("rm -rf '" + path_ + "'").c_str()); }
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 std::unique_ptr<trfpipe::SubwordTokenizer> bert() {
   trfpipe::SubwordTokenizerOptions o;
   o.lowercase = true;
@@ -97,7 +85,7 @@ TEST(SubwordTemplate, RobertaFolderUsesSAndSlashS) {
   spit(d / "vocab.json", vocab.dump());
   spit(d / "merges.txt", slurp(kTok + "gpt2-vocab.bpe"));
   spit(d / "tokenizer_config.json", R"({"tokenizer_class": "RobertaTokenizer", "model_max_length": 514})");
-  auto tok = trfpipe::load_subword_tokenizer(d.path());
+  auto tok = trfpipe::load_subword_tokenizer(d.path.string());
   EXPECT_EQ(tok->family(), trfpipe::TokenizerFamily::Roberta);
   EXPECT_EQ(tok->model_max_length(), 514u);
   auto e = tok->encode_pair("Hello world", "Hello");
@@ -115,7 +103,7 @@ TEST(SubwordTemplate, AlbertFolderLowercasesAndKeepsOriginalOffsets) {
   TempDir d;
   spit(d / "spiece.model", slurp(kTok + "albert-30k-clean.model"));
   spit(d / "tokenizer_config.json", R"({"tokenizer_class": "AlbertTokenizer", "do_lower_case": true})");
-  auto tok = trfpipe::load_subword_tokenizer(d.path());
+  auto tok = trfpipe::load_subword_tokenizer(d.path.string());
   EXPECT_EQ(tok->family(), trfpipe::TokenizerFamily::Albert);
   std::string text = "Hello WORLD";
   auto e = tok->encode(text);
@@ -211,7 +199,7 @@ TEST(SubwordSave, SentencePieceFolderRoundTrips) {
   TempDir d;
   spit(d / "spiece.model", slurp(kTok + "albert-30k-clean.model"));
   spit(d / "tokenizer_config.json", R"({"tokenizer_class": "AlbertTokenizer"})");
-  auto tok = trfpipe::load_subword_tokenizer(d.path());
+  auto tok = trfpipe::load_subword_tokenizer(d.path.string());
   tok->save(d / "saved");
   auto again = trfpipe::load_subword_tokenizer(d / "saved");
   EXPECT_EQ(again->family(), trfpipe::TokenizerFamily::Albert);
@@ -260,7 +248,7 @@ TEST(SubwordThreads, SharedSentencePieceGivesSameResults) {
 TEST(SubwordErrors, FolderWithoutTokenizerFilesNamesWhatIsMissing) {
   TempDir d;
   try {
-    trfpipe::load_subword_tokenizer(d.path());
+    trfpipe::load_subword_tokenizer(d.path.string());
     FAIL() << "no error";
   } catch (const trfpipe::Error& e) {
     std::string m = e.what();
@@ -274,7 +262,7 @@ TEST(SubwordErrors, VocabJsonWithoutMergesNamesTheMergesFile) {
   TempDir d;
   spit(d / "vocab.json", R"({"a": 0, "b": 1})");
   try {
-    trfpipe::load_subword_tokenizer(d.path());
+    trfpipe::load_subword_tokenizer(d.path.string());
     FAIL() << "no error";
   } catch (const trfpipe::Error& e) {
     EXPECT_NE(std::string(e.what()).find("merges.txt"), std::string::npos) << e.what();
@@ -290,7 +278,7 @@ TEST(SubwordErrors, MalformedTokenizerJsonIsAnError) {
   TempDir d;
   spit(d / "tokenizer.json", "{\"model\": {\"type\": \"WordPiece\", ");
   try {
-    trfpipe::load_subword_tokenizer(d.path());
+    trfpipe::load_subword_tokenizer(d.path.string());
     FAIL() << "no error";
   } catch (const trfpipe::Error& e) {
     EXPECT_NE(std::string(e.what()).find("malformed tokenizer.json"), std::string::npos) << e.what();

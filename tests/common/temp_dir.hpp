@@ -1,5 +1,5 @@
-// A fresh folder under the system temp dir for CLI tests, removed with everything in it at the
-// end. Header-only; any tests/cli/*_test.cpp can include it:
+// A fresh folder under the system temp dir for tests, removed with everything in it at the end.
+// Header-only (no trfpipe library needed); any test can include it as "common/temp_dir.hpp":
 //
 //   TempDir tmp;
 //   std::string in = tmp.file("in.jsonl", "{\"text\": \"Hi.\"}\n");
@@ -17,7 +17,7 @@ namespace trfpipe::testing {
 struct TempDir {
   std::filesystem::path path;
   // `prefix` starts the folder's name; the process id and a counter make it unique.
-  explicit TempDir(const std::string& prefix = "trfpipe_cli_") {
+  explicit TempDir(const std::string& prefix = "trfpipe_test_") {
     static int n = 0;
     path = std::filesystem::temp_directory_path() /
            (prefix + std::to_string(::getpid()) + "_" + std::to_string(n++));
