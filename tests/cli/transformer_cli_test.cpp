@@ -2,29 +2,22 @@
 // directory loads and annotates; `trfpipe apply --include-trf` writes tensor and wordpieces.
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "common/temp_dir.hpp"
 #include "tests/cli/run_cli.hpp"
 #include "trfpipe/transformer.hpp"
 #include "trfpipe/trfpipe.hpp"
 
 namespace fs = std::filesystem;
 using trfpipe::testing::run_cli;
+using trfpipe::testing::TempDir;
 
 namespace {
-
-std::string tmp(const std::string& tag) {
-  fs::path p = fs::temp_directory_path() / ("trfpipe_trfcli_" + tag + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p.string();
-}
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream f(path, std::ios::binary);
@@ -45,7 +38,8 @@ std::string transformer_cfg(const std::string& model_dir) {
 }  // namespace
 
 TEST(TransformerCli, InitModelAssembleApplyIncludeTrf) {
-  const std::string dir = tmp("flow");
+  TempDir tmp("trfpipe_trfcli_flow_");
+  const std::string dir = tmp.path.string();
   const std::string model = dir + "/bert";
   auto r = run_cli({"init", "model", model, "--arch", "bert", "--tokenizer",
                     std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/bert-base-uncased-vocab.txt",
@@ -89,7 +83,8 @@ TEST(TransformerCli, InitModelAssembleApplyIncludeTrf) {
 }
 
 TEST(TransformerCli, AssembleWithHubNameIsAClearError) {
-  const std::string dir = tmp("hub");
+  TempDir tmp("trfpipe_trfcli_hub_");
+  const std::string dir = tmp.path.string();
   write(dir + "/config.cfg", transformer_cfg("roberta-base"));
   auto r = run_cli({"assemble", dir + "/config.cfg", dir + "/pipe"});
   EXPECT_NE(r.exit_code, 0);
@@ -100,7 +95,8 @@ TEST(TransformerCli, AssembleWithHubNameIsAClearError) {
 TEST(TransformerCli, AssembleMissingArgumentsAndBadOverride) {
   auto r = run_cli({"assemble"});
   EXPECT_NE(r.exit_code, 0);
-  const std::string dir = tmp("args");
+  TempDir tmp("trfpipe_trfcli_args_");
+  const std::string dir = tmp.path.string();
   write(dir + "/config.cfg", transformer_cfg(dir + "/nowhere"));
   r = run_cli({"assemble", dir + "/config.cfg", dir + "/pipe", "--components.transformer.max_batch_items", "0"});
   EXPECT_NE(r.exit_code, 0);
