@@ -178,8 +178,7 @@ int64_t ByteBpeTokenizer::model_token_to_id(std::string_view token) const {
 }
 
 const std::string* ByteBpeTokenizer::model_id_to_token(int64_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= vocab_.size()) return nullptr;
-  return &vocab_[static_cast<size_t>(id)];
+  return token_at(vocab_, id);
 }
 
 void ByteBpeTokenizer::bpe_word(const unsigned char* w, size_t n, std::vector<int32_t>& ids) const {

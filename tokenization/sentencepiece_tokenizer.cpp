@@ -140,8 +140,7 @@ int64_t SentencePieceTokenizer::model_token_to_id(std::string_view token) const 
 }
 
 const std::string* SentencePieceTokenizer::model_id_to_token(int64_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= pieces_.size()) return nullptr;
-  return &pieces_[static_cast<size_t>(id)];
+  return token_at(pieces_, id);
 }
 
 namespace {

@@ -21,6 +21,13 @@ struct AddedToken {
   bool lstrip = false, rstrip = false, single_word = false, normalized = false;
 };
 
+// The token of `id` in a vocabulary indexed by id, or nullptr when `id` is out of range (the
+// model_id_to_token of the tokenizers that keep their pieces in one vector).
+inline const std::string* token_at(const std::vector<std::string>& vocab, int64_t id) {
+  if (id < 0 || static_cast<size_t>(id) >= vocab.size()) return nullptr;
+  return &vocab[static_cast<size_t>(id)];
+}
+
 // Open-addressing map from byte strings to ids (no allocation on lookup). Keys live in one
 // arena; a slot is 16 bytes (hash tag, id, arena offset, length) so probes stay in cache.
 class StringIdMap {

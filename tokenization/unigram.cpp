@@ -462,8 +462,7 @@ UnigramTokenizer::UnigramTokenizer(UnigramModel model, std::unique_ptr<TextNorma
     : model_(std::move(model)), normalizer_(std::move(normalizer)), pre_(std::move(pre_tokenizer)) {}
 
 const std::string* UnigramTokenizer::model_id_to_token(int64_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= model_.pieces().size()) return nullptr;
-  return &model_.pieces()[static_cast<size_t>(id)];
+  return token_at(model_.pieces(), id);
 }
 
 void UnigramTokenizer::encode_segment(std::string_view text, size_t base, Encoding& out) const {

@@ -132,8 +132,7 @@ int64_t WordPieceTokenizer::model_token_to_id(std::string_view token) const {
 }
 
 const std::string* WordPieceTokenizer::model_id_to_token(int64_t id) const {
-  if (id < 0 || static_cast<size_t>(id) >= vocab_.size()) return nullptr;
-  return &vocab_[static_cast<size_t>(id)];
+  return token_at(vocab_, id);
 }
 
 void WordPieceTokenizer::emit_word(const WordBuf& w, size_t base, Encoding& out) const {
