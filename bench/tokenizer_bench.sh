@@ -22,6 +22,12 @@ echo "== building tokenizer_bench in $BUILD_DIR"
 [ -f "$BUILD_DIR/build.ninja" ] || cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$BUILD_DIR" --target tokenizer_bench -j "${JOBS:-2}" >/dev/null
 
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  # Node.js is needed only here (the peer is the npm binding of HF tokenizers).
+  echo "== installing nodejs and npm with apt-get"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  $SUDO apt-get update && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y nodejs npm
+fi
 echo "== installing @anush008/tokenizers@0.6.0 into bench/node"
 mkdir -p bench/node
 if [ ! -d bench/node/node_modules/@anush008/tokenizers ]; then
