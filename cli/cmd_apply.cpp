@@ -19,6 +19,7 @@
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/transformer.hpp"
+#include "trfpipe/trfpipe.hpp"
 
 namespace fs = std::filesystem;
 
@@ -35,6 +36,7 @@ const char* kUsage =
     "  --text-key/-tk   the text field of .jsonl input (text)\n"
     "  --batch-size/-b  docs per batch (the pipeline's [nlp] batch_size)\n"
     "  --force/-F       overwrite an existing OUTPUT\n"
+    "  --threads/-t     LibTorch threads per operation (default: LibTorch's, one per core)\n"
     "  --code/-c        plugin shared objects to load first (comma-separated)\n"
     "  --include-trf    also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\"\n"
     "                   (wordpieces strings/input_ids, align) of transformer pipelines\n";
@@ -102,6 +104,7 @@ int run_apply(const std::vector<std::string>& argv) {
                    {"--text-key", "-tk", false, "jsonl text field"},
                    {"--batch-size", "-b", false, "docs per batch"},
                    {"--force", "-F", true, "overwrite OUTPUT"},
+                   {"--threads", "-t", false, "LibTorch threads per operation"},
                    {"--include-trf", "", true, "add doc.tensor and doc._.trf_data"},
                    code_option()});
   const bool include_trf = args.flag("--include-trf");
@@ -131,6 +134,16 @@ int run_apply(const std::vector<std::string>& argv) {
   if (output != "-" && fs::exists(output) && !args.flag("--force"))
     return fail("Output file already exists: " + output, "Use --force to overwrite it.");
 
+  if (auto t = args.get("--threads")) {
+    try {
+      size_t pos = 0;
+      int n = std::stoi(*t, &pos);
+      if (pos != t->size()) throw std::invalid_argument("");
+      set_num_threads(n);
+    } catch (const std::logic_error&) {
+      return fail("--threads must be a positive integer, got '" + *t + "'");
+    }
+  }
   load_code(args);
   std::unique_ptr<Language> nlp = Language::load(model, args.overrides());
   for (const std::string& factory : split_commas(args.get_or("--pipe", ""))) {

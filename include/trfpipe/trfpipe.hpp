@@ -13,4 +13,8 @@ namespace trfpipe {
 // Registers every built-in factory, architecture, layer, reader, ... (idempotent). libtrfpipe.so
 // calls it when loaded, so applications need not; tests of a single area call their area's own.
 void register_all();
+// Threads LibTorch uses inside one operation (matrix products of the encoders). A server running
+// several pipelines side by side usually wants 1 each. ValueError when n < 1.
+void set_num_threads(int n);
+int get_num_threads();
 }  // namespace trfpipe

@@ -196,3 +196,19 @@ TEST(ApplyCli, MalformedDocBinIsAClearErrorAndWritesNothing) {
   EXPECT_NE(r.err.find("bad.spacy"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(out));
 }
+
+TEST(ApplyCli, ThreadsOptionSetsLibTorchThreadsAndRejectsBadValues) {
+  TempDir tmp;
+  std::string in = tmp.file("in.txt", "One text here.\nAnother one!\n");
+  const std::string a = (tmp.path / "a.jsonl").string(), b = (tmp.path / "b.jsonl").string();
+  ASSERT_EQ(run_cli({"apply", "blank:en", in, a, "--pipe", "sentencizer"}).exit_code, 0);
+  auto r = run_cli({"apply", "blank:en", in, b, "--pipe", "sentencizer", "--threads", "1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(read_lines(a), read_lines(b));
+  for (const char* bad : {"0", "x", "2x"}) {
+    auto e = run_cli({"apply", "blank:en", in, (tmp.path / "c.jsonl").string(), "--threads", bad});
+    EXPECT_NE(e.exit_code, 0) << bad;
+    EXPECT_NE(e.err.find("threads"), std::string::npos) << e.err;
+    EXPECT_FALSE(fs::exists(tmp.path / "c.jsonl"));
+  }
+}
