@@ -22,6 +22,8 @@ else
 fi
 [ "${1:-}" = "--deps-only" ] && exit 0
 
+# Paths relative to the checkout in ccache keys: a fresh clone elsewhere reuses the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PWD}
 BUILD_DIR=${BUILD_DIR:-build}
 JOBS=${JOBS:-$(nproc)}
 echo "==> Configuring ($BUILD_DIR, Release)"
