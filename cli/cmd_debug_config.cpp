@@ -7,6 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -38,12 +39,12 @@ void list_functions(const Json& node, const std::string& path) {
     if (it.value().is_object()) list_functions(it.value(), path.empty() ? it.key() : path + "." + it.key());
 }
 
+const char* kUsage =
+    "Usage: trfpipe debug config CONFIG [--show-functions/-F] [--code/-c PLUGIN.so]\n"
+    "  [--section.key value ...]\n";
+
 int run_debug_config(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << "Usage: trfpipe debug config CONFIG [--show-functions/-F] [--code/-c PLUGIN.so]\n"
-                 "  [--section.key value ...]\n";
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--show-functions", "-F", true, "list the registered functions used"},
                    {"--show-variables", "-V", true, "ignored"},
                    code_option()},
@@ -51,8 +52,7 @@ int run_debug_config(const std::vector<std::string>& argv) {
   const std::string path = args.positional(0, "CONFIG");
   load_code(args);
   if (!fs::exists(path)) {
-    std::cerr << "\u2718 Config file not found\n" << path << "\n";
-    return 1;
+    return fail("Config file not found", path);
   }
   Json config;
   try {
@@ -62,8 +62,7 @@ int run_debug_config(const std::vector<std::string>& argv) {
     resolve_corpora(config);
     (void)nlp;
   } catch (const ConfigError& e) {
-    std::cerr << "\u2718 Config validation error\n" << path << ": " << e.what() << "\n";
-    return 1;
+    return fail("Config validation error", path + ": " + e.what());
   }
   std::cout << write_cfg(config) << "\n";
   if (args.flag("--show-functions")) {

@@ -7,6 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "cli/printer.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
@@ -25,18 +26,17 @@ size_t total(const Json& counts) {
   return n;
 }
 
+const char* kUsage =
+    "Usage: trfpipe debug data CONFIG [--code/-c PLUGIN.so] [--section.key value ...]\n";
+
 int run_debug_data(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << "Usage: trfpipe debug data CONFIG [--code/-c PLUGIN.so] [--section.key value ...]\n";
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {code_option(), {"--verbose", "-V", true, "ignored"}},
             /*allow_overrides=*/true);
   const std::string path = args.positional(0, "CONFIG");
   load_code(args);
   if (!fs::exists(path)) {
-    std::cerr << "\u2718 Config file not found\n" << path << "\n";
-    return 1;
+    return fail("Config file not found", path);
   }
   Json config;
   std::unique_ptr<Language> nlp;
@@ -46,8 +46,7 @@ int run_debug_data(const std::vector<std::string>& argv) {
     nlp = Language::from_config(config);
     corpora = resolve_corpora(config);
   } catch (const ConfigError& e) {
-    std::cerr << "\u2718 Config validation error\n" << path << ": " << e.what() << "\n";
-    return 1;
+    return fail("Config validation error", path + ": " + e.what());
   }
   Json c = debug_data_counts(*nlp, corpora.first, corpora.second);
   const Json& tr = c["train"];

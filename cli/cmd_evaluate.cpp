@@ -10,6 +10,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "cli/printer.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -63,10 +64,7 @@ void table(const std::string& title, const std::vector<std::vector<std::string>>
 std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double>() * 100) : "-"; }
 
 int run_evaluate(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--output", "-o", false, "scores JSON"},
                    code_option(),
                    {"--gold-preproc", "-G", true, "use gold tokenization"},
@@ -75,12 +73,10 @@ int run_evaluate(const std::vector<std::string>& argv) {
   const std::string data = args.positional(1, "DATA");
   load_code(args);
   if (!fs::exists(data)) {
-    std::cerr << "\u2718 Evaluation data not found\n" << data << "\n";
-    return 1;
+    return fail("Evaluation data not found", data);
   }
   if (model.rfind("blank:", 0) != 0 && !fs::exists(model)) {
-    std::cerr << "\u2718 Pipeline not found\n" << model << "\n";
-    return 1;
+    return fail("Pipeline not found", model);
   }
   register_training();
   CorpusOptions co;
@@ -131,8 +127,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   if (auto out = args.get("--output")) {
     std::ofstream f(*out);
     if (!f) {
-      std::cerr << "\u2718 Can't write the scores\n" << *out << "\n";
-      return 1;
+      return fail("Can't write the scores", *out);
     }
     f << scores.dump(2) << "\n";
     std::cout << "\u2714 Saved results to " << *out << "\n";

@@ -8,6 +8,7 @@
 
 #include "cli/args.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/training.hpp"
@@ -23,10 +24,7 @@ const char* kUsage =
     "OUTPUT '-' writes to stdout.\n";
 
 int run_init_config(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--lang", "-l", false, "language"},
                    {"--pipeline", "-p", false, "components"},
                    {"--optimize", "-o", false, "efficiency or accuracy"},
@@ -37,8 +35,7 @@ int run_init_config(const std::vector<std::string>& argv) {
   const std::string lang = args.get_or("--lang", "en");
   const std::string optimize = args.get_or("--optimize", "efficiency");
   if (optimize != "efficiency" && optimize != "accuracy") {
-    std::cerr << "\u2718 Invalid --optimize '" << optimize << "' (efficiency or accuracy)\n";
-    return 1;
+    return fail("Invalid --optimize '" + optimize + "' (efficiency or accuracy)");
   }
   std::vector<std::string> pipeline;
   std::stringstream ss(args.get_or("--pipeline", "tagger,parser,ner"));
@@ -46,13 +43,11 @@ int run_init_config(const std::vector<std::string>& argv) {
     if (!p.empty()) pipeline.push_back(p);
   const std::string trf = args.get_or("--transformer", "");
   if (!trf.empty() && !fs::is_directory(trf)) {
-    std::cerr << "\u2718 Transformer folder not found\n" << trf << "\n";
-    return 1;
+    return fail("Transformer folder not found", trf);
   }
   if (out != "-" && fs::exists(out) && !args.flag("--force")) {
-    std::cerr << "\u2718 The provided output file already exists. To force overwriting the "
-                 "config file, set the --force or -F flag.\n";
-    return 1;
+    return fail("The provided output file already exists. To force overwriting the config file, "
+                "set the --force or -F flag.");
   }
   Json filled = fill_config(quickstart_config(lang, pipeline, optimize == "accuracy", trf));
   std::string text = write_cfg(filled);
@@ -67,8 +62,7 @@ int run_init_config(const std::vector<std::string>& argv) {
             << (trf.empty() ? "None" : trf) << "\n";
   std::ofstream f(out);
   if (!f) {
-    std::cerr << "\u2718 Can't write the config\n" << out << "\n";
-    return 1;
+    return fail("Can't write the config", out);
   }
   f << text;
   std::cout << "\u2714 Auto-filled config with all values\n\u2714 Saved config\n" << out << "\n"

@@ -8,6 +8,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
@@ -18,27 +19,25 @@ namespace fs = std::filesystem;
 namespace trfpipe::cli {
 namespace {
 
+const char* kUsage =
+    "Usage: trfpipe init fill-config BASE OUTPUT [--code/-c PLUGIN.so]\n"
+    "OUTPUT '-' writes to stdout.\n";
+
 int run_fill_config(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << "Usage: trfpipe init fill-config BASE OUTPUT [--code/-c PLUGIN.so]\n"
-                 "OUTPUT '-' writes to stdout.\n";
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {code_option(), {"--diff", "-D", true, "ignored"}});
   const std::string base = args.positional(0, "BASE");
   const std::string out = args.positional().size() > 1 ? args.positional()[1] : "-";
   load_code(args);
   if (!fs::exists(base)) {
-    std::cerr << "\u2718 Config file not found\n" << base << "\n";
-    return 1;
+    return fail("Config file not found", base);
   }
   Json raw = load_config_file(base, {}, /*interpolate=*/false);
   Json filled;
   try {
     filled = fill_config(raw);
   } catch (const ConfigError& e) {
-    std::cerr << "\u2718 Config validation error\n" << base << ": " << e.what() << "\n";
-    return 1;
+    return fail("Config validation error", base + ": " + e.what());
   }
   std::string text = write_cfg(filled);
   if (out == "-") {
@@ -47,8 +46,7 @@ int run_fill_config(const std::vector<std::string>& argv) {
   }
   std::ofstream f(out);
   if (!f) {
-    std::cerr << "\u2718 Can't write the config\n" << out << "\n";
-    return 1;
+    return fail("Can't write the config", out);
   }
   f << text;
   std::cout << "\u2714 Auto-filled config with all values\n\u2714 Saved config\n" << out << "\n";

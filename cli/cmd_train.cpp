@@ -7,6 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
+#include "cli/common.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 #include "trfpipe/training.hpp"
@@ -21,10 +22,7 @@ const char* kUsage =
     "Trains a pipeline as `spacy train`: DIR/model-last and DIR/model-best.\n";
 
 int run_train(const std::vector<std::string>& argv) {
-  if (std::find(argv.begin(), argv.end(), "--help") != argv.end()) {
-    std::cout << kUsage;
-    return 0;
-  }
+  if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--output", "-o", false, "output directory"},
                    code_option(),
                    {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}},
@@ -35,8 +33,7 @@ int run_train(const std::vector<std::string>& argv) {
     return 1;
   }
   if (!fs::exists(config_path)) {
-    std::cerr << "\u2718 Config file not found\n" << config_path << "\n";
-    return 1;
+    return fail("Config file not found", config_path);
   }
   load_code(args);
   TrainOptions options;
@@ -45,8 +42,7 @@ int run_train(const std::vector<std::string>& argv) {
     train_from_config_file(config_path, args.overrides(), options);
   } catch (const ConfigError& e) {
     std::cout.flush();
-    std::cerr << "\u2718 Config validation error\n" << config_path << ": " << e.what() << "\n";
-    return 1;
+    return fail("Config validation error", config_path + ": " + e.what());
   }
   return 0;
 }
