@@ -14,22 +14,22 @@ TEST(Convert, DetectsConverterByExtensionAndContent) {
   EXPECT_EQ(detect_converter(shared_path("data/corpora/ud_english_ewt/en_ewt-ud-dev.conllu"), o), "conllu");
   EXPECT_EQ(detect_converter(shared_path("data/corpora/wnut17/emerging.dev.conll"), o), "ner");
   EXPECT_EQ(detect_converter(shared_path("data/corpora/uner_english_ewt/en_ewt-ud-dev.iob2"), o), "ner");
-  EXPECT_EQ(detect_converter(tmp.write("s.iob", "I|O like|O London|B-GPE\n"), o), "iob");
-  EXPECT_EQ(detect_converter(tmp.write("s.conll", "I|O like|O London|B-GPE\n"), o), "iob");
-  EXPECT_EQ(detect_converter(tmp.write("x.json", "[]"), o), "json");
-  EXPECT_EQ(detect_converter(tmp.write("x.jsonl", ""), o), "jsonl");
-  EXPECT_THROW(detect_converter(tmp.write("x.tsv", ""), o), ValueError);
-  EXPECT_THROW(detect_converter(tmp.write("x.txt", ""), o), ValueError);
+  EXPECT_EQ(detect_converter(tmp.file("s.iob", "I|O like|O London|B-GPE\n"), o), "iob");
+  EXPECT_EQ(detect_converter(tmp.file("s.conll", "I|O like|O London|B-GPE\n"), o), "iob");
+  EXPECT_EQ(detect_converter(tmp.file("x.json", "[]"), o), "json");
+  EXPECT_EQ(detect_converter(tmp.file("x.jsonl", ""), o), "jsonl");
+  EXPECT_THROW(detect_converter(tmp.file("x.tsv", ""), o), ValueError);
+  EXPECT_THROW(detect_converter(tmp.file("x.txt", ""), o), ValueError);
   ConvertOptions g;
   g.labels_path = "labels.txt";
-  EXPECT_EQ(detect_converter(tmp.file("x.tsv"), g), "goemotions");
+  EXPECT_EQ(detect_converter((tmp / "x.tsv"), g), "goemotions");
   ConvertOptions named;
   named.converter = "conllubio";
   EXPECT_EQ(detect_converter("any", named), "conllu");
   named.converter = "nope";
   EXPECT_THROW(detect_converter("any", named), ValueError);
   named.converter = "ner";  // ner/iob are checked against the content, as spaCy does
-  EXPECT_EQ(detect_converter(tmp.file("s.iob"), named), "iob");
+  EXPECT_EQ(detect_converter((tmp / "s.iob"), named), "iob");
 }
 
 TEST(Convert, ConvertFileThenDocBinRoundTrip) {
@@ -42,8 +42,8 @@ TEST(Convert, ConvertFileThenDocBinRoundTrip) {
   size_t ents = 0;
   for (auto& d : docs) ents += d.ents().size();
   EXPECT_EQ(ents, 966u);
-  write_docbin(tmp.file("uner.spacy"), docs);
-  auto back = read_docbin(tmp.file("uner.spacy"), std::make_shared<Vocab>());
+  write_docbin((tmp / "uner.spacy"), docs);
+  auto back = read_docbin((tmp / "uner.spacy"), std::make_shared<Vocab>());
   ASSERT_EQ(back.size(), docs.size());
   size_t back_ents = 0;
   for (size_t k = 0; k < back.size(); ++k) {
@@ -58,8 +58,8 @@ TEST(Convert, ConlluThroughDocBinKeepsEverything) {
   TempDir tmp;
   auto vocab = std::make_shared<Vocab>();
   auto docs = read_conllu(shared_path("data/corpora/ud_english_ewt/en_ewt-ud-dev.conllu"), vocab, 10);
-  write_docbin(tmp.file("ud.spacy"), docs, /*store_user_data=*/true);
-  auto back = read_docbin(tmp.file("ud.spacy"), std::make_shared<Vocab>());
+  write_docbin((tmp / "ud.spacy"), docs, /*store_user_data=*/true);
+  auto back = read_docbin((tmp / "ud.spacy"), std::make_shared<Vocab>());
   ASSERT_EQ(back.size(), docs.size());
   for (size_t k = 0; k < back.size(); ++k) {
     ASSERT_EQ(back[k].text(), docs[k].text());

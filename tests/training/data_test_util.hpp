@@ -1,14 +1,14 @@
-// Helpers for the data-format tests: shared data paths, temp files, a whitespace tokenizer.
+// Helpers for the data-format tests: shared data paths, a whitespace tokenizer; temp folders are
+// common/temp_dir.hpp's TempDir.
 #pragma once
 #include <gtest/gtest.h>
 
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <unistd.h>
 
+#include "common/temp_dir.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/doc.hpp"
 #include "trfpipe/error.hpp"
@@ -18,30 +18,6 @@ namespace trfpipe::testing {
 inline std::string shared_path(const std::string& rel) {
   return std::string(TRFPIPE_SHARED_DIR) + "/" + rel;
 }
-
-// A fresh directory under the system temp dir, removed when the object dies.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("trfpipe_data_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string write(const std::string& name, const std::string& content) const {
-    std::ofstream(file(name), std::ios::binary) << content;
-    return file(name);
-  }
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::string read_all(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -194,7 +194,7 @@ TEST(DocBin, RoundTripsEveryStoredAnnotation) {
   Doc b(vocab, {"Short", "one"}, {true, false});
   set_has_unknown_spaces(b, false);
   TempDir tmp;
-  const std::string path = tmp.file("round.spacy");
+  const std::string path = (tmp / "round.spacy");
   write_docbin(path, std::vector<const Doc*>{&a, &b});
   // A fresh vocab: every string must travel in the file.
   auto vocab2 = std::make_shared<Vocab>();

@@ -104,7 +104,7 @@ TEST(JsonV2Errors, StructureErrors) {
 TEST(Jsonl, ReadsTextAndCats) {
   TempDir tmp;
   auto vocab = std::make_shared<Vocab>();
-  std::string path = tmp.write("t.jsonl", "{\"text\": \"hello big world\", \"meta\": {\"id\": 1}}\n\n"
+  std::string path = tmp.file("t.jsonl", "{\"text\": \"hello big world\", \"meta\": {\"id\": 1}}\n\n"
                                           "{\"text\": \"bye\", \"cats\": {\"POS\": 1, \"NEG\": 0.0}}\n");
   auto docs = read_jsonl(path, whitespace_make_doc(vocab));
   ASSERT_EQ(docs.size(), 2u);
@@ -123,13 +123,13 @@ TEST(JsonlErrors, BadLines) {
   auto vocab = std::make_shared<Vocab>();
   auto md = whitespace_make_doc(vocab);
   auto line_of = [&](const std::string& content) {
-    return trfpipe::testing::expect_data_error([&] { read_jsonl(tmp.write("e.jsonl", content), md); }).line();
+    return trfpipe::testing::expect_data_error([&] { read_jsonl(tmp.file("e.jsonl", content), md); }).line();
   };
   EXPECT_EQ(line_of("{\"text\": \"a\"}\n{broken\n"), 2);
   EXPECT_EQ(line_of("[1, 2]\n"), 1);
   EXPECT_EQ(line_of("{\"text\": \"a\"}\n\n{\"txt\": \"b\"}\n"), 3);
   EXPECT_EQ(line_of("{\"text\": \"a\", \"cats\": {\"X\": \"yes\"}}\n"), 1);
-  EXPECT_THROW(read_jsonl(tmp.file("e.jsonl"), MakeDoc{}), ValueError);
+  EXPECT_THROW(read_jsonl((tmp / "e.jsonl"), MakeDoc{}), ValueError);
 }
 
 TEST(GoEmotions, DevSetWithLabels) {
@@ -158,14 +158,14 @@ TEST(GoEmotionsErrors, BadRowsAndLabels) {
   std::vector<std::string> labels = {"a", "b"};
   auto line_of = [&](const std::string& content) {
     return trfpipe::testing::expect_data_error(
-        [&] { read_goemotions(tmp.write("g.tsv", content), labels, md); }).line();
+        [&] { read_goemotions(tmp.file("g.tsv", content), labels, md); }).line();
   };
   EXPECT_EQ(line_of("ok\t0\tid1\nno tabs here\n"), 2);
   EXPECT_EQ(line_of("ok\t0,2\tid1\n"), 1);
   EXPECT_EQ(line_of("ok\t0,x\tid1\n"), 1);
   EXPECT_EQ(line_of("ok\t1\tid\textra\n"), 1);
   auto label_line = [&](const std::string& content) {
-    return trfpipe::testing::expect_data_error([&] { read_labels(tmp.write("l.txt", content)); }).line();
+    return trfpipe::testing::expect_data_error([&] { read_labels(tmp.file("l.txt", content)); }).line();
   };
   EXPECT_EQ(label_line("a\n\nb\n"), 2);
   EXPECT_EQ(label_line("a\nb\na\n"), 3);

@@ -109,14 +109,14 @@ std::string write_corpus(const TempDir& dir, const std::string& name) {
   for (size_t i = 0; i < 6; ++i) a[i].set_tag("T" + std::to_string(i));
   Doc b(vocab(), {"x", "y"});
   std::vector<const Doc*> docs{&a, &b};
-  std::string path = dir.file(name);
+  std::string path = (dir / name);
   write_docbin(path, docs);
   return path;
 }
 
 TEST(Corpus, ReadsFileAndDirectoryWithLimitAndMaxLength) {
   TempDir dir;
-  fs::create_directories(dir.path() / "sub");
+  fs::create_directories(dir.path / "sub");
   std::string path = write_corpus(dir, "sub/train.spacy");
   write_corpus(dir, "sub/more.spacy");
   auto nlp = Language::blank("en");
@@ -127,7 +127,7 @@ TEST(Corpus, ReadsFileAndDirectoryWithLimitAndMaxLength) {
   EXPECT_EQ(egs[0].reference().size(), 6u);
   EXPECT_EQ(egs[0].reference().token(2).tag_(), "T2");
   EXPECT_EQ(egs[0].predicted().token(2).tag_(), "");  // predicted is unannotated
-  o.path = dir.path().string();
+  o.path = dir.path.string();
   EXPECT_EQ(Corpus{o}(*nlp).size(), 4u);
   EXPECT_EQ(Corpus{o}.files().size(), 2u);
   o.limit = 3;
@@ -161,11 +161,11 @@ TEST(Corpus, BadPathsAndDataAreClearErrors) {
     EXPECT_NE(std::string(e.what()).find("E913"), std::string::npos);
   }
   auto nlp = Language::blank("en");
-  o.path = dir.file("missing.spacy");
+  o.path = (dir / "missing.spacy");
   EXPECT_THROW(Corpus{o}(*nlp), DataError);
-  o.path = dir.path().string();  // no .spacy files
+  o.path = dir.path.string();  // no .spacy files
   EXPECT_THROW(Corpus{o}(*nlp), DataError);
-  o.path = dir.write("bad.spacy", "not a docbin");
+  o.path = dir.file("bad.spacy", "not a docbin");
   EXPECT_THROW(Corpus{o}(*nlp), DataError);
 }
 
@@ -225,7 +225,7 @@ std::string train_once(const TempDir& dir, const std::string& out_name, int max_
   auto nlp = init_nlp(raw);
   std::ostringstream out, err;
   TrainOptions o;
-  o.output_path = dir.file(out_name);
+  o.output_path = (dir / out_name);
   o.out = &out;
   o.err = &err;
   std::string last = train(*nlp, o);
@@ -251,8 +251,8 @@ TEST(TrainLoop, SameSeedGivesIdenticalWeightsAndTable) {
     if (line.size() > 3 && line[0] == ' ' && std::isdigit(static_cast<unsigned char>(line[2])))
       ++rows;
   EXPECT_EQ(rows, 4u) << t1;
-  EXPECT_TRUE(fs::exists(dir.path() / "a" / "model-best" / "config.cfg"));
-  auto best = Language::load((dir.path() / "a" / "model-best").string());
+  EXPECT_TRUE(fs::exists(dir.path / "a" / "model-best" / "config.cfg"));
+  auto best = Language::load((dir.path / "a" / "model-best").string());
   EXPECT_EQ(best->pipe_names(), std::vector<std::string>{"tagger"});
   Json meta = best->meta();
   EXPECT_TRUE(meta.contains("performance"));
@@ -263,7 +263,7 @@ TEST(TrainLoop, TrainingLearnsTheTinyCorpus) {
   std::string last = train_once(dir, "out", 40);
   auto nlp = Language::load(last);
   CorpusOptions co;
-  co.path = dir.file("data.spacy");
+  co.path = (dir / "data.spacy");
   Json s = evaluate(*nlp, Corpus{co}(*nlp));
   EXPECT_GT(s["tag_acc"].get<double>(), 0.5) << s.dump();
 }
