@@ -4,9 +4,9 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "models/encoders_internal.hpp"
+#include "pipeline/file_io.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/hf_checkpoint.hpp"
 #include "trfpipe/torch/hf_config.hpp"
@@ -15,14 +15,6 @@ namespace fs = std::filesystem;
 
 namespace trfpipe {
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw DataError(p.string(), -1, "cannot open the file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // The tokenizer files to copy, under their Hugging Face names.
 struct TokenizerFiles {
@@ -82,7 +74,7 @@ TokenizerFiles find_tokenizer(const std::string& path) {
   } else if (ext == ".json") {
     nlohmann::json j;  // std::map-backed: ordered_json inserts in O(n) per key, too slow for 50k
     try {
-      j = nlohmann::json::parse(slurp(p));
+      j = nlohmann::json::parse(read_file_bytes(p.string()));
     } catch (const nlohmann::json::parse_error& e) {
       throw DataError(path, -1, std::string("invalid JSON: ") + e.what());
     }
@@ -108,7 +100,7 @@ TokenizerFiles find_tokenizer(const std::string& path) {
 
 // Number of `pieces` (field 1) in a SentencePiece ModelProto.
 int64_t count_spm_pieces(const fs::path& p) {
-  std::string b = slurp(p);
+  std::string b = read_file_bytes(p.string());
   size_t i = 0;
   auto varint = [&]() -> uint64_t {
     uint64_t v = 0;
@@ -152,7 +144,7 @@ int64_t count_vocab(const TokenizerFiles& t) {
   if (t.kind == "spm") return count_spm_pieces(t.vocab);
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(slurp(t.vocab));
+    j = nlohmann::json::parse(read_file_bytes(t.vocab.string()));
   } catch (const nlohmann::json::parse_error& e) {
     throw DataError(t.vocab.string(), -1, std::string("invalid JSON: ") + e.what());
   }
@@ -185,7 +177,7 @@ int64_t count_vocab(const TokenizerFiles& t) {
 // (no such entries) is rewritten that way, shifting its ids by 4, so the special tokens resolve.
 // Returns the new file's text, or "" when `vocab_json` already has them.
 std::string roberta_vocab_from_gpt2(const fs::path& vocab_json) {
-  nlohmann::json j = nlohmann::json::parse(slurp(vocab_json));
+  nlohmann::json j = nlohmann::json::parse(read_file_bytes(vocab_json.string()));
   if (!j.is_object() || j.contains("<s>")) return "";
   std::vector<std::pair<int64_t, std::string>> by_id;
   for (auto it = j.begin(); it != j.end(); ++it) {

@@ -30,7 +30,7 @@ bool starts_with(const std::string& s, const std::string& p) { return s.compare(
 models::TensorMap read_sharded(const fs::path& index, bool safetensors) {
   Json j;
   try {
-    j = Json::parse(models::read_file_bytes(index.string()));
+    j = Json::parse(read_file_bytes(index.string()));
   } catch (const nlohmann::json::parse_error& e) {
     throw DataError(index.string(), -1, std::string("invalid JSON: ") + e.what());
   }

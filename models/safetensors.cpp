@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,15 +50,6 @@ struct Entry {
 };
 
 }  // namespace
-
-std::string read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path, -1, "cannot open the file");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw DataError(path, -1, "cannot read the file");
-  return ss.str();
-}
 
 SafetensorsContent parse_safetensors(const std::string& bytes, const std::string& source) {
   auto fail = [&](const std::string& what) -> DataError {

@@ -6,6 +6,8 @@
 #include <map>
 #include <string>
 
+#include "pipeline/file_io.hpp"  // read_file_bytes
+
 #include <ATen/core/Tensor.h>
 
 namespace trfpipe::models {
@@ -38,6 +40,5 @@ TensorMap read_torch_bin(const std::string& path);
 // Writes a dict of tensors as torch.save would (zip format); used by tests and converters.
 void write_torch_bin(const std::string& path, const TensorMap& tensors);
 
-std::string read_file_bytes(const std::string& path);  // DataError when unreadable
 
 }  // namespace trfpipe::models

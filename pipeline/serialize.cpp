@@ -15,8 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <sstream>
 
+#include "pipeline/file_io.hpp"
 #include "pipeline/language_impl.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
@@ -36,16 +36,8 @@ void write_file(const fs::path& path, const std::string& content) {
   if (!out) throw Error("could not write " + path.string());
 }
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path.string(), -1, "could not open the file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 Json read_json_file(const fs::path& path) {
-  std::string text = read_file(path);
+  std::string text = read_file_bytes(path.string());
   try {
     return Json::parse(text);
   } catch (const std::exception& e) {

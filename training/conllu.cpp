@@ -214,7 +214,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
 
 std::vector<Doc> read_conllu(const std::string& path, const std::shared_ptr<Vocab>& vocab,
                              int n_sents, bool append_morphology) {
-  return parse_conllu(training::read_file_bytes(path), path, vocab, n_sents, append_morphology);
+  return parse_conllu(read_file_bytes(path), path, vocab, n_sents, append_morphology);
 }
 
 }  // namespace trfpipe

@@ -5,21 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::training {
-
-std::string read_file_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path, -1, "cannot open file for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw DataError(path, -1, "error while reading the file");
-  return ss.str();
-}
 
 void write_file_bytes(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";

@@ -4,12 +4,11 @@
 #include <string_view>
 #include <vector>
 
+#include "pipeline/file_io.hpp"  // read_file_bytes
 #include "trfpipe/doc.hpp"
 
 namespace trfpipe::training {
 
-// The whole file as bytes; DataError naming the file when it cannot be read.
-std::string read_file_bytes(const std::string& path);
 // Writes atomically enough for our use (temp file + rename); DataError on failure.
 void write_file_bytes(const std::string& path, std::string_view data);
 

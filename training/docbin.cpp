@@ -454,7 +454,7 @@ void DocBin::to_disk(const std::string& path) const {
 
 DocBin DocBin::from_disk(const std::string& path) {
   DocBin db;
-  db.from_bytes(training::read_file_bytes(path), path);
+  db.from_bytes(read_file_bytes(path), path);
   return db;
 }
 

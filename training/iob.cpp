@@ -231,7 +231,7 @@ std::vector<Doc> parse_conll_ner(std::string_view text, const std::string& sourc
 
 std::vector<Doc> read_conll_ner(const std::string& path, const std::shared_ptr<Vocab>& vocab,
                                 int n_sents) {
-  return parse_conll_ner(training::read_file_bytes(path), path, vocab, n_sents);
+  return parse_conll_ner(read_file_bytes(path), path, vocab, n_sents);
 }
 
 std::vector<Doc> parse_iob(std::string_view text, const std::string& source,
@@ -271,7 +271,7 @@ std::vector<Doc> parse_iob(std::string_view text, const std::string& source,
 }
 
 std::vector<Doc> read_iob(const std::string& path, const std::shared_ptr<Vocab>& vocab, int n_sents) {
-  return parse_iob(training::read_file_bytes(path), path, vocab, n_sents);
+  return parse_iob(read_file_bytes(path), path, vocab, n_sents);
 }
 
 }  // namespace trfpipe

@@ -200,7 +200,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
 }
 
 std::vector<Doc> read_json_v2(const std::string& path, const std::shared_ptr<Vocab>& vocab) {
-  return parse_json_v2(training::read_file_bytes(path), path, vocab);
+  return parse_json_v2(read_file_bytes(path), path, vocab);
 }
 
 Json docs_to_json(const std::vector<const Doc*>& docs, int doc_id) {
@@ -280,7 +280,7 @@ Json docs_to_json(const std::vector<const Doc*>& docs, int doc_id) {
 std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
                             const std::string& text_key) {
   if (!make_doc) throw ValueError("read_jsonl needs a tokenizer (make_doc)");
-  const std::string data = training::read_file_bytes(path);
+  const std::string data = read_file_bytes(path);
   const auto lines = training::split_lines(data);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
@@ -313,7 +313,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
 }
 
 std::vector<std::string> read_labels(const std::string& path) {
-  const std::string data = training::read_file_bytes(path);
+  const std::string data = read_file_bytes(path);
   auto lines = training::split_lines(data);
   while (!lines.empty() && training::is_blank(lines.back())) lines.pop_back();
   std::vector<std::string> labels;
@@ -332,7 +332,7 @@ std::vector<Doc> read_goemotions(const std::string& path, const std::vector<std:
                                  const MakeDoc& make_doc) {
   if (!make_doc) throw ValueError("read_goemotions needs a tokenizer (make_doc)");
   if (labels.empty()) throw ValueError("read_goemotions needs the label list");
-  const std::string data = training::read_file_bytes(path);
+  const std::string data = read_file_bytes(path);
   const auto lines = training::split_lines(data);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {

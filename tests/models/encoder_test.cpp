@@ -484,10 +484,10 @@ TEST(HFCheckpoint, WritesConfigAndTokenizerFiles) {
   for (const auto& c : cases) {
     auto dir = checkpoint(c.arch);
     for (const auto& f : c.files) EXPECT_TRUE(fs::exists(dir / f)) << c.arch << " " << f;
-    Json cfg = Json::parse(models::read_file_bytes((dir / "config.json").string()));
+    Json cfg = Json::parse(trfpipe::read_file_bytes((dir / "config.json").string()));
     EXPECT_EQ(cfg["vocab_size"], c.vocab) << c.arch;
     EXPECT_EQ(cfg["architectures"][0], c.arch_name);
-    Json tc = Json::parse(models::read_file_bytes((dir / "tokenizer_config.json").string()));
+    Json tc = Json::parse(trfpipe::read_file_bytes((dir / "tokenizer_config.json").string()));
     EXPECT_EQ(tc["model_max_length"], 64) << c.arch;
     if (c.arch == "roberta") EXPECT_EQ(cfg["max_position_embeddings"], 66);
     if (c.arch == "bert") EXPECT_EQ(tc["do_lower_case"], true);
@@ -497,14 +497,14 @@ TEST(HFCheckpoint, WritesConfigAndTokenizerFiles) {
   EXPECT_EQ(fs::file_size(checkpoint("roberta") / "merges.txt"),
             fs::file_size(kTok + "gpt2-vocab.bpe"));
   // RoBERTa's vocab.json gets its special tokens around the GPT-2 entries (ids shifted by 4).
-  auto rv = Json::parse(models::read_file_bytes((checkpoint("roberta") / "vocab.json").string()));
+  auto rv = Json::parse(trfpipe::read_file_bytes((checkpoint("roberta") / "vocab.json").string()));
   EXPECT_EQ(rv["<s>"], 0);
   EXPECT_EQ(rv["<pad>"], 1);
   EXPECT_EQ(rv["</s>"], 2);
   EXPECT_EQ(rv["<unk>"], 3);
   EXPECT_EQ(rv["!"], 4);
   EXPECT_EQ(rv["<mask>"], 50261);
-  auto gv = Json::parse(models::read_file_bytes((checkpoint("gpt2") / "vocab.json").string()));
+  auto gv = Json::parse(trfpipe::read_file_bytes((checkpoint("gpt2") / "vocab.json").string()));
   EXPECT_EQ(gv["!"], 0);
   EXPECT_FALSE(gv.contains("<s>"));
 }
@@ -513,11 +513,11 @@ TEST(HFCheckpoint, SeedMakesWeightsReproducible) {
   auto a = temp_dir("seed_a"), b = temp_dir("seed_b");
   write_hf_checkpoint(a.string(), "distilbert", 1, 16, 2, tokenizer_for("distilbert"), 5);
   write_hf_checkpoint(b.string(), "distilbert", 1, 16, 2, tokenizer_for("distilbert"), 5);
-  EXPECT_EQ(models::read_file_bytes((a / "model.safetensors").string()),
-            models::read_file_bytes((b / "model.safetensors").string()));
+  EXPECT_EQ(trfpipe::read_file_bytes((a / "model.safetensors").string()),
+            trfpipe::read_file_bytes((b / "model.safetensors").string()));
   write_hf_checkpoint(b.string(), "distilbert", 1, 16, 2, tokenizer_for("distilbert"), 6);
-  EXPECT_NE(models::read_file_bytes((a / "model.safetensors").string()),
-            models::read_file_bytes((b / "model.safetensors").string()));
+  EXPECT_NE(trfpipe::read_file_bytes((a / "model.safetensors").string()),
+            trfpipe::read_file_bytes((b / "model.safetensors").string()));
 }
 
 TEST(HFCheckpoint, AcceptsTokenizerJsonAndExplicitVocabSize) {
@@ -530,11 +530,11 @@ TEST(HFCheckpoint, AcceptsTokenizerJsonAndExplicitVocabSize) {
   o.tokenizer_path = std::string(TRFPIPE_SHARED_DIR) + "/data/golden/tokenization/bert-base-uncased.tokenizer.json";
   write_hf_checkpoint(dir.string(), o);
   EXPECT_TRUE(fs::exists(dir / "tokenizer.json"));
-  EXPECT_EQ(Json::parse(models::read_file_bytes((dir / "config.json").string()))["vocab_size"], 30522);
+  EXPECT_EQ(Json::parse(trfpipe::read_file_bytes((dir / "config.json").string()))["vocab_size"], 30522);
   o.vocab_size = 1000;
   o.tokenizer_path = kTok + "bert-base-uncased-vocab.txt";
   write_hf_checkpoint(dir.string(), o);
-  EXPECT_EQ(Json::parse(models::read_file_bytes((dir / "config.json").string()))["vocab_size"], 1000);
+  EXPECT_EQ(Json::parse(trfpipe::read_file_bytes((dir / "config.json").string()))["vocab_size"], 1000);
 }
 
 TEST(HFCheckpoint, RejectsBadArchSizesAndMismatchedTokenizer) {
@@ -571,7 +571,7 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
     SCOPED_TRACE(dir.string());
     auto enc = load_encoder(dir.string(), Json{{"output_hidden_states", true}});
     enc->eval();
-    Json in = Json::parse(models::read_file_bytes((dir / "inputs.json").string()));
+    Json in = Json::parse(trfpipe::read_file_bytes((dir / "inputs.json").string()));
     auto to_tensor = [](const Json& rows) {
       std::vector<int64_t> flat;
       for (auto& r : rows)
