@@ -94,9 +94,17 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
       throw DataError(source, -1, "weight '" + *hit + "' is given twice (with and without prefix)");
     copies.emplace_back(target, value);
   }
+  // A checkpoint saved from a task model without the pooler (BertForMaskedLM, ...): the pooler is
+  // newly initialised as Hugging Face's from_pretrained does, with a warning; any other missing
+  // weight is an error.
   std::vector<std::string> missing;
   for (const auto& [name, t] : targets)
-    if (!assigned.count(name)) missing.push_back(name);
+    if (!assigned.count(name)) {
+      if (starts_with(name, "pooler."))
+        report.newly_initialized.push_back(name);
+      else
+        missing.push_back(name);
+    }
   if (!missing.empty()) {
     std::string list;
     for (size_t i = 0; i < missing.size() && i < 10; ++i) list += (i ? ", " : "") + missing[i];
@@ -108,7 +116,17 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
   {
     at::NoGradGuard no_grad;
     for (auto& [target, value] : copies) target.copy_(value);
+    for (const auto& name : report.newly_initialized) {
+      at::Tensor& t = targets[name];
+      if (t.dim() == 2)
+        t.normal_(0.0, encoder.config().initializer_range);
+      else
+        t.zero_();
+    }
   }
+  if (!report.newly_initialized.empty())
+    std::cerr << "trfpipe: " << source << ": the checkpoint has no pooler weights; "
+              << "pooler_output comes from a newly initialised pooler (as Hugging Face does)\n";
   if (!report.unexpected.empty()) {
     std::string eg;
     for (size_t i = 0; i < report.unexpected.size() && i < 3; ++i) eg += (i ? ", " : "") + report.unexpected[i];

@@ -190,12 +190,38 @@ TEST_P(EncoderArch, MissingKeyIsDataErrorNamingIt) {
   auto dir = temp_dir("missing_" + GetParam());
   fs::copy_file(src / "config.json", dir / "config.json");
   auto st = models::read_safetensors((src / "model.safetensors").string()).tensors;
-  std::string victim = std::prev(st.end())->first;
+  std::string victim;  // the last weight outside the pooler (a missing pooler is allowed)
+  for (const auto& [k, t] : st)
+    if (k.rfind("pooler", 0) != 0) victim = k;
   st.erase(victim);
   models::write_safetensors((dir / "model.safetensors").string(), st);
   auto msg = data_error_message([&] { load_encoder(dir.string()); });
   EXPECT_NE(msg.find(victim), std::string::npos) << msg;
   EXPECT_NE(msg.find("model.safetensors"), std::string::npos) << msg;
+}
+
+// A task checkpoint without the pooler (BertForMaskedLM and the like) loads as in Hugging Face:
+// the pooler is newly initialised, everything else is the checkpoint's.
+TEST_P(EncoderArch, MissingPoolerIsNewlyInitialised) {
+  auto src = checkpoint(GetParam());
+  auto full = load_encoder(src.string());
+  if (!full->config().has_pooler()) GTEST_SKIP() << GetParam() << " has no pooler";
+  full->eval();
+  auto st = models::read_safetensors((src / "model.safetensors").string()).tensors;
+  std::vector<std::string> pooler;
+  for (const auto& [k, t] : st)
+    if (k.rfind("pooler", 0) == 0) pooler.push_back(k);
+  ASSERT_FALSE(pooler.empty());
+  for (const auto& k : pooler) st.erase(k);
+  auto enc = make_encoder(full->config(), 1);
+  LoadReport report = load_encoder_weights(*enc, st, "no-pooler");
+  EXPECT_EQ(report.newly_initialized, pooler);
+  enc->eval();
+  auto batch = sample_batch(*enc);
+  auto want = full->forward(batch), got = enc->forward(batch);
+  EXPECT_EQ(max_diff(got.last_hidden_state, want.last_hidden_state), 0.0);
+  ASSERT_TRUE(got.pooler_output.defined());
+  EXPECT_GT(max_diff(got.pooler_output, want.pooler_output), 0.0);
 }
 
 TEST_P(EncoderArch, UnknownKeysIgnoredAndPrefixedCheckpointLoads) {
@@ -567,9 +593,11 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
     for (const auto& e : fs::directory_iterator(root))
       if (e.is_directory() && fs::exists(e.path() / "config.json")) dirs.push_back(e.path());
   if (dirs.empty()) GTEST_SKIP() << "no HF parity fixtures in " << root;
+  std::sort(dirs.begin(), dirs.end());
   for (const auto& dir : dirs) {
     SCOPED_TRACE(dir.string());
-    auto enc = load_encoder(dir.string(), Json{{"output_hidden_states", true}});
+    auto enc = load_encoder(dir.string(),
+                            Json{{"output_hidden_states", true}, {"output_attentions", true}});
     enc->eval();
     Json in = Json::parse(trfpipe::read_file_bytes((dir / "inputs.json").string()));
     auto to_tensor = [](const Json& rows) {
@@ -583,6 +611,7 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
     if (in.contains("token_type_ids")) x.token_type_ids = to_tensor(in["token_type_ids"]);
     auto out = enc->forward(x);
     auto expected = models::read_safetensors((dir / "expected.safetensors").string()).tensors;
+    double worst = 0;
     auto close = [&](const at::Tensor& got, const std::string& name) {
       ASSERT_TRUE(expected.count(name)) << name;
       const auto& want = expected[name].to(at::kFloat);
@@ -592,13 +621,25 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
       if (got.dim() == 3) {  // padded positions are not compared
         g = got.index({mask});
         w = want.index({mask});
+      } else if (got.dim() == 4) {  // attentions: rows of padded query positions are not compared
+        g = got.transpose(1, 2).index({mask});
+        w = want.transpose(1, 2).index({mask});
       }
-      EXPECT_LT(max_diff(g, w), 1e-5 + 1e-5 * w.abs().max().item<double>()) << name;
+      const double diff = max_diff(g, w);
+      worst = std::max(worst, diff);
+      EXPECT_LT(diff, 1e-5 + 1e-5 * w.abs().max().item<double>()) << name;
     };
     close(out.last_hidden_state, "last_hidden_state");
     if (expected.count("pooler_output")) close(out.pooler_output, "pooler_output");
-    for (size_t i = 0; i < out.hidden_states.size(); ++i)
-      if (expected.count("hidden_states." + std::to_string(i)))
-        close(out.hidden_states[i], "hidden_states." + std::to_string(i));
+    // Every layer's output and attention probabilities HF gave must be there and match.
+    auto close_all = [&](const std::vector<at::Tensor>& got, const std::string& kind) {
+      size_t n = 0;
+      while (expected.count(kind + "." + std::to_string(n))) ++n;
+      ASSERT_EQ(got.size(), n) << kind;
+      for (size_t i = 0; i < n; ++i) close(got[i], kind + "." + std::to_string(i));
+    };
+    close_all(out.hidden_states, "hidden_states");
+    close_all(out.attentions, "attentions");
+    std::cout << "HF parity " << dir.filename().string() << ": max |diff| " << worst << "\n";
   }
 }

@@ -71,6 +71,7 @@ class Encoder : public torch::nn::Module {
 struct LoadReport {
   std::vector<std::string> unexpected;  // checkpoint keys the model has no use for (ignored)
   std::string prefix_stripped;          // "bert." when the checkpoint came from a task head
+  std::vector<std::string> newly_initialized;  // pooler weights a task checkpoint lacks
 };
 
 // Builds a randomly initialised encoder as Hugging Face's _init_weights does: weights
@@ -87,7 +88,8 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
 // Copies named tensors into the encoder: a base-model prefix ("bert.", "roberta.", "distilbert.",
 // "albert.", "electra.", "transformer.") is stripped when present, legacy LayerNorm names
 // (gamma/beta) are mapped, unknown keys are ignored (counted in the report, one warning line on
-// stderr), a missing parameter is a DataError naming it (and `source`), a shape mismatch a
+// stderr), missing pooler weights are newly initialised with a warning (as HF does), any other
+// missing parameter is a DataError naming it (and `source`), a shape mismatch a
 // DataError naming the parameter and both shapes. Values are converted to the parameter's dtype.
 LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at::Tensor>& tensors,
                                 const std::string& source);
