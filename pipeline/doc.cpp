@@ -369,7 +369,84 @@ Doc Doc::copy() const {
   d.span_hooks_ = span_hooks_;
   d.token_hooks_ = token_hooks_;
   d.user_data_ = user_data_;
+  d.spans_.groups_ = spans_.groups_;
   return d;
+}
+
+// ------------------------------------------------------------------------------- SpanGroups
+
+SpanGroups& Doc::spans() {
+  spans_.doc_ = this;
+  return spans_;
+}
+const SpanGroups& Doc::spans() const { return const_cast<Doc*>(this)->spans(); }
+
+const SpanGroup* SpanGroups::find(const std::string& key) const {
+  for (const auto& kv : groups_)
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
+
+const SpanGroup& SpanGroups::group(const std::string& key) const {
+  if (const SpanGroup* g = find(key)) return *g;
+  throw ValueError("doc.spans has no span group '" + key + "'");
+}
+
+Json& SpanGroups::attrs(const std::string& key) { return const_cast<SpanGroup&>(group(key)).attrs; }
+
+bool SpanGroups::contains(const std::string& key) const { return find(key) != nullptr; }
+
+std::vector<std::string> SpanGroups::names() const {
+  std::vector<std::string> out;
+  for (const auto& kv : groups_) out.push_back(kv.first);
+  return out;
+}
+
+bool SpanGroups::erase(const std::string& key) {
+  for (auto it = groups_.begin(); it != groups_.end(); ++it)
+    if (it->first == key) {
+      groups_.erase(it);
+      return true;
+    }
+  return false;
+}
+
+void SpanGroups::set_group(const std::string& key, SpanGroup group) {
+  if (!group.attrs.is_object())
+    throw ValueError("span group '" + key + "': attrs must be a JSON object");
+  const size_t n = doc_->size();
+  for (size_t i = 0; i < group.spans.size(); ++i) {
+    const SpanGroupEntry& e = group.spans[i];
+    if (e.start > e.end || e.end > n)
+      throw ValueError("span group '" + key + "': span " + std::to_string(i) + " [" +
+                       std::to_string(e.start) + ", " + std::to_string(e.end) +
+                       ") is out of bounds for a Doc of " + std::to_string(n) + " tokens");
+  }
+  for (auto& kv : groups_)
+    if (kv.first == key) {
+      kv.second = std::move(group);
+      return;
+    }
+  groups_.emplace_back(key, std::move(group));
+}
+
+void SpanGroups::set(const std::string& key, const std::vector<Span>& spans, Json attrs) {
+  SpanGroup group;
+  group.name = key;
+  group.attrs = std::move(attrs);
+  for (size_t i = 0; i < spans.size(); ++i) {
+    if (&spans[i].doc() != doc_)
+      throw ValueError("span group '" + key + "': span " + std::to_string(i) +
+                       " belongs to another Doc");
+    group.spans.push_back({spans[i].start(), spans[i].end(), spans[i].label(), 0, 0});
+  }
+  set_group(key, std::move(group));
+}
+
+std::vector<Span> SpanGroups::get(const std::string& key) const {
+  std::vector<Span> out;
+  for (const SpanGroupEntry& e : group(key).spans) out.emplace_back(doc_, e.start, e.end, e.label);
+  return out;
 }
 
 Token Doc::operator[](size_t i) { return token(i); }
@@ -678,6 +755,21 @@ Json Doc::to_json(const std::vector<std::string>& underscore) const {
     tokens.push_back(std::move(tj));
   }
   data["tokens"] = std::move(tokens);
+  if (!spans_.empty()) {
+    const StringStore& ss = vocab_->strings();
+    auto str = [&](hash_t h) { return h == 0 || !ss.contains(h) ? std::string() : ss[h]; };
+    Json spans = Json::object();
+    for (const auto& [key, group] : spans_.groups_) {
+      Json list = Json::array();
+      for (const SpanGroupEntry& e : group.spans) {
+        Span span(&self, e.start, e.end, e.label);
+        list.push_back({{"start", span.start_char()}, {"end", span.end_char()},
+                        {"label", str(e.label)}, {"kb_id", str(e.kb_id)}});
+      }
+      spans[key] = std::move(list);
+    }
+    data["spans"] = std::move(spans);
+  }
   if (!underscore.empty()) {
     std::set<std::string> wanted(underscore.begin(), underscore.end());
     for (const auto& attr : underscore) {

@@ -206,23 +206,8 @@ std::vector<std::string> Example::get_aligned_ner() const {
   Doc& y = *reference_;
   std::vector<std::optional<std::string>> tags(x.size());
   if (y.has_annotation("ENT_IOB")) {
-    // Reference entities projected onto the predicted tokens (spaCy's get_aligned_spans_y2x,
-    // allow_overlap=False): kept only when the covered text matches.
-    const auto& y2x = alignment().y2x;
-    std::set<int64_t> seen;
-    std::vector<Span> x_ents;
-    for (const Span& ent : y.ents()) {
-      std::vector<int64_t> indices;
-      for (size_t i = ent.start(); i < ent.end() && i < y2x.size(); ++i)
-        for (int64_t xi : y2x[i])
-          if (!seen.count(xi)) indices.push_back(xi);
-      if (indices.empty()) continue;
-      Span aligned(&x, size_t(indices.front()), size_t(indices.back()) + 1, ent.label());
-      if (span_key_text(aligned) == span_key_text(ent)) {
-        x_ents.push_back(aligned);
-        seen.insert(indices.begin(), indices.end());
-      }
-    }
+    // Reference entities projected onto the predicted tokens (allow_overlap=False).
+    std::vector<Span> x_ents = get_aligned_spans_y2x(y.ents());
     // offsets_to_biluo_tags(x, ents, missing=None)
     std::vector<std::optional<std::string>> biluo(x.size(), std::string("-"));
     std::set<size_t> entity_chars;
@@ -257,6 +242,73 @@ std::vector<std::string> Example::get_aligned_ner() const {
   out.reserve(tags.size());
   for (auto& t : tags) out.push_back(t ? *t : "-");
   return out;
+}
+
+namespace {
+
+// spaCy's Example._get_aligned_spans.
+std::vector<Span> aligned_spans(Doc& doc, const std::vector<Span>& spans,
+                                const std::vector<std::vector<int64_t>>& align,
+                                bool allow_overlap) {
+  std::set<int64_t> seen;
+  std::vector<Span> out;
+  for (const Span& span : spans) {
+    std::vector<int64_t> indices;
+    for (size_t i = span.start(); i < span.end() && i < align.size(); ++i)
+      for (int64_t j : align[i])
+        if (allow_overlap || !seen.count(j)) indices.push_back(j);
+    if (indices.empty()) continue;
+    Span aligned(&doc, size_t(indices.front()), size_t(indices.back()) + 1, span.label());
+    if (span_key_text(aligned) == span_key_text(span)) {
+      out.push_back(aligned);
+      seen.insert(indices.begin(), indices.end());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<Span> Example::get_aligned_spans_y2x(const std::vector<Span>& y_spans,
+                                                 bool allow_overlap) const {
+  return aligned_spans(*predicted_, y_spans, alignment().y2x, allow_overlap);
+}
+
+std::vector<Span> Example::get_aligned_spans_x2y(const std::vector<Span>& x_spans,
+                                                 bool allow_overlap) const {
+  return aligned_spans(*reference_, x_spans, alignment().x2y, allow_overlap);
+}
+
+void add_spans_from_dict(Doc& doc, const Json& spans) {
+  if (!spans.is_object())
+    throw ValueError("[E879] 'spans' must be a dict {key: [(start_char, end_char, label), ...]}");
+  for (const auto& [key, list] : spans.items()) {
+    if (!list.is_array())
+      throw ValueError("[E879] spans['" + key + "'] must be a list of (start_char, end_char, label)");
+    std::vector<SpanGroupEntry> entries;
+    for (size_t i = 0; i < list.size(); ++i) {
+      const Json& t = list[i];
+      auto where = "spans['" + key + "'][" + std::to_string(i) + "]";
+      if (!t.is_array() || t.size() < 2 || !t[0].is_number_unsigned() || !t[1].is_number_unsigned())
+        throw ValueError("[E879] " + where + " must be [start_char, end_char, label?, kb_id?]");
+      for (size_t k = 2; k < t.size() && k < 4; ++k)
+        if (!t[k].is_string())
+          throw ValueError("[E879] " + where + ": label and kb_id must be strings");
+      const size_t start = t[0].get<size_t>(), end = t[1].get<size_t>();
+      std::optional<Span> span = doc.char_span(start, end);
+      if (!span)
+        throw ValueError(where + ": characters [" + std::to_string(start) + ", " +
+                         std::to_string(end) + ") do not match token boundaries");
+      StringStore& ss = doc.vocab().strings();
+      entries.push_back({span->start(), span->end(),
+                         t.size() > 2 ? ss.add(t[2].get<std::string>()) : 0,
+                         t.size() > 3 ? ss.add(t[3].get<std::string>()) : 0, 0});
+    }
+    SpanGroup group;
+    group.name = key;
+    group.spans = std::move(entries);
+    doc.spans().set_group(key, std::move(group));
+  }
 }
 
 std::vector<std::optional<bool>> Example::get_aligned_sent_starts() const {

@@ -144,6 +144,7 @@ std::vector<Example> read_jsonl_corpus(const JsonlCorpusOptions& o, Language& nl
     if (o.max_length > 0 && int64_t(doc.size()) > o.max_length) continue;
     auto ref = std::make_shared<Doc>(std::move(doc));
     auto pred = std::make_shared<Doc>(ref->copy());
+    pred->spans().clear();  // span groups are reference annotation
     out.emplace_back(pred, ref);
     if (o.limit >= 1 && int64_t(out.size()) >= o.limit) break;
   }

@@ -82,6 +82,193 @@ uint64_t get_le(const char* p, int n) {
   return v;
 }
 
+// ---- span groups (spacy/tokens/span_group.pyx, _dict_proxies.py SpanGroups)
+
+const std::string kEmptySpanGroups(1, char(0x90));  // SpanGroups._EMPTY_BYTES: msgpack []
+
+void write_json(mp::Writer& w, const Json& v) {
+  switch (v.type()) {
+    case Json::value_t::null: w.nil(); break;
+    case Json::value_t::boolean: w.boolean(v.get<bool>()); break;
+    case Json::value_t::number_integer: w.integer(v.get<int64_t>()); break;
+    case Json::value_t::number_unsigned: w.uinteger(v.get<uint64_t>()); break;
+    case Json::value_t::number_float: w.float64(v.get<double>()); break;
+    case Json::value_t::string: w.str(v.get_ref<const std::string&>()); break;
+    case Json::value_t::array:
+      w.array_header(v.size());
+      for (const auto& x : v) write_json(w, x);
+      break;
+    case Json::value_t::object:
+      w.map_header(v.size());
+      for (const auto& [k, x] : v.items()) {
+        w.str(k);
+        write_json(w, x);
+      }
+      break;
+    default:
+      throw ValueError("span group attrs: a JSON " + std::string(v.type_name()) +
+                       " cannot be written to a DocBin");
+  }
+}
+
+// Malformed span group bytes (turned into a DataError naming the doc).
+struct SpanGroupsError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+Json read_json(const mp::Value& v) {
+  using T = mp::Value::Type;
+  switch (v.type) {
+    case T::Nil: return nullptr;
+    case T::Bool: return v.boolean;
+    case T::Int: return v.i;
+    case T::UInt: return v.u;
+    case T::Float: return v.f;
+    case T::Str: return v.s;
+    case T::Array: {
+      Json out = Json::array();
+      for (const auto& x : v.array) out.push_back(read_json(x));
+      return out;
+    }
+    case T::Map: {
+      Json out = Json::object();
+      for (const auto& [k, x] : v.map) {
+        if (!k.is_str()) throw SpanGroupsError("an attrs key is a msgpack " + std::string(k.type_name()) + ", expected str");
+        out[k.s] = read_json(x);
+      }
+      return out;
+    }
+    default:
+      throw SpanGroupsError("attrs hold a msgpack " + std::string(v.type_name()) + ", which is not JSON");
+  }
+}
+
+void put_be(std::string& out, uint64_t v, int n) {
+  for (int k = n - 1; k >= 0; --k) out.push_back(char((v >> (8 * k)) & 0xff));
+}
+uint64_t get_be(const char* p, int n) {
+  uint64_t v = 0;
+  for (int k = 0; k < n; ++k) v = (v << 8) | uint8_t(p[k]);
+  return v;
+}
+constexpr size_t kPackedSpan = 3 * 8 + 4 * 4;  // struct ">QQQllll"
+
+// SpanGroup.to_bytes: {"name", "attrs", "spans": [pack(id, kb_id, label, start, end,
+// start_char, end_char)]}.
+std::string span_group_bytes(Doc& doc, const SpanGroup& g) {
+  mp::Writer w;
+  w.map_header(3);
+  w.str("name");
+  w.str(g.name);
+  w.str("attrs");
+  write_json(w, g.attrs);
+  w.str("spans");
+  w.array_header(g.spans.size());
+  for (const SpanGroupEntry& e : g.spans) {
+    Span span(&doc, e.start, e.end, e.label);
+    std::string packed;
+    for (uint64_t v : {e.id, e.kb_id, e.label}) put_be(packed, v, 8);
+    for (uint64_t v : {e.start, e.end, span.start_char(), span.end_char()}) put_be(packed, v, 4);
+    w.bin(packed);
+  }
+  return w.take();
+}
+
+// SpanGroups.to_bytes: [] when empty, else {group bytes: [keys]} (equal groups share an entry).
+std::string span_groups_bytes(const Doc& doc) {
+  const SpanGroups& groups = doc.spans();
+  if (groups.empty()) return kEmptySpanGroups;
+  std::vector<std::pair<std::string, std::vector<std::string>>> msg;
+  for (const std::string& key : groups.names()) {
+    std::string bytes = span_group_bytes(const_cast<Doc&>(doc), groups.group(key));
+    auto it = std::find_if(msg.begin(), msg.end(), [&](const auto& kv) { return kv.first == bytes; });
+    if (it == msg.end()) msg.emplace_back(std::move(bytes), std::vector<std::string>{key});
+    else it->second.push_back(key);
+  }
+  mp::Writer w;
+  w.map_header(msg.size());
+  for (const auto& [bytes, keys] : msg) {
+    w.bin(bytes);
+    w.array_header(keys.size());
+    for (const auto& k : keys) w.str(k);
+  }
+  return w.take();
+}
+
+SpanGroup decode_span_group(const mp::Value& bytes) {
+  if (!bytes.is_bin())
+    throw SpanGroupsError("a span group is a msgpack " + std::string(bytes.type_name()) + ", expected bin");
+  mp::Value msg;
+  try {
+    msg = mp::decode(bytes.s);
+  } catch (const mp::DecodeError& e) {
+    throw SpanGroupsError(std::string("invalid span group msgpack: ") + e.what());
+  }
+  if (!msg.is_map()) throw SpanGroupsError("a span group is a msgpack " + std::string(msg.type_name()) + ", expected a map");
+  const mp::Value* name = msg.find("name");
+  const mp::Value* attrs = msg.find("attrs");
+  const mp::Value* spans = msg.find("spans");
+  if (!name || !name->is_str()) throw SpanGroupsError("a span group has no string 'name'");
+  if (!attrs || !attrs->is_map()) throw SpanGroupsError("span group '" + name->s + "' has no 'attrs' map");
+  if (!spans || !spans->is_array()) throw SpanGroupsError("span group '" + name->s + "' has no 'spans' list");
+  SpanGroup g;
+  g.name = name->s;
+  g.attrs = read_json(*attrs);
+  for (size_t i = 0; i < spans->array.size(); ++i) {
+    const mp::Value& sp = spans->array[i];
+    if (!sp.is_bin() || sp.s.size() != kPackedSpan)
+      throw SpanGroupsError("span " + std::to_string(i) + " of span group '" + g.name + "' is not " +
+                            std::to_string(kPackedSpan) + " packed bytes");
+    const char* p = sp.s.data();
+    const int64_t start = int32_t(uint32_t(get_be(p + 24, 4))), end = int32_t(uint32_t(get_be(p + 28, 4)));
+    if (start < 0 || end < start)
+      throw SpanGroupsError("span " + std::to_string(i) + " of span group '" + g.name + "' has tokens [" +
+                            std::to_string(start) + ", " + std::to_string(end) + ")");
+    g.spans.push_back({size_t(start), size_t(end), get_be(p + 16, 8), get_be(p + 8, 8), get_be(p, 8)});
+  }
+  return g;
+}
+
+// SpanGroups.from_bytes: b"", [] , the old list of group bytes, or {group bytes: [keys]}.
+std::vector<std::pair<std::string, SpanGroup>> decode_span_groups(std::string_view bytes) {
+  std::vector<std::pair<std::string, SpanGroup>> out;
+  if (bytes.empty() || bytes == kEmptySpanGroups) return out;
+  mp::Value msg;
+  try {
+    msg = mp::decode(bytes);
+  } catch (const mp::DecodeError& e) {
+    throw SpanGroupsError(std::string("invalid span_groups msgpack: ") + e.what());
+  }
+  auto put = [&](const std::string& key, SpanGroup g) {
+    for (auto& kv : out)
+      if (kv.first == key) {
+        kv.second = std::move(g);
+        return;
+      }
+    out.emplace_back(key, std::move(g));
+  };
+  if (msg.is_array()) {
+    for (const mp::Value& v : msg.array) {
+      SpanGroup g = decode_span_group(v);
+      std::string key = g.name;
+      put(key, std::move(g));
+    }
+  } else if (msg.is_map()) {
+    for (const auto& [v, keys] : msg.map) {
+      SpanGroup g = decode_span_group(v);
+      if (!keys.is_array() || keys.array.empty())
+        throw SpanGroupsError("span group '" + g.name + "' has no list of keys");
+      for (const mp::Value& k : keys.array) {
+        if (!k.is_str()) throw SpanGroupsError("a key of span group '" + g.name + "' is not a string");
+        put(k.s, g);
+      }
+    }
+  } else {
+    throw SpanGroupsError("span_groups is a msgpack " + std::string(msg.type_name()) + ", expected a list or map");
+  }
+  return out;
+}
+
 }  // namespace
 
 bool has_unknown_spaces(const Doc& doc) {
@@ -163,7 +350,13 @@ void DocBin::add(const Doc& doc) {
   for (const auto& kv : doc.cats()) cats.emplace_back(kv.first, kv.second);
   cats_.push_back(std::move(cats));
   unknown_spaces_.push_back(has_unknown_spaces(doc));
-  span_groups_.push_back(std::string(1, char(0x90)));  // SpanGroups.to_bytes() when empty
+  span_groups_.push_back(span_groups_bytes(doc));
+  for (const std::string& key : doc.spans().names())
+    for (const SpanGroupEntry& e : doc.spans().group(key).spans) {
+      strings_.insert(str(e.label));
+      if (ss.contains(e.kb_id)) strings_.insert(str(e.kb_id));
+      if (ss.contains(e.id)) strings_.insert(str(e.id));
+    }
 }
 
 std::vector<std::string> DocBin::strings() const {
@@ -334,18 +527,15 @@ void DocBin::from_bytes(std::string_view data, const std::string& source) {
       }
     }
   }
-  std::vector<std::string> new_groups(n_docs, std::string(1, char(0x90)));
+  std::vector<std::string> new_groups(n_docs);  // b"" when absent, as spaCy
   if (const mp::Value* groups = per_doc("span_groups", false)) {
     for (size_t k = 0; k < n_docs; ++k) {
       const mp::Value& g = groups->array[k];
       if (!g.is_bin()) throw fail(std::string("span_groups entry is a msgpack ") + g.type_name() + ", expected bin", int64_t(k));
-      if (!g.s.empty()) {
-        try {
-          mp::Value parsed = mp::decode(g.s);
-          if (!parsed.is_map() && !parsed.is_array()) throw mp::DecodeError(0, "not a map or list");
-        } catch (const mp::DecodeError& e) {
-          throw fail(std::string("invalid span_groups bytes: ") + e.what(), int64_t(k));
-        }
+      try {
+        decode_span_groups(g.s);
+      } catch (const SpanGroupsError& e) {
+        throw fail(std::string("invalid span groups: ") + e.what(), int64_t(k));
       }
       new_groups[k] = g.s;
     }
@@ -438,6 +628,17 @@ std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
           td.sent_start = int8_t(s);
         }
         // Lexical attributes (LOWER, SHAPE, ...) come from the vocab; nothing to restore.
+      }
+    }
+    for (auto& [key, group] : decode_span_groups(span_groups_[k])) {
+      for (size_t i = 0; i < group.spans.size(); ++i)
+        if (!ss.contains(group.spans[i].label))
+          throw fail("unknown string hash " + std::to_string(group.spans[i].label) +
+                     " in the label of span " + std::to_string(i) + " of span group '" + key + "'");
+      try {
+        doc->spans().set_group(key, std::move(group));
+      } catch (const ValueError& e) {
+        throw fail(e.what());
       }
     }
     for (const auto& kv : cats_[k]) doc->cats()[kv.first] = kv.second;

@@ -5,6 +5,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/example.hpp"
 #include "training/data_util.hpp"
 
 namespace trfpipe {
@@ -305,6 +306,14 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
           throw DataError(path, line_no, "cats value for '" + it.key() + "' is not a number");
         doc->cats()[it.key()] = it.value().is_boolean() ? (it.value().get<bool>() ? 1.0 : 0.0)
                                                         : it.value().get<double>();
+      }
+    }
+    if (obj.contains("spans")) {
+      try {
+        // Re-read in key order: span groups keep their insertion order.
+        add_spans_from_dict(*doc, Json::parse(lines[ln].begin(), lines[ln].end())["spans"]);
+      } catch (const ValueError& e) {
+        throw DataError(path, line_no, e.what());
       }
     }
     docs.push_back(std::move(*doc));

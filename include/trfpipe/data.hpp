@@ -35,10 +35,12 @@ bool has_unknown_spaces(const Doc& doc);
 void set_has_unknown_spaces(Doc& doc, bool value);
 
 // spaCy's DocBin: many Docs packed as zlib(msgpack({version, attrs, tokens, spaces, lengths,
-// strings, cats, flags, span_groups[, user_data]})). Span groups are written as spaCy writes an
-// empty SpanGroups (msgpack []) and, when read, are checked for type but not kept (trfpipe's Doc
-// has no span groups); user_data is written as an empty msgpack map per doc when
-// store_user_data is set (spaCy's `convert` does this) and is not restored.
+// strings, cats, flags, span_groups[, user_data]})). Span groups (doc.spans) round-trip as
+// spaCy 3.8 writes them: msgpack [] when a doc has none, else {SpanGroup bytes: [keys]} with
+// SpanGroup bytes = msgpack {"name", "attrs", "spans": [struct ">QQQllll" (id, kb_id, label,
+// start, end, start_char, end_char)]}; reading also takes b"" and the older list of group
+// bytes. Bytes read are written back unchanged. user_data is written as an empty msgpack map per
+// doc when store_user_data is set (spaCy's `convert` does this) and is not restored.
 class DocBin {
  public:
   // `attrs`: attribute IDs to store; ORTH is always stored first, SPACY never (spaces are a
@@ -125,7 +127,8 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
 Json docs_to_json(const std::vector<const Doc*>& docs, int doc_id = 0);
 
 // JSONL: one {"text": ...} object per line (blank lines skipped); an optional "cats" object
-// ({label: score}) is kept.
+// ({label: score}) is kept, and optional "spans" ({key: [[start_char, end_char, label], ...]},
+// spaCy's Example.from_dict form) become doc.spans.
 std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
                             const std::string& text_key = "text");
 

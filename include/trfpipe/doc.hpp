@@ -126,6 +126,51 @@ class Span {
   hash_t label_id_;
 };
 
+// One span of a span group, as plain data (spaCy's SpanC without the cached char offsets):
+// tokens [start, end) of the owning Doc, and StringStore IDs (0 = unset).
+struct SpanGroupEntry {
+  size_t start = 0, end = 0;
+  hash_t label = 0, kb_id = 0, id = 0;
+  bool operator==(const SpanGroupEntry& o) const {
+    return start == o.start && end == o.end && label == o.label && kb_id == o.kb_id && id == o.id;
+  }
+};
+
+// spaCy's SpanGroup: an ordered list of spans (they may overlap), a name (the key it was first
+// set under; DocBin keeps it) and a JSON dict of attributes.
+struct SpanGroup {
+  std::string name;
+  Json attrs = Json::object();
+  std::vector<SpanGroupEntry> spans;
+};
+
+// spaCy's doc.spans: group key -> SpanGroup, in insertion order (setting an existing key replaces
+// the group in place). Reached through Doc::spans(); the Span views it hands out point into
+// that Doc.
+class SpanGroups {
+ public:
+  // The spans must be views into this Doc; the group's name is the key.
+  void set(const std::string& key, const std::vector<Span>& spans, Json attrs = Json::object());
+  // Raw form (kb_id / id kept): every span must lie within the Doc, else a ValueError naming
+  // the group and the span's index.
+  void set_group(const std::string& key, SpanGroup group);
+  std::vector<Span> get(const std::string& key) const;  // ValueError when absent
+  const SpanGroup& group(const std::string& key) const;  // ValueError when absent
+  Json& attrs(const std::string& key);                   // ValueError when absent
+  bool contains(const std::string& key) const;
+  bool erase(const std::string& key);  // false when absent
+  std::vector<std::string> names() const;
+  size_t size() const { return groups_.size(); }
+  bool empty() const { return groups_.empty(); }
+  void clear() { groups_.clear(); }
+
+ private:
+  friend class Doc;
+  const SpanGroup* find(const std::string& key) const;
+  Doc* doc_ = nullptr;  // refreshed by every Doc::spans() call, so moves of the Doc are safe
+  std::vector<std::pair<std::string, SpanGroup>> groups_;
+};
+
 // User hooks (spaCy's doc.user_hooks / user_span_hooks / user_token_hooks) for vector and
 // similarity; empty functions fall back to the defaults (tensor-based, cosine).
 struct DocHooks {
@@ -179,6 +224,9 @@ class Doc {
   // "ENT_TYPE", "SENT_START" / "IS_SENT_START" (any token set; an empty Doc is annotated).
   // Unknown attribute names are a ValueError.
   bool has_annotation(std::string_view attr, bool require_complete = false) const;
+  // spaCy's doc.spans (span groups).
+  SpanGroups& spans();
+  const SpanGroups& spans() const;
   // Sentences; ValueError (spaCy's E030) when no boundaries are set.
   std::vector<Span> sents();
   bool has_sents() const;
@@ -224,7 +272,8 @@ class Doc {
   std::any& span_ext(size_t start_char, size_t end_char, const std::string& name);
 
   // spaCy's Doc.to_json(): text, ents, sents, cats, tokens [{id, start, end, tag, pos, morph,
-  // lemma, dep, head}] with start/end in characters; only annotations that are set.
+  // lemma, dep, head}] with start/end in characters, spans {key: [{start, end, label, kb_id}]}
+  // (characters); only annotations that are set.
   Json to_json() const;
   // With `underscore`: also the named doc._ values under "_" and the stored token/span values
   // under "underscore_token" / "underscore_span" (values must be JSON, string, bool or numbers;
@@ -241,6 +290,7 @@ class Doc {
   SpanHooks span_hooks_;
   TokenHooks token_hooks_;
   std::map<std::string, std::any> user_data_;
+  SpanGroups spans_;
 };
 
 }  // namespace trfpipe

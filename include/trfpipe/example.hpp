@@ -40,10 +40,22 @@ class Example {
   std::vector<std::string> get_aligned_pos() const;
   std::vector<std::string> get_aligned_ner() const;
   std::vector<std::optional<bool>> get_aligned_sent_starts() const;
+  // spaCy's get_aligned_spans_y2x / _x2y: reference spans as spans of the predicted Doc (and
+  // back), kept only where the covered text matches (case and spaces ignored); without
+  // `allow_overlap` a token already used by an earlier span is skipped.
+  std::vector<Span> get_aligned_spans_y2x(const std::vector<Span>& y_spans,
+                                          bool allow_overlap = false) const;
+  std::vector<Span> get_aligned_spans_x2y(const std::vector<Span>& x_spans,
+                                          bool allow_overlap = false) const;
 
  private:
   std::shared_ptr<Doc> predicted_, reference_;
   mutable std::unique_ptr<TokenAlignment> alignment_;
 };
+
+// spaCy's Example.from_dict "spans" annotation (_add_spans_to_doc): {key: [[start_char,
+// end_char, label?, kb_id?], ...]} sets doc.spans[key]. A malformed value or a span that does
+// not match token boundaries is a ValueError naming the key and the span's index.
+void add_spans_from_dict(Doc& doc, const Json& spans);
 
 }  // namespace trfpipe

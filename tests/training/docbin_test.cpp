@@ -445,3 +445,223 @@ TEST(DocBinErrors, AddingADocWithAnUnknownStringIdIsAValueError) {
   DocBin db;
   EXPECT_THROW(db.add(doc), ValueError);
 }
+
+// ---- span groups (doc.spans), spaCy 3.8's layout
+
+namespace {
+
+// struct.pack(">QQQllll", id, kb_id, label, start, end, start_char, end_char)
+std::string pack_span(uint64_t id, uint64_t kb_id, uint64_t label, int32_t start, int32_t end,
+                      int32_t start_char, int32_t end_char) {
+  std::string out;
+  for (uint64_t v : {id, kb_id, label})
+    for (int k = 7; k >= 0; --k) out.push_back(char((v >> (8 * k)) & 0xff));
+  for (int32_t v : {start, end, start_char, end_char})
+    for (int k = 3; k >= 0; --k) out.push_back(char((uint32_t(v) >> (8 * k)) & 0xff));
+  return out;
+}
+
+// SpanGroup.to_bytes as spaCy writes it.
+std::string group_bytes(const std::string& name, const std::vector<std::string>& spans,
+                        const std::string& attr_key = "") {
+  mp::Writer w;
+  w.map_header(3);
+  w.str("name"); w.str(name);
+  w.str("attrs"); w.map_header(attr_key.empty() ? 0 : 1);
+  if (!attr_key.empty()) { w.str(attr_key); w.uinteger(7); }
+  w.str("spans"); w.array_header(spans.size());
+  for (const auto& s : spans) w.bin(s);
+  return w.take();
+}
+
+// The msgpack of a DocBin holding `docs`, with its span_groups replaced by `groups` (one bin
+// per doc).
+std::string with_span_groups(const std::vector<Doc>& docs, const std::vector<std::string>& groups) {
+  DocBin db;
+  for (const Doc& d : docs) db.add(d);
+  mp::Value msg = mp::decode(db.to_msgpack());
+  for (auto& kv : msg.map)
+    if (kv.first.s == "span_groups") {
+      kv.second.array.clear();
+      for (const auto& g : groups) {
+        mp::Value v;
+        v.type = mp::Value::Type::Bin;
+        v.s = g;
+        kv.second.array.push_back(v);
+      }
+    }
+  return mp::encode(msg);
+}
+
+const mp::Value& field(const mp::Value& msg, const std::string& key) { return *msg.find(key); }
+
+}  // namespace
+
+TEST(DocBinSpanGroups, RoundTripKeepsGroupsOrderOverlapAttrsAndIds) {
+  auto vocab = std::make_shared<Vocab>();
+  StringStore& ss = vocab->strings();
+  Doc doc(vocab, {"Alice", "and", "Bob", "met", "in", "Paris"});
+  SpanGroup people;
+  people.name = "people";
+  people.attrs = Json{{"source", "manual"}, {"n", 2}, {"scores", {0.5, -1}}};
+  people.spans = {{0, 1, ss.add("PERSON"), ss.add("Q1"), ss.add("alice-id")},
+                  {0, 3, ss.add("GROUP"), 0, 0},
+                  {2, 3, ss.add("PERSON"), 0, 0}};
+  doc.spans().set_group("people", people);
+  doc.spans().set("empty", {});
+  DocBin db;
+  db.add(doc);
+  auto strings = db.strings();
+  for (const char* s : {"PERSON", "GROUP", "Q1", "alice-id"})
+    EXPECT_NE(std::find(strings.begin(), strings.end(), s), strings.end()) << s;
+
+  const std::string bytes = db.to_bytes();
+  DocBin back;
+  back.from_bytes(bytes);
+  auto vocab2 = std::make_shared<Vocab>();
+  auto docs = back.get_docs(vocab2);
+  ASSERT_EQ(docs.size(), 1u);
+  const SpanGroups& groups = docs[0].spans();
+  EXPECT_EQ(groups.names(), (std::vector<std::string>{"people", "empty"}));
+  EXPECT_EQ(groups.group("people").spans, people.spans);
+  EXPECT_EQ(groups.group("people").attrs, people.attrs);
+  EXPECT_TRUE(groups.group("empty").spans.empty());
+  EXPECT_EQ(groups.group("empty").name, "empty");
+  EXPECT_EQ(vocab2->strings()[groups.group("people").spans[0].kb_id], "Q1");
+  EXPECT_EQ(docs[0].spans().get("people")[1].text(), "Alice and Bob");
+  EXPECT_EQ(back.to_bytes(), bytes);  // read bytes are written back unchanged
+  DocBin again;
+  again.add(docs[0]);
+  EXPECT_EQ(again.to_msgpack(), db.to_msgpack());  // and re-encoding gives the same bytes
+
+  // The layout: {group bytes: [keys]} with spans packed big-endian.
+  mp::Value msg = mp::decode(db.to_msgpack());
+  mp::Value sg = mp::decode(field(msg, "span_groups").array[0].s);
+  ASSERT_TRUE(sg.is_map());
+  ASSERT_EQ(sg.map.size(), 2u);
+  EXPECT_EQ(sg.map[0].second.array[0].s, "people");
+  mp::Value g = mp::decode(sg.map[0].first.s);
+  EXPECT_EQ(field(g, "name").s, "people");
+  EXPECT_EQ(field(g, "spans").array[1].s, pack_span(0, 0, ss["GROUP"], 0, 3, 0, 13));
+  // A doc without groups is msgpack [].
+  DocBin plain;
+  plain.add(Doc(vocab, {"x"}));
+  EXPECT_EQ(field(mp::decode(plain.to_msgpack()), "span_groups").array[0].s, std::string(1, char(0x90)));
+}
+
+TEST(DocBinSpanGroups, IdenticalGroupsShareOneEntry) {
+  auto vocab = std::make_shared<Vocab>();
+  Doc doc(vocab, {"Acme", "sells"});
+  SpanGroup g;
+  g.name = "sc";
+  g.spans = {{0, 1, vocab->strings().add("ORG"), 0, 0}};
+  doc.spans().set_group("sc", g);
+  doc.spans().set_group("alias", g);  // same name, same spans: same bytes
+  DocBin db;
+  db.add(doc);
+  mp::Value sg = mp::decode(field(mp::decode(db.to_msgpack()), "span_groups").array[0].s);
+  ASSERT_EQ(sg.map.size(), 1u);
+  ASSERT_EQ(sg.map[0].second.array.size(), 2u);
+  EXPECT_EQ(sg.map[0].second.array[1].s, "alias");
+}
+
+TEST(DocBinSpanGroups, ReadsSpacysMapFormAndWritesItBackIdentically) {
+  auto vocab = std::make_shared<Vocab>();
+  std::vector<Doc> docs;
+  docs.emplace_back(vocab, std::vector<std::string>{"Acme", "hired", "Bo"});
+  const hash_t org = string_id("ORG"), per = string_id("PERSON");
+  const std::string sc = group_bytes("sc", {pack_span(0, 0, org, 0, 1, 0, 4),
+                                            pack_span(0, 0, per, 2, 3, 11, 13)}, "threshold");
+  const std::string other = group_bytes("other", {});
+  mp::Writer w;
+  w.map_header(2);
+  w.bin(sc); w.array_header(2); w.str("sc"); w.str("sc_copy");
+  w.bin(other); w.array_header(1); w.str("other");
+  const std::string groups = w.take();
+  vocab->strings().add("ORG");
+  vocab->strings().add("PERSON");
+  const std::string message = with_span_groups(docs, {groups});
+
+  DocBin db;
+  db.from_bytes(training::zlib_compress(message));
+  auto read = db.get_docs(vocab);
+  ASSERT_EQ(read.size(), 1u);
+  const SpanGroups& g = read[0].spans();
+  EXPECT_EQ(g.names(), (std::vector<std::string>{"sc", "sc_copy", "other"}));
+  auto spans = read[0].spans().get("sc_copy");
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[1].text(), "Bo");
+  EXPECT_EQ(spans[1].label_(), "PERSON");
+  EXPECT_EQ(g.group("sc").attrs, (Json{{"threshold", 7}}));
+  EXPECT_EQ(g.group("sc_copy").name, "sc");
+  EXPECT_EQ(db.to_msgpack(), message);
+  // Re-adding the read doc writes the same span group bytes.
+  DocBin again;
+  again.add(read[0]);
+  EXPECT_EQ(field(mp::decode(again.to_msgpack()), "span_groups").array[0].s, groups);
+}
+
+TEST(DocBinSpanGroups, ReadsTheOldListFormAndEmptyBytes) {
+  auto vocab = std::make_shared<Vocab>();
+  vocab->strings().add("ORG");
+  std::vector<Doc> docs;
+  docs.emplace_back(vocab, std::vector<std::string>{"Acme", "hired", "Bo"});
+  docs.emplace_back(vocab, std::vector<std::string>{"nothing"});
+  docs.emplace_back(vocab, std::vector<std::string>{"nothing"});
+  const hash_t org = string_id("ORG");
+  mp::Writer w;
+  w.array_header(3);
+  w.bin(group_bytes("a", {pack_span(0, 0, org, 0, 1, 0, 4)}));
+  w.bin(group_bytes("b", {pack_span(0, 0, org, 0, 3, 0, 13)}));
+  w.bin(group_bytes("a", {}));  // a later group of the same name wins, as spaCy
+  DocBin db;
+  db.from_bytes(training::zlib_compress(with_span_groups(docs, {w.take(), "", std::string(1, char(0x90))})));
+  auto read = db.get_docs(vocab);
+  ASSERT_EQ(read.size(), 3u);
+  EXPECT_EQ(read[0].spans().names(), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(read[0].spans().get("a").empty());
+  EXPECT_EQ(read[0].spans().get("b")[0].text(), "Acme hired Bo");
+  EXPECT_TRUE(read[1].spans().empty());
+  EXPECT_TRUE(read[2].spans().empty());
+}
+
+TEST(DocBinSpanGroupErrors, MalformedBytesNameTheDoc) {
+  auto vocab = std::make_shared<Vocab>();
+  vocab->strings().add("ORG");
+  std::vector<Doc> docs;
+  docs.emplace_back(vocab, std::vector<std::string>{"fine"});
+  docs.emplace_back(vocab, std::vector<std::string>{"Acme", "hired"});
+  const hash_t org = string_id("ORG");
+  auto error_for = [&](const std::string& groups) {
+    return docbin_error(training::zlib_compress(with_span_groups(docs, {"", groups})));
+  };
+  auto map_of = [](const std::string& group) {
+    mp::Writer w;
+    w.map_header(1);
+    w.bin(group); w.array_header(1); w.str("sc");
+    return w.take();
+  };
+  std::string short_span = pack_span(0, 0, org, 0, 1, 0, 4);
+  short_span.pop_back();
+  struct Case {
+    std::string bytes, expect;
+  } cases[] = {
+      {"\xc1", "span_groups"},
+      {std::string("\x92\x01\x02", 3), "expected bin"},
+      {map_of("\x93\x01\x02\x03"), "expected a map"},
+      {map_of(group_bytes("sc", {short_span})), "span 0 of span group 'sc'"},
+      {map_of(group_bytes("sc", {pack_span(0, 0, org, 1, 0, 0, 0)})), "span group 'sc'"},
+      {map_of(group_bytes("sc", {pack_span(0, 0, org, 0, 5, 0, 4)})), "out of bounds"},
+      {map_of(group_bytes("sc", {pack_span(0, 0, 12345, 0, 1, 0, 4)})), "unknown string hash 12345"},
+  };
+  for (const Case& c : cases) {
+    DataError e = error_for(c.bytes);
+    EXPECT_EQ(e.doc_index(), 1) << c.expect;
+    EXPECT_NE(std::string(e.what()).find(c.expect), std::string::npos) << e.what();
+  }
+  // Keys must be a non-empty list of strings.
+  mp::Writer w;
+  w.map_header(1);
+  w.bin(group_bytes("sc", {})); w.array_header(0);
+  EXPECT_EQ(error_for(w.take()).doc_index(), 1);
+}

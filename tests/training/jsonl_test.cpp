@@ -112,6 +112,21 @@ TEST(Jsonl, ReadsTextAndCats) {
   EXPECT_DOUBLE_EQ(docs[1].cats().at("POS"), 1.0);
 }
 
+TEST(Jsonl, ReadsSpanGroupsInKeyOrder) {
+  TempDir tmp;
+  auto vocab = std::make_shared<Vocab>();
+  std::string path = tmp.file("s.jsonl", "{\"text\": \"Acme hired Bo\", \"spans\": "
+                                          "{\"sc\": [[0, 4, \"ORG\"], [0, 10]], \"alpha\": [[11, 13, \"PER\"]]}}\n");
+  auto docs = read_jsonl(path, whitespace_make_doc(vocab));
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].spans().names(), (std::vector<std::string>{"sc", "alpha"}));
+  auto sc = docs[0].spans().get("sc");
+  ASSERT_EQ(sc.size(), 2u);
+  EXPECT_EQ(sc[0].label_(), "ORG");
+  EXPECT_EQ(sc[1].text(), "Acme hired");
+  EXPECT_EQ(docs[0].spans().get("alpha")[0].text(), "Bo");
+}
+
 TEST(Jsonl, RealSotuSample) {
   auto vocab = std::make_shared<Vocab>();
   auto docs = read_jsonl(shared_path("data/text/sotu.jsonl"), whitespace_make_doc(vocab));
@@ -129,6 +144,8 @@ TEST(JsonlErrors, BadLines) {
   EXPECT_EQ(line_of("[1, 2]\n"), 1);
   EXPECT_EQ(line_of("{\"text\": \"a\"}\n\n{\"txt\": \"b\"}\n"), 3);
   EXPECT_EQ(line_of("{\"text\": \"a\", \"cats\": {\"X\": \"yes\"}}\n"), 1);
+  EXPECT_EQ(line_of("{\"text\": \"a\"}\n{\"text\": \"ab c\", \"spans\": {\"sc\": [[1, 4]]}}\n"), 2);
+  EXPECT_EQ(line_of("{\"text\": \"a\", \"spans\": [[0, 1]]}\n"), 1);
   EXPECT_THROW(read_jsonl((tmp / "e.jsonl"), MakeDoc{}), ValueError);
 }
 
