@@ -1,22 +1,30 @@
-// The `ner` component: spaCy's transition-based entity recognizer (BILUO moves, ner.pyx) over a
-// spacy.TransitionBasedParser.v2 model with state_type "ner".
+// The `ner` component: spaCy's transition-based entity recognizer (BILUO moves, ner.pyx; see
+// components/ner_moves.hpp) over a spacy.TransitionBasedParser.v2 model with state_type "ner".
 //
-// Actions: B-X, I-X, L-X, U-X for every label X (in label order, grouped by move as spaCy's
-// BEGIN, IN, LAST, UNIT), then O. State features (nF = 3, _state.pxd set_context_tokens): B(0),
-// the first token of the open entity, B(0) - 1 when an entity is open; -1 (the padding row)
-// otherwise. Prediction is greedy over valid actions. Training uses a static oracle: at each
-// state the gold action from the aligned gold BILUO tag is followed (missing or unusable gold:
-// every valid action is correct and the model's best valid action is followed), and the loss is
-// spaCy's multi-label log loss: logsumexp(all scores) - logsumexp(scores of zero-cost actions),
-// computed for all states of the batch in one batched pass.
+// State features (nF = 3, _state.pxd set_context_tokens): B(0), the first token of the open
+// entity, B(0) - 1 when an entity is open; -1 (the padding row) otherwise. Prediction is greedy
+// over valid actions (preset entities on the doc are kept, as spaCy's is_valid forces them).
+//
+// Training is spaCy's greedy update with the dynamic oracle (transition_parser.pyx update,
+// _init_gold_batch, get_batch_loss): the gold of an example is its aligned BILUO tags ("-" or an
+// unknown label: missing) plus, with incorrect_spans_key, the reference's doc.spans[key] aligned
+// to the predicted tokens as negative spans; examples without any gold are skipped. With
+// update_with_oracle_cut_size >= 1, max_moves is drawn from uniform(cut // 2, cut * 2) (torch's
+// global generator), docs of max_moves tokens or more are cut into start states along the
+// oracle sequence, and the batch runs max_moves + 1 steps at most (spaCy's loop). Every step
+// follows the model's best valid action; the per-action costs are ner.pyx's (invalid: 9000). The
+// gradient is spaCy's cpu_log_loss, softmax(all scores) - softmax(scores of the best-cost valid
+// actions) — the gradient of logsumexp(all) - logsumexp(best-cost), the loss built here — and the
+// reported loss is the sum of its squares. Actions are chosen with no-grad scores per step; the
+// visited states are then scored once with grad in one batched pass and one backward.
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <tuple>
 
 #include <ATen/ATen.h>
 
+#include "components/ner_moves.hpp"
 #include "components/trainable.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
@@ -25,88 +33,9 @@ namespace trfpipe {
 namespace {
 
 namespace fs = std::filesystem;
-
-enum MoveKind : int64_t { BEGIN = 0, IN = 1, LAST = 2, UNIT = 3 };
-
-struct Entity {
-  int64_t start, end, label;  // [start, end)
-};
-
-struct NerState {
-  const Doc* doc = nullptr;
-  int64_t n = 0, offset = 0, b0 = 0, ent_start = -1, ent_label = -1;
-  std::vector<Entity> ents;
-  bool is_final() const { return b0 >= n; }
-  bool open() const { return ent_start >= 0; }
-};
-
-class BiluoMoves {
- public:
-  std::vector<std::string> labels;
-  int64_t nL() const { return int64_t(labels.size()); }
-  int64_t n_actions() const { return 4 * nL() + 1; }
-  int64_t out_action() const { return 4 * nL(); }
-
-  bool is_valid(const NerState& s, int64_t a) const {
-    if (s.is_final()) return false;
-    if (a == out_action()) return !s.open();
-    const int64_t move = a / nL(), lab = a % nL();
-    const bool next_exists = s.b0 + 1 < s.n;
-    const bool next_starts_sent =
-        next_exists && s.doc->tokens()[size_t(s.b0 + 1)].sent_start == 1;
-    switch (move) {
-      case BEGIN:
-        return !s.open() && next_exists && !next_starts_sent && !is_space(s, s.b0);
-      case IN:
-        return s.open() && s.ent_label == lab && next_exists && !next_starts_sent;
-      case LAST:
-        return s.open() && s.ent_label == lab;
-      case UNIT:
-        return !s.open() && !is_space(s, s.b0);
-    }
-    return false;
-  }
-
-  void apply(NerState& s, int64_t a) const {
-    if (a != out_action()) {
-      const int64_t move = a / nL(), lab = a % nL();
-      if (move == BEGIN) {
-        s.ent_start = s.b0;
-        s.ent_label = lab;
-      } else if (move == LAST) {
-        s.ents.push_back({s.ent_start, s.b0 + 1, lab});
-        s.ent_start = s.ent_label = -1;
-      } else if (move == UNIT) {
-        s.ents.push_back({s.b0, s.b0 + 1, lab});
-      }
-    }
-    s.b0 += 1;
-  }
-
-  // The action of a gold BILUO tag ("O", "B-PER", ...); -1 for missing or unknown.
-  int64_t gold_action(const std::string& tag) const {
-    if (tag == "O") return out_action();
-    if (tag.size() < 3 || tag[1] != '-') return -1;
-    auto it = std::find(labels.begin(), labels.end(), tag.substr(2));
-    if (it == labels.end()) return -1;
-    const int64_t lab = it - labels.begin();
-    switch (tag[0]) {
-      case 'B': return BEGIN * nL() + lab;
-      case 'I': return IN * nL() + lab;
-      case 'L': return LAST * nL() + lab;
-      case 'U': return UNIT * nL() + lab;
-    }
-    return -1;
-  }
-
-  std::string action_name(int64_t a) const {
-    if (a == out_action()) return "O";
-    return std::string(1, "BILU"[a / nL()]) + "-" + labels[size_t(a % nL())];
-  }
-
- private:
-  static bool is_space(const NerState& s, int64_t i) { return s.doc->token(size_t(i)).is_space(); }
-};
+using ner::BiluoMoves;
+using ner::Entity;
+using NerState = ner::State;
 
 // Feature token ids (batch rows; `none` = the padding row) of a state: nF = 3.
 void features(const NerState& s, int64_t none, int64_t* ids) {
@@ -142,28 +71,15 @@ class NerPipe : public TorchPipe {
     const int64_t N = tokvecs.size(0);
     if (N == 0) return out;
     at::Tensor P = model_->precompute(tokvecs);
-    std::vector<NerState> states = init_states(docs);
-    const int64_t A = moves_.n_actions();
-    while (true) {
-      std::vector<size_t> active;
-      std::vector<int64_t> ids;
-      for (size_t k = 0; k < states.size(); ++k) {
-        if (states[k].is_final()) continue;
-        active.push_back(k);
-        ids.resize(ids.size() + 3);
-        features(states[k], N, ids.data() + ids.size() - 3);
-      }
-      if (active.empty()) break;
-      at::Tensor scores = model_->scores(P, long_tensor(ids, 3)).contiguous();
-      auto S = scores.accessor<float, 2>();
-      for (size_t r = 0; r < active.size(); ++r) {
-        NerState& s = states[active[r]];
-        int64_t best = -1;
-        for (int64_t a = 0; a < A; ++a)
-          if (moves_.is_valid(s, a) && (best < 0 || S[int64_t(r)][a] > S[int64_t(r)][best])) best = a;
-        if (best < 0) throw Error("ner: no valid action (internal error)");
-        moves_.apply(s, best);
-      }
+    std::vector<ner::DocInfo> infos;
+    std::vector<NerState> states = init_states(docs, infos);
+    std::vector<NerState*> active;
+    for (NerState& s : states) active.push_back(&s);
+    while (!active.empty()) {
+      step(P, N, active);
+      active.erase(std::remove_if(active.begin(), active.end(),
+                                  [](const NerState* s) { return s->is_final(); }),
+                   active.end());
     }
     for (size_t k = 0; k < states.size(); ++k) out[k] = states[k].ents;
     return out;
@@ -184,73 +100,90 @@ class NerPipe : public TorchPipe {
     losses.emplace(name(), 0.0);
     std::vector<Doc*> docs;
     for (const auto& eg : examples) docs.push_back(&eg.predicted());
-    size_t total = 0;
-    for (const Doc* d : docs) total += d->size();
-    if (total == 0) return;
+    std::vector<ner::Gold> golds(examples.size());
+    std::vector<bool> use(examples.size(), false);
+    bool any = false;
+    for (size_t k = 0; k < examples.size(); ++k) {
+      if (docs[k]->size() == 0 || !has_gold(examples[k], 0, docs[k]->size())) continue;
+      golds[k] = make_gold(examples[k], k);
+      use[k] = any = true;
+    }
+    if (!any) return;
     require_model();
+    int64_t max_moves = oracle_cut_;
+    if (max_moves >= 1) {
+      // random.uniform(max_moves // 2, max_moves * 2), from torch's global generator.
+      const double lo = double(max_moves / 2), hi = double(max_moves * 2);
+      max_moves = int64_t(lo + (hi - lo) * at::rand({1}, at::kDouble).item<double>());
+      max_moves = std::max<int64_t>(max_moves, 1);  // a cut size of 1 can draw 0 (spaCy fails)
+    }
+    std::vector<ner::DocInfo> infos;
+    std::vector<NerState> starts = init_states(docs, infos);
+    std::vector<NerState> states;    // the states trained on
+    std::vector<size_t> gold_of;     // their example
+    for (size_t k = 0; k < examples.size(); ++k) {
+      if (!use[k]) continue;
+      if (max_moves < 1 || int64_t(docs[k]->size()) < max_moves) {
+        states.push_back(starts[k]);
+        gold_of.push_back(k);
+        continue;
+      }
+      // _init_gold_batch: cut a long doc into start states along its oracle sequence.
+      std::vector<int64_t> oracle;
+      try {
+        oracle = moves_.oracle_sequence(starts[k], golds[k]);
+      } catch (const ValueError& e) {
+        throw ValueError("component '" + name() + "', example " + std::to_string(k) + ": " + e.what());
+      }
+      NerState state = starts[k];
+      for (size_t i = 0; i < oracle.size(); i += size_t(max_moves)) {
+        NerState start = state;
+        for (size_t j = i; j < oracle.size() && j < i + size_t(max_moves); ++j) {
+          moves_.apply(state, oracle[j]);
+          if (state.is_final()) break;
+        }
+        // spaCy passes state.B(0), which is -1 for a final state: eg.x[start:-1].
+        const int64_t end = state.is_final() ? state.n - 1 : state.b0;
+        if (has_gold(examples[k], size_t(start.b0), size_t(std::max(end, start.b0)))) {
+          states.push_back(start);
+          gold_of.push_back(k);
+        }
+        if (state.is_final()) break;
+      }
+    }
+    if (states.empty()) return;
+
     model_->tok2vec()->set_dropout(drop);
     at::Tensor tokvecs = model_->tokvecs(docs, true);
     const int64_t N = tokvecs.size(0), A = moves_.n_actions();
     at::Tensor P = model_->precompute(tokvecs);
     at::Tensor P_nograd = P.detach();
-    std::vector<NerState> states = init_states(docs);
-    std::vector<std::vector<std::string>> golds;
-    for (const auto& eg : examples) golds.push_back(eg.get_aligned_ner());
-
-    std::vector<int64_t> all_ids;
-    std::vector<uint8_t> all_gold;  // [T, A] zero-cost actions
-    while (true) {
-      std::vector<size_t> active;
-      for (size_t k = 0; k < states.size(); ++k)
-        if (!states[k].is_final()) active.push_back(k);
-      if (active.empty()) break;
-      std::vector<int64_t> action(active.size(), -1);
-      std::vector<size_t> need;  // rows without a usable gold action
-      std::vector<int64_t> need_ids;
-      for (size_t r = 0; r < active.size(); ++r) {
-        NerState& s = states[active[r]];
-        const auto& gold = golds[active[r]];
-        const std::string tag = size_t(s.b0) < gold.size() ? gold[size_t(s.b0)] : std::string();
-        int64_t g = moves_.gold_action(tag);
-        size_t base = all_gold.size();
-        all_gold.resize(base + size_t(A), 0);
-        all_ids.resize(all_ids.size() + 3);
-        features(s, N, all_ids.data() + all_ids.size() - 3);
-        if (g >= 0 && moves_.is_valid(s, g)) {
-          action[r] = g;
-          all_gold[base + size_t(g)] = 1;
-        } else {
-          for (int64_t a = 0; a < A; ++a) all_gold[base + size_t(a)] = moves_.is_valid(s, a) ? 1 : 0;
-          need.push_back(r);
-          need_ids.insert(need_ids.end(), all_ids.end() - 3, all_ids.end());
-        }
+    std::vector<std::pair<NerState*, const ner::Gold*>> active;
+    for (size_t i = 0; i < states.size(); ++i) active.emplace_back(&states[i], &golds[gold_of[i]]);
+    Visited visited;
+    int64_t n_moves = 0;
+    while (!active.empty()) {
+      std::vector<NerState*> batch;
+      for (const auto& [s, g] : active) {
+        visited.costs.resize(visited.costs.size() + size_t(A));
+        float* costs = visited.costs.data() + visited.costs.size() - size_t(A);
+        for (int64_t a = 0; a < A; ++a) costs[a] = moves_.cost(*s, *g, a);
+        visited.ids.resize(visited.ids.size() + 3);
+        features(*s, N, visited.ids.data() + visited.ids.size() - 3);
+        batch.push_back(s);
       }
-      if (!need.empty()) {
-        at::NoGradGuard no_grad;
-        at::Tensor sc = model_->scores(P_nograd, long_tensor(need_ids, 3)).contiguous();
-        auto S = sc.accessor<float, 2>();
-        for (size_t q = 0; q < need.size(); ++q) {
-          const NerState& s = states[active[need[q]]];
-          int64_t best = -1;
-          for (int64_t a = 0; a < A; ++a)
-            if (moves_.is_valid(s, a) && (best < 0 || S[int64_t(q)][a] > S[int64_t(q)][best]))
-              best = a;
-          action[need[q]] = best;
-        }
-      }
-      for (size_t r = 0; r < active.size(); ++r) moves_.apply(states[active[r]], action[r]);
+      step(P_nograd, N, batch);  // follow the predicted best valid action
+      active.erase(std::remove_if(active.begin(), active.end(),
+                                  [](const auto& sg) { return sg.first->is_final(); }),
+                   active.end());
+      if (max_moves >= 1 && n_moves >= max_moves) break;
+      ++n_moves;
     }
-    const int64_t T = int64_t(all_ids.size() / 3);
-    at::Tensor scores = model_->scores(P, long_tensor(all_ids, 3));
-    at::Tensor gold_mask =
-        at::from_blob(all_gold.data(), {T, A}, at::kByte).clone().to(at::kBool);
-    at::Tensor lse_all = at::logsumexp(scores, {1});
-    at::Tensor lse_gold = at::logsumexp(
-        scores.masked_fill(gold_mask.logical_not(), -std::numeric_limits<float>::infinity()), {1});
-    at::Tensor loss = (lse_all - lse_gold).sum();
+    at::Tensor scores = model_->scores(P, long_tensor(visited.ids, 3));
+    auto [loss, d_squared] = log_loss(scores, visited.costs, A);
     loss.backward();
     finish_backward(losses);
-    losses[name()] += loss.item<double>();
+    losses[name()] += d_squared;
     if (sgd) finish_update(*sgd);
   }
 
@@ -318,16 +251,124 @@ class NerPipe : public TorchPipe {
     if (!model_->initialized() || model_->nO() != moves_.n_actions())
       throw Error("component '" + name() + "' used before initialization");
   }
-  std::vector<NerState> init_states(const std::vector<Doc*>& docs) const {
+  // The start states of a batch; `infos` keeps what they point to.
+  std::vector<NerState> init_states(const std::vector<Doc*>& docs,
+                                    std::vector<ner::DocInfo>& infos) const {
+    infos.clear();
+    for (const Doc* d : docs) infos.push_back(moves_.doc_info(*d));
     std::vector<NerState> states(docs.size());
     int64_t offset = 0;
     for (size_t k = 0; k < docs.size(); ++k) {
-      states[k].doc = docs[k];
+      states[k].info = &infos[k];
       states[k].n = int64_t(docs[k]->size());
       states[k].offset = offset;
       offset += states[k].n;
     }
     return states;
+  }
+
+  // Scores the (non-final) states with no grad and applies each one's best valid action. A
+  // state left with no valid action (only malformed preset entities do that) closes its entity
+  // or moves on with O.
+  void step(const at::Tensor& P, int64_t N, const std::vector<NerState*>& states) const {
+    at::NoGradGuard no_grad;
+    std::vector<int64_t> ids(states.size() * 3);
+    for (size_t r = 0; r < states.size(); ++r) features(*states[r], N, ids.data() + 3 * r);
+    at::Tensor scores = model_->scores(P, long_tensor(ids, 3)).contiguous();
+    auto S = scores.accessor<float, 2>();
+    const int64_t A = moves_.n_actions();
+    for (size_t r = 0; r < states.size(); ++r) {
+      NerState& s = *states[r];
+      int64_t best = -1;
+      for (int64_t a = 0; a < A; ++a)
+        if (moves_.is_valid(s, a) && (best < 0 || S[int64_t(r)][a] > S[int64_t(r)][best])) best = a;
+      if (best < 0) best = s.open() ? moves_.action(ner::LAST, s.ent_label) : moves_.out_action();
+      moves_.apply(s, best);
+    }
+  }
+
+  // ner.pyx has_gold: any negative span or any annotated entity tag in the reference tokens
+  // aligned to predicted tokens [start, end) (the whole reference when they do not align).
+  bool has_gold(const Example& eg, size_t start, size_t end) const {
+    Doc& y = eg.reference();
+    size_t ys = 0, ye = y.size();
+    if (start < end) {
+      auto aligned = eg.get_aligned_spans_x2y({Span(&eg.predicted(), start, end)});
+      if (!aligned.empty()) {
+        ys = aligned[0].start();
+        ye = aligned[0].end();
+      }
+    }
+    const std::string key = neg_key();
+    if (!key.empty() && y.spans().contains(key))
+      for (const SpanGroupEntry& e : y.spans().group(key).spans)
+        if (e.start >= ys && e.end <= ye) return true;
+    for (size_t i = ys; i < ye; ++i)
+      if (y.tokens()[i].ent_iob != 0) return true;
+    return false;
+  }
+
+  // ner.pyx create_gold_state.
+  ner::Gold make_gold(const Example& eg, size_t index) const {
+    ner::Gold gold;
+    for (const std::string& tag : eg.get_aligned_ner()) gold.ner.push_back(moves_.gold_tag(tag));
+    const std::string key = neg_key();
+    if (key.empty() || !eg.reference().spans().contains(key)) return gold;
+    std::vector<Span> negs =
+        eg.get_aligned_spans_y2x(eg.reference().spans().get(key), /*allow_overlap=*/true);
+    std::vector<Span> ents;
+    if (eg.reference().has_annotation("ENT_IOB")) ents = eg.get_aligned_spans_y2x(eg.reference().ents());
+    for (const Span& neg : negs) {
+      for (const Span& ent : ents)
+        if (ent.start_char() == neg.start_char() && ent.end_char() == neg.end_char() &&
+            ent.label() == neg.label())
+          throw ValueError("[E868] component '" + name() + "', example " + std::to_string(index) +
+                           ": the span (" + std::to_string(ent.start_char()) + ", " +
+                           std::to_string(ent.end_char()) + ", '" + ent.label_() +
+                           "') is both a gold entity and in doc.spans['" + key +
+                           "'] (incorrect_spans_key)");
+      gold.negs.push_back({int64_t(neg.start()), int64_t(neg.end()),
+                           moves_.label_index(neg.label_())});
+    }
+    return gold;
+  }
+
+  std::string neg_key() const {
+    return incorrect_spans_key_.is_string() ? incorrect_spans_key_.get<std::string>() : std::string();
+  }
+
+  // The rows (feature ids, costs) of the states visited in an update.
+  struct Visited {
+    std::vector<int64_t> ids;
+    std::vector<float> costs;
+  };
+
+  // spaCy's cpu_log_loss for every row: d = softmax(scores) - softmax(scores over G), G = the
+  // actions costing no more than the cheapest valid action (cost capped at 1 from above, as
+  // arg_max_if_gold); rows whose valid actions all cost more than 1 get no gradient. Returns the
+  // loss whose gradient is d, and sum(d^2).
+  static std::pair<at::Tensor, double> log_loss(const at::Tensor& scores,
+                                                const std::vector<float>& costs, int64_t A) {
+    const int64_t T = scores.size(0);
+    std::vector<uint8_t> gold(costs.size(), 0);
+    std::vector<float> has(size_t(T), 0.f);
+    for (int64_t r = 0; r < T; ++r) {
+      const float* c = costs.data() + r * A;
+      float threshold = 1.f;
+      for (int64_t a = 0; a < A; ++a) threshold = std::min(threshold, c[a]);  // invalid: 9000
+      for (int64_t a = 0; a < A; ++a)
+        if (c[a] <= threshold) gold[size_t(r * A + a)] = 1, has[size_t(r)] = 1.f;
+    }
+    at::Tensor not_gold = at::from_blob(gold.data(), {T, A}, at::kByte).clone().to(at::kBool)
+                              .logical_not();
+    at::Tensor row = at::from_blob(has.data(), {T}, at::kFloat).clone();
+    // Rows without gold get all-zero gold scores (finite) and weight 0.
+    at::Tensor gold_scores = scores.masked_fill(not_gold, -std::numeric_limits<float>::infinity())
+                                 .masked_fill(row.eq(0).unsqueeze(1), 0.f);
+    at::Tensor loss = ((at::logsumexp(scores, {1}) - at::logsumexp(gold_scores, {1})) * row).sum();
+    at::NoGradGuard no_grad;
+    at::Tensor d = (at::softmax(scores, 1) - at::softmax(gold_scores, 1)) * row.unsqueeze(1);
+    return {loss, d.pow(2).sum().item<double>()};
   }
 
   std::shared_ptr<ParserModel> model_;
