@@ -45,6 +45,10 @@ class Tok2VecModel {
   // Called by the component after it backpropagated its loss through forward()'s outputs:
   // a listening model sends its gradient upstream here (Listener::backprop).
   virtual void finish_backward(Losses& losses) {}
+  // Files the model keeps beside its component's weights (a Tok2VecTransformer's HF config and
+  // tokenizer): written by the component's to_disk, read back before its weights are loaded.
+  virtual void save_files(const std::string& dir) const {}
+  virtual void load_files(const std::string& dir) {}
 };
 using Tok2VecPtr = std::shared_ptr<Tok2VecModel>;
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "models/safetensors.hpp"
 #include "trfpipe/error.hpp"
@@ -67,6 +68,7 @@ void TorchPipe::to_disk(const std::string& dir) const {
     if (!f) throw Error("cannot write " + (fs::path(dir) / "cfg").string());
     f << cfg().dump(2);
   }
+  if (const Tok2VecModel* t2v = tok2vec_model()) t2v->save_files(dir);
   models::TensorMap tensors;
   for (const auto& [n, p] : named_parameters()) tensors[n] = p.detach().contiguous();
   models::write_safetensors((fs::path(dir) / "model").string(), tensors);
@@ -82,6 +84,7 @@ void TorchPipe::from_disk(const std::string& dir) {
   } catch (const nlohmann::json::exception& e) {
     throw DataError(cfg_path.string(), -1, std::string("invalid JSON: ") + e.what());
   }
+  if (Tok2VecModel* t2v = tok2vec_model()) t2v->load_files(dir);  // before sizing layers
   load_cfg(c);
   models::SafetensorsContent st = models::read_safetensors(model_path.string());
   at::NoGradGuard no_grad;

@@ -139,6 +139,15 @@ void Tok2VecTransformerModel::collect(const std::string& prefix, NamedTensors& o
   for (auto& [n, p] : model_->named_parameters()) out.push_back({prefix + "transformer." + n, p});
 }
 
+void Tok2VecTransformerModel::save_files(const std::string& dir) const {
+  model_->to_disk((fs::path(dir) / "transformer").string(), /*with_weights=*/false);
+}
+
+void Tok2VecTransformerModel::load_files(const std::string& dir) {
+  const fs::path folder = fs::path(dir) / "transformer";
+  if (fs::exists(folder / "config.json")) model_->from_disk(folder.string(), /*with_weights=*/false);
+}
+
 // ---- TransformerPipe ----
 
 TransformerPipe::TransformerPipe(std::string name, TransformerModelPtr model,

@@ -60,6 +60,10 @@ class Tok2VecTransformerModel : public Tok2VecModel {
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
   int64_t width() const override { return model_->width(); }
   void collect(const std::string& prefix, NamedTensors& out) const override;
+  // The HF config and tokenizer files go to <component>/transformer/ (the weights stay in the
+  // component's model file), so a saved pipeline does not need the `name` folder any more.
+  void save_files(const std::string& dir) const override;
+  void load_files(const std::string& dir) override;
   TransformerModel& transformer() { return *model_; }
 
  private:

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include <ATen/ATen.h>
@@ -102,7 +103,7 @@ void TransformerModel::set(std::shared_ptr<SubwordTokenizer> tokenizer,
   encoder_ = std::move(encoder);
 }
 
-void TransformerModel::load_from(const std::string& dir, const Json& overrides) {
+void TransformerModel::load_from(const std::string& dir, const Json& overrides, bool with_weights) {
   SubwordTokenizerOptions topt;
   if (options_.tokenizer_config.is_object()) {
     auto it = options_.tokenizer_config.find("model_max_length");
@@ -112,7 +113,18 @@ void TransformerModel::load_from(const std::string& dir, const Json& overrides) 
     if (it != options_.tokenizer_config.end() && it->is_boolean()) topt.lowercase = it->get<bool>();
   }
   std::shared_ptr<SubwordTokenizer> tok = load_subword_tokenizer(dir, topt);
-  std::shared_ptr<Encoder> enc = load_encoder(dir, overrides);
+  std::shared_ptr<Encoder> enc;
+  if (with_weights) {
+    enc = load_encoder(dir, overrides);
+  } else {
+    const std::string config = (fs::path(dir) / "config.json").string();
+    try {
+      // The weights are overwritten by the caller; a fixed seed leaves the global generator alone.
+      enc = make_encoder(HFConfig::from_file(config).with_overrides(overrides), 0);
+    } catch (const ValueError& e) {
+      throw DataError(config, -1, e.what());
+    }
+  }
   enc->set_mixed_precision(options_.mixed_precision);
   tokenizer_ = std::move(tok);
   encoder_ = std::move(enc);
@@ -160,21 +172,28 @@ std::vector<std::pair<std::string, at::Tensor>> TransformerModel::named_paramete
   return out;
 }
 
-void TransformerModel::to_disk(const std::string& dir) {
+void TransformerModel::to_disk(const std::string& dir, bool with_weights) {
   ensure_loaded();
   fs::create_directories(dir);
-  save_encoder(*encoder_, dir);
+  if (with_weights) {
+    save_encoder(*encoder_, dir);
+  } else {
+    const std::string path = (fs::path(dir) / "config.json").string();
+    std::ofstream out(path, std::ios::trunc);
+    out << encoder_->config().to_json().dump(2);
+    if (!out.flush()) throw DataError(path, -1, "cannot write the file");
+  }
   tokenizer_->save(dir);
 }
 
-void TransformerModel::from_disk(const std::string& dir) {
+void TransformerModel::from_disk(const std::string& dir, bool with_weights) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw DataError(dir, -1, "transformer model folder missing");
   if (!fs::exists(fs::path(dir) / "config.json"))
     throw DataError((fs::path(dir) / "config.json").string(), -1,
                     "transformer model folder has no config.json");
-  load_from(dir, Json::object());
+  load_from(dir, Json::object(), with_weights);
 }
 
 namespace {

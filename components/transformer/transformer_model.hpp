@@ -68,9 +68,11 @@ class TransformerModel {
   // otherwise eval() without gradient.
   TransformerBatch forward(const std::vector<Doc*>& docs, bool is_train);
 
-  // Writes config.json, model.safetensors and the tokenizer files into dir; reads them back.
-  void to_disk(const std::string& dir);
-  void from_disk(const std::string& dir);
+  // Writes config.json, the tokenizer files and (with_weights) model.safetensors into dir; reads
+  // them back. Without weights the encoder is built from config.json alone and its weights must
+  // come from elsewhere (a Tok2VecTransformer's are in its component's model file).
+  void to_disk(const std::string& dir, bool with_weights = true);
+  void from_disk(const std::string& dir, bool with_weights = true);
 
   // Parameters under their Hugging Face names.
   std::vector<std::pair<std::string, at::Tensor>> named_parameters();
@@ -81,7 +83,7 @@ class TransformerModel {
   void set(std::shared_ptr<SubwordTokenizer> tokenizer, std::shared_ptr<Encoder> encoder);
 
  private:
-  void load_from(const std::string& dir, const Json& overrides);
+  void load_from(const std::string& dir, const Json& overrides, bool with_weights = true);
   TransformerModelOptions options_;
   SpanGetter get_spans_;
   std::shared_ptr<SubwordTokenizer> tokenizer_;

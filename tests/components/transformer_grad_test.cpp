@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "components/transformer/transformer.hpp"
 #include "tests/components/transformer_fixture.hpp"
@@ -329,21 +330,30 @@ TEST(TransformerListeners, LanguageUpdateStepsTheTransformerAfterTheListenersBac
   }
 }
 
-TEST(Tok2VecTransformer, TaggerWithItsOwnTransformerTrainsThroughIt) {
+// A tagger with its own transformer (Tok2VecTransformer.v3 over the HF folder `name`), initialized
+// on one tagged example (returned in `egs`).
+std::unique_ptr<Language> tagger_with_own_transformer(const std::string& name,
+                                                      const std::string& pooling,
+                                                      std::vector<Example>& egs) {
   register_components();
   auto nlp = Language::blank("en");
   nlp->add_pipe("tagger", "tagger",
                 Json{{"model", Json{{"@architectures", "spacy.Tagger.v2"},
                                     {"tok2vec", Json{{"@architectures", "spacy-transformers.Tok2VecTransformer.v3"},
-                                                     {"name", tiny_bert()},
+                                                     {"name", name},
                                                      {"get_spans", doc_spans_cfg()},
-                                                     {"pooling", Json{{"@layers", "reduce_last.v1"}}},
+                                                     {"pooling", Json{{"@layers", pooling}}},
                                                      {"grad_factor", 1.0}}}}}});
-  std::vector<Example> egs;
   auto ref = std::make_shared<Doc>(nlp->make_doc("Here is some text to encode."));
   for (size_t i = 0; i < ref->size(); ++i) ref->token(i).set_tag(i % 2 ? "VB" : "NN");
-  egs.push_back(Example::from_reference(ref));
+  egs = {Example::from_reference(ref)};
   nlp->initialize([&] { return egs; });
+  return nlp;
+}
+
+TEST(Tok2VecTransformer, TaggerWithItsOwnTransformerTrainsThroughIt) {
+  std::vector<Example> egs;
+  auto nlp = tagger_with_own_transformer(tiny_bert(), "reduce_last.v1", egs);
   auto& owner = dynamic_cast<ParameterOwner&>(nlp->get_pipe("tagger"));
   NamedTensors params = owner.named_parameters();
   at::Tensor q;
@@ -359,4 +369,39 @@ TEST(Tok2VecTransformer, TaggerWithItsOwnTransformerTrainsThroughIt) {
   EXPECT_FALSE(q.equal(before));  // the second step has non-zero output weights
   Doc doc = (*nlp)("Here is some text to encode.");
   EXPECT_FALSE(doc.token(0).tag_().empty());
+}
+
+// spacy-transformers keeps a Tok2VecTransformer's HF config and tokenizer inside the component's
+// saved model, so a pipeline reloads after its `name` folder is gone. Here they go to
+// tagger/transformer/ and the weights stay in tagger/model.
+TEST(Tok2VecTransformer, SavedPipelineReloadsWithoutTheNameFolder) {
+  namespace fs = std::filesystem;
+  const std::string name = temp_dir("t2v_name");
+  fs::copy(tiny_bert(), name, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  std::vector<Example> egs;
+  auto nlp = tagger_with_own_transformer(name, "reduce_mean.v1", egs);
+  auto sgd = Optimizer::sgd(0.5, 0.0, 0.0, true, false);
+  for (int it = 0; it < 3; ++it) {
+    Losses losses;
+    nlp->update(egs, 0.0, sgd.get(), losses);
+  }
+  const std::string out = temp_dir("t2v_saved");
+  nlp->to_disk(out);
+  EXPECT_TRUE(fs::exists(fs::path(out) / "tagger" / "transformer" / "config.json"));
+  EXPECT_TRUE(fs::exists(fs::path(out) / "tagger" / "transformer" / "vocab.txt"));
+  EXPECT_FALSE(fs::exists(fs::path(out) / "tagger" / "transformer" / "model.safetensors"));
+  fs::remove_all(name);
+
+  auto loaded = Language::load(out);
+  const std::string text = "Some text here is encoded again.";
+  Doc a = (*nlp)(text), b = (*loaded)(text);
+  auto& pa = dynamic_cast<ParameterOwner&>(nlp->get_pipe("tagger"));
+  auto& pb = dynamic_cast<ParameterOwner&>(loaded->get_pipe("tagger"));
+  NamedTensors wa = pa.named_parameters(), wb = pb.named_parameters();
+  ASSERT_EQ(wa.size(), wb.size());
+  for (size_t i = 0; i < wa.size(); ++i) {
+    EXPECT_EQ(wa[i].first, wb[i].first);
+    EXPECT_TRUE(wa[i].second.equal(wb[i].second)) << wa[i].first;
+  }
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a.token(i).tag_(), b.token(i).tag_()) << i;
 }

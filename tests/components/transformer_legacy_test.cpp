@@ -96,7 +96,7 @@ TEST(LegacyTransformer, TextcatArchitecturesPredictDistributions) {
 TEST(LegacyTransformer, TextcatTrainingSendsGradientsThroughTrfDLastHiddenState) {
   // The encoder trains with its HF dropout on: seed it so the loss curve is reproducible.
   at::manual_seed(0);
-  auto nlp = legacy_nlp({"trf_tok2vec", "trf_textcat"}, Json{{"architecture", "softmax_tanh_class_vector"}});
+  auto nlp = legacy_nlp({"trf_tok2vec", "trf_textcat"}, Json{{"architecture", "softmax_last_hidden"}});
   auto& tc = static_cast<TrainablePipe&>(nlp->get_pipe("trf_textcat"));
   tc.add_label("POS");
   tc.add_label("NEG");
@@ -111,18 +111,23 @@ TEST(LegacyTransformer, TextcatTrainingSendsGradientsThroughTrfDLastHiddenState)
   }
   std::vector<at::Tensor> before;
   for (auto& [n, p] : t2v.named_parameters()) before.push_back(p.detach().clone());
-  auto sgd = Optimizer::sgd(0.5, 0.0, 0.0, true, false);
-  double first = 0, last = 0, t2v_loss = 0;
+  auto sgd = Optimizer::sgd(0.1, 0.0, 0.0, true, false);
+  double first = 0, t2v_loss = 0;
   for (int it = 0; it < 8; ++it) {
     Losses losses;
     nlp->update(egs, 0.0, sgd.get(), losses);
-    (it == 0 ? first : last) = losses["trf_textcat"];
+    if (it == 0) first = losses["trf_textcat"];
     // The softmax layer starts at zero, so the first step sends no gradient upstream.
     if (it == 0) EXPECT_EQ(losses["trf_tok2vec"], 0.0);
     t2v_loss = losses["trf_tok2vec"];
   }
   EXPECT_GT(t2v_loss, 0.0);
-  EXPECT_LT(last, first);
+  EXPECT_GT(first, 0.0);
+  // The predictions (no dropout) must have moved to the gold classes from the untrained 0.5 / 0.5.
+  // (Mean of the last hidden states: a random tiny BERT's [CLS] rows are nearly the same for
+  // every text, so the class-vector architectures cannot separate these two in a few steps.)
+  EXPECT_GT((*nlp)("good great fine").cats()["POS"], 0.5);
+  EXPECT_GT((*nlp)("bad awful").cats()["NEG"], 0.5);
   bool changed = false;
   size_t i = 0;
   for (auto& [n, p] : t2v.named_parameters()) changed = changed || !p.equal(before[i++]);
