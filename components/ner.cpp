@@ -23,6 +23,7 @@
 #include <limits>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "components/ner_moves.hpp"
 #include "components/trainable.hpp"

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"

@@ -74,7 +74,8 @@ class TrainablePipe : public Pipe {
 struct FactoryMeta {
   std::string name;                   // "tagger"
   Json default_config = Json::object();  // {"model": {"@architectures": ...}, "overwrite": false}
-  std::vector<std::string> assigns, requires;
+  std::vector<std::string> assigns;
+  std::vector<std::string> requires_attrs;  // spaCy's `requires` (a keyword in C++20)
   Json default_score_weights = Json::object();  // {"tag_acc": 1.0, "pos_acc": 0.0}
   // `config` is the component's resolved block (defaults filled, promises resolved).
   std::function<std::unique_ptr<Pipe>(Language& nlp, const std::string& name,

@@ -1,6 +1,7 @@
 // Encoders: tiny checkpoints of every architecture written, loaded and run; weight loading rules;
 // gradients; GPT-2 causality; tiny-checkpoint writer; HF parity fixtures (tests/models/fixtures).
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 #include <gtest/gtest.h>
 #include <torch/nn/module.h>
 
