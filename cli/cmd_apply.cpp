@@ -15,6 +15,7 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/gpu_option.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -38,6 +39,7 @@ const char* kUsage =
     "  --force/-F       overwrite an existing OUTPUT\n"
     "  --threads/-t     LibTorch threads per operation (default: LibTorch's, one per core)\n"
     "  --code/-c        plugin shared objects to load first (comma-separated)\n"
+    "  --gpu-id/-g      CUDA device for the transformer encoders (-1 = CPU, the default)\n"
     "  --include-trf    also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\"\n"
     "                   (wordpieces strings/input_ids, align) of transformer pipelines\n";
 
@@ -106,7 +108,8 @@ int run_apply(const std::vector<std::string>& argv) {
                    {"--force", "-F", true, "overwrite OUTPUT"},
                    {"--threads", "-t", false, "LibTorch threads per operation"},
                    {"--include-trf", "", true, "add doc.tensor and doc._.trf_data"},
-                   code_option()});
+                   code_option(),
+                   gpu_id_option()});
   const bool include_trf = args.flag("--include-trf");
   const std::string model = args.positional(0, "MODEL");
   const std::string input = args.positional(1, "INPUT");
@@ -144,6 +147,7 @@ int run_apply(const std::vector<std::string>& argv) {
       return fail("--threads must be a positive integer, got '" + *t + "'");
     }
   }
+  if (int rc = use_gpu_id(args)) return rc;
   load_code(args);
   std::unique_ptr<Language> nlp = Language::load(model, args.overrides());
   for (const std::string& factory : split_commas(args.get_or("--pipe", ""))) {

@@ -11,6 +11,7 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/gpu_option.hpp"
 #include "cli/printer.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -68,9 +69,10 @@ int run_evaluate(const std::vector<std::string>& argv) {
   Args args(argv, {{"--output", "-o", false, "scores JSON"},
                    code_option(),
                    {"--gold-preproc", "-G", true, "use gold tokenization"},
-                   {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}});
+                   gpu_id_option()});
   const std::string model = args.positional(0, "MODEL");
   const std::string data = args.positional(1, "DATA");
+  if (int rc = use_gpu_id(args)) return rc;
   load_code(args);
   if (!fs::exists(data)) {
     return fail("Evaluation data not found", data);

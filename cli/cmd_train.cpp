@@ -8,6 +8,7 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/gpu_option.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 #include "trfpipe/training.hpp"
@@ -25,7 +26,7 @@ int run_train(const std::vector<std::string>& argv) {
   if (print_usage_on_help(argv, kUsage)) return 0;
   Args args(argv, {{"--output", "-o", false, "output directory"},
                    code_option(),
-                   {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}},
+                   gpu_id_option()},
             /*allow_overrides=*/true);
   const std::string config_path = args.positional(0, "CONFIG");
   if (args.positional().size() > 1) {
@@ -35,6 +36,7 @@ int run_train(const std::vector<std::string>& argv) {
   if (!fs::exists(config_path)) {
     return fail("Config file not found", config_path);
   }
+  if (int rc = use_gpu_id(args)) return rc;
   load_code(args);
   TrainOptions options;
   options.output_path = args.get_or("--output", "");

@@ -36,17 +36,20 @@ AnnotationSetter doc_tensor_setter() {
 
 // ---- pooling ----
 
+// The trainable components run on the CPU: rows of an encoder on CUDA (float16 under mixed
+// precision) are pooled there and handed over as CPU float32, with autograd through the copy.
 at::Tensor pool_doc_rows(const at::Tensor& rows, const Ragged& align, layers::Reduce how,
                          int64_t width) {
   const int64_t n_tokens = static_cast<int64_t>(align.lengths.size());
-  auto opts = rows.defined() ? rows.options() : at::TensorOptions().dtype(at::kFloat);
+  const auto opts = at::TensorOptions().dtype(at::kFloat);
   if (rows.defined() && rows.dim() == 2) width = rows.size(1);
   if (n_tokens == 0) return at::zeros({0, width}, opts);
   if (align.data.empty() || !rows.defined() || rows.numel() == 0)
     return at::zeros({n_tokens, width}, opts);  // spacy-transformers: no alignment -> zeros
   at::Tensor idx = at::tensor(align.data, at::TensorOptions().dtype(at::kLong)).to(rows.device());
-  at::Tensor X = rows.index_select(0, idx);
-  return layers::reduce(X, align.lengths, how);
+  at::Tensor pooled = layers::reduce(rows.index_select(0, idx), align.lengths, how);
+  if (pooled.is_cpu() && pooled.scalar_type() == at::kFloat) return pooled;
+  return pooled.to(at::kCPU, at::kFloat);
 }
 
 namespace {

@@ -125,6 +125,7 @@ void TransformerModel::load_from(const std::string& dir, const Json& overrides, 
       throw DataError(config, -1, e.what());
     }
   }
+  if (enc->device() != encoder_device()) enc->to(encoder_device());
   enc->set_mixed_precision(options_.mixed_precision);
   tokenizer_ = std::move(tok);
   encoder_ = std::move(enc);

@@ -17,4 +17,11 @@ void register_all();
 // several pipelines side by side usually wants 1 each. ValueError when n < 1.
 void set_num_threads(int n);
 int get_num_threads();
+
+// spaCy's require_gpu(gpu_id) / require_cpu(): the device transformer encoders are put on when
+// they are loaded (other components run on the CPU; listener outputs are copied to it). A negative
+// id means the CPU. ValueError when this LibTorch has no CUDA or no device gpu_id.
+void require_gpu(int gpu_id);
+void require_cpu();
+std::string current_device();  // "cpu" or "cuda:N"
 }  // namespace trfpipe

@@ -212,3 +212,25 @@ TEST(ApplyCli, ThreadsOptionSetsLibTorchThreadsAndRejectsBadValues) {
     EXPECT_FALSE(fs::exists(tmp.path / "c.jsonl"));
   }
 }
+
+// --gpu-id as in spaCy: -1 is the CPU; a GPU this LibTorch cannot use is a clear failure before
+// any output is written. (CI's LibTorch is CPU-only; with CUDA the check is skipped.)
+TEST(ApplyCli, GpuIdMinusOneRunsOnTheCpuAndAnUnusableGpuFailsClearly) {
+  TempDir tmp;
+  std::string in = tmp.file("in.jsonl", "{\"text\": \"Hello there.\"}\n");
+  std::string out = (tmp.path / "out.jsonl").string();
+  auto cpu = run_cli({"apply", "blank:en", in, out, "--gpu-id", "-1"});
+  ASSERT_EQ(cpu.exit_code, 0) << cpu.err;
+  EXPECT_EQ(read_lines(out).size(), 1u);
+
+  std::string out2 = (tmp.path / "out2.jsonl").string();
+  auto bad = run_cli({"apply", "blank:en", in, out2, "--gpu-id", "zero"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("--gpu-id must be an integer"), std::string::npos) << bad.err;
+
+  auto gpu = run_cli({"apply", "blank:en", in, out2, "--gpu-id", "0"});
+  if (gpu.exit_code == 0) GTEST_SKIP() << "this LibTorch has CUDA";
+  EXPECT_EQ(gpu.exit_code, 1);
+  EXPECT_NE(gpu.err.find("no CUDA support"), std::string::npos) << gpu.err;
+  EXPECT_FALSE(std::filesystem::exists(out2));
+}

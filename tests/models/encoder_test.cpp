@@ -14,6 +14,7 @@
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
 #include "trfpipe/torch/hf_checkpoint.hpp"
+#include "trfpipe/trfpipe.hpp"
 
 namespace fs = std::filesystem;
 using namespace trfpipe;
@@ -643,4 +644,17 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
     close_all(out.attentions, "attentions");
     std::cout << "HF parity " << dir.filename().string() << ": max |diff| " << worst << "\n";
   }
+}
+
+// require_gpu / require_cpu choose where encoders are loaded; without CUDA a GPU is refused and
+// the choice stays the CPU.
+TEST(EncoderDevice, RequireGpuWithoutCudaIsAValueErrorAndKeepsTheCpu) {
+  require_gpu(-1);
+  EXPECT_EQ(current_device(), "cpu");
+  EXPECT_EQ(encoder_device(), at::Device(at::kCPU));
+  if (at::hasCUDA()) GTEST_SKIP() << "this LibTorch has CUDA";
+  EXPECT_THROW(require_gpu(0), ValueError);
+  EXPECT_EQ(current_device(), "cpu");
+  auto enc = load_encoder(checkpoint("bert").string());
+  EXPECT_TRUE(enc->device().is_cpu());
 }

@@ -80,6 +80,9 @@ struct LoadReport {
 // result is reproducible and the global torch generator is left alone.
 std::shared_ptr<Encoder> make_encoder(const HFConfig& config, std::optional<uint64_t> seed = std::nullopt);
 
+// The device set by require_gpu / require_cpu (trfpipe.hpp): the CPU unless one was required.
+at::Device encoder_device();
+
 // Reads config.json (plus `config_overrides`, spacy-transformers' transformer_config) and weights
 // from a Hugging Face model folder: model.safetensors, a sharded model.safetensors.index.json, or
 // pytorch_model.bin. See load_encoder_weights for the name mapping and errors.

@@ -1,0 +1,33 @@
+#include "cli/gpu_option.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include "cli/common.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/trfpipe.hpp"
+
+namespace trfpipe::cli {
+
+OptionSpec gpu_id_option() { return {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}; }
+
+int use_gpu_id(const Args& args) {
+  auto value = args.get("--gpu-id");
+  if (!value) return 0;
+  int id = 0;
+  try {
+    size_t pos = 0;
+    id = std::stoi(*value, &pos);
+    if (pos != value->size()) throw std::invalid_argument("");
+  } catch (const std::logic_error&) {
+    return fail("--gpu-id must be an integer (-1 = CPU), got '" + *value + "'");
+  }
+  try {
+    require_gpu(id);
+  } catch (const ValueError& e) {
+    return fail("Cannot use --gpu-id " + *value, e.what());
+  }
+  return 0;
+}
+
+}  // namespace trfpipe::cli
