@@ -1,0 +1,189 @@
+// Inference throughput and memory of a transformer pipeline shaped like spaCy's en_core_web_trf:
+// a randomly initialised RoBERTa (default 12 layers, width 768, 12 heads; byte-level BPE with the
+// GPT-2 vocabulary), strided spans (window 144, stride 104), and tagger + ner listening to it.
+// Texts: the SOTU corpus cut at sentence ends into docs of about --doc-words words (comment-sized,
+// like spaCy's speed benchmark). Runs nlp.pipe once to warm up, then once per --threads value, and
+// prints a table: words/s (whitespace-split, spaCy's WPS), encoder pieces/s, peak RSS.
+//   pipeline_bench [--words N] [--doc-words N] [--batch N] [--threads 1,2] [--layers N]
+//                  [--width N] [--heads N] [--arch roberta|bert] [--gpu-id N]
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "trfpipe/torch/hf_checkpoint.hpp"
+#include "trfpipe/transformer.hpp"
+#include "trfpipe/trfpipe.hpp"
+
+namespace fs = std::filesystem;
+using trfpipe::Json;
+
+namespace {
+
+size_t count_words(const std::string& s) {
+  std::istringstream in(s);
+  std::string w;
+  size_t n = 0;
+  while (in >> w) ++n;
+  return n;
+}
+
+// SOTU speeches cut after ". " once a doc has doc_words words, until `total` words.
+std::vector<std::string> load_docs(const std::string& corpus, size_t total, size_t doc_words) {
+  std::vector<std::string> docs;
+  std::ifstream in(corpus);
+  std::string line;
+  size_t words = 0;
+  while (words < total && std::getline(in, line)) {
+    const std::string text = Json::parse(line).at("text").get<std::string>();
+    std::string cur;
+    size_t cur_words = 0;
+    std::istringstream ws(text);
+    std::string w;
+    while (ws >> w) {
+      cur += (cur.empty() ? "" : " ") + w;
+      ++cur_words;
+      if (cur_words >= doc_words && w.back() == '.') {
+        docs.push_back(cur);
+        words += cur_words;
+        cur.clear();
+        cur_words = 0;
+        if (words >= total) break;
+      }
+    }
+  }
+  return docs;
+}
+
+double peak_rss_mb() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // kB on Linux
+}
+
+std::vector<int> parse_list(const std::string& s) {
+  std::vector<int> out;
+  std::stringstream ss(s);
+  std::string item;
+  while (std::getline(ss, item, ',')) out.push_back(std::stoi(item));
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  size_t total_words = 20000, doc_words = 80, batch = 256;
+  std::vector<int> threads = {1, 2};
+  trfpipe::HFCheckpointOptions ck;
+  ck.arch = "roberta";
+  ck.layers = 12;
+  ck.width = 768;
+  ck.heads = 12;
+  int gpu_id = -1;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    std::string a = argv[i], v = argv[i + 1];
+    if (a == "--words") total_words = std::stoul(v);
+    else if (a == "--doc-words") doc_words = std::stoul(v);
+    else if (a == "--batch") batch = std::stoul(v);
+    else if (a == "--threads") threads = parse_list(v);
+    else if (a == "--layers") ck.layers = std::stol(v);
+    else if (a == "--width") ck.width = std::stol(v);
+    else if (a == "--heads") ck.heads = std::stol(v);
+    else if (a == "--arch") ck.arch = v;
+    else if (a == "--gpu-id") gpu_id = std::stoi(v);
+    else {
+      std::cerr << "unknown option " << a << "\n";
+      return 2;
+    }
+  }
+  try {
+    const std::string shared = TRFPIPE_SHARED_DIR;
+    ck.tokenizer_path = ck.arch == "bert" ? shared + "/data/tokenizers/bert-base-uncased-vocab.txt"
+                                          : shared + "/data/tokenizers/gpt2-encoder.json";
+    const fs::path model_dir = fs::temp_directory_path() / "trfpipe_pipeline_bench_model";
+    fs::remove_all(model_dir);
+    trfpipe::write_hf_checkpoint(model_dir.string(), ck);
+    trfpipe::require_gpu(gpu_id);
+
+    auto nlp = trfpipe::Language::blank("en");
+    nlp->add_pipe("transformer", "transformer",
+                  Json{{"model", Json{{"@architectures", "spacy-transformers.TransformerModel.v3"},
+                                      {"name", model_dir.string()},
+                                      {"get_spans", Json{{"@span_getters", "spacy-transformers.strided_spans.v1"},
+                                                         {"window", 144},
+                                                         {"stride", 104}}}}}});
+    auto listener = [] {
+      return Json{{"@architectures", "spacy-transformers.TransformerListener.v1"},
+                  {"grad_factor", 1.0},
+                  {"pooling", Json{{"@layers", "reduce_mean.v1"}}}};
+    };
+    nlp->add_pipe("tagger", "tagger",
+                  Json{{"model", Json{{"@architectures", "spacy.Tagger.v2"}, {"tok2vec", listener()}}}});
+    nlp->add_pipe("ner", "ner",
+                  Json{{"model", Json{{"@architectures", "spacy.TransitionBasedParser.v2"},
+                                      {"state_type", "ner"},
+                                      {"extra_state_tokens", false},
+                                      {"hidden_width", 64},
+                                      {"maxout_pieces", 2},
+                                      {"use_upper", false},
+                                      {"tok2vec", listener()}}}});
+    auto& tagger = dynamic_cast<trfpipe::TrainablePipe&>(nlp->get_pipe("tagger"));
+    for (const char* t : {"NN", "NNS", "NNP", "VB", "VBD", "VBZ", "JJ", "RB", "IN", "DT", "PRP", ".", ","})
+      tagger.add_label(t);
+    auto& ner = dynamic_cast<trfpipe::TrainablePipe&>(nlp->get_pipe("ner"));
+    for (const char* l : {"PERSON", "ORG", "GPE", "DATE", "CARDINAL", "NORP", "LOC", "MONEY"}) ner.add_label(l);
+    nlp->initialize(nullptr);
+
+    const std::vector<std::string> texts =
+        load_docs(shared + "/data/text/sotu.jsonl", total_words, doc_words);
+    size_t words = 0;
+    for (const auto& t : texts) words += count_words(t);
+
+    // Encoder pieces of the docs (all spans, windows overlapping): sum of the wordpiece lengths.
+    auto count_pieces = [](const std::vector<trfpipe::Doc>& docs) {
+      size_t n = 0;
+      for (const auto& d : docs) {
+        const Json j = trfpipe::transformer_doc_json(d);
+        if (j.contains("trf_data"))
+          for (const auto& len : j["trf_data"]["wordpieces"]["lengths"]) n += len.get<size_t>();
+      }
+      return n;
+    };
+    auto run = [&](size_t* pieces) {
+      auto t0 = std::chrono::steady_clock::now();
+      std::vector<trfpipe::Doc> docs = nlp->pipe(texts, batch);
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (pieces) *pieces = count_pieces(docs);
+      return s;
+    };
+    std::printf("pipeline: transformer (%s %lldx%lld, %lld heads, strided 144/104) + tagger + ner "
+                "listeners; %zu docs, %zu words; nlp.pipe batch %zu; device %s\n",
+                ck.arch.c_str(), static_cast<long long>(ck.layers), static_cast<long long>(ck.width),
+                static_cast<long long>(ck.heads), texts.size(), words, batch,
+                trfpipe::current_device().c_str());
+    size_t pieces = 0;
+    run(&pieces);  // warm-up (and the piece count)
+    std::printf("| threads | seconds | words/s | encoder pieces/s | peak RSS MB |\n");
+    std::printf("|---:|---:|---:|---:|---:|\n");
+    for (int t : threads) {
+      trfpipe::set_num_threads(t);
+      const double s = run(nullptr);
+      std::printf("| %d | %.2f | %.0f | %.0f | %.0f |\n", t, s, words / s, pieces / s, peak_rss_mb());
+      std::fflush(stdout);
+    }
+    fs::remove_all(model_dir);
+  } catch (const std::exception& e) {
+    std::cerr << "pipeline_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
