@@ -41,15 +41,18 @@ AnnotationSetter doc_tensor_setter() {
 at::Tensor pool_doc_rows(const at::Tensor& rows, const Ragged& align, layers::Reduce how,
                          int64_t width) {
   const int64_t n_tokens = static_cast<int64_t>(align.lengths.size());
-  const auto opts = at::TensorOptions().dtype(at::kFloat);
+  // float32 for the components; float64 stays (the gradient checks run in double precision).
+  const at::ScalarType dtype =
+      rows.defined() && rows.scalar_type() == at::kDouble ? at::kDouble : at::kFloat;
+  const auto opts = at::TensorOptions().dtype(dtype);
   if (rows.defined() && rows.dim() == 2) width = rows.size(1);
   if (n_tokens == 0) return at::zeros({0, width}, opts);
   if (align.data.empty() || !rows.defined() || rows.numel() == 0)
     return at::zeros({n_tokens, width}, opts);  // spacy-transformers: no alignment -> zeros
   at::Tensor idx = at::tensor(align.data, at::TensorOptions().dtype(at::kLong)).to(rows.device());
   at::Tensor pooled = layers::reduce(rows.index_select(0, idx), align.lengths, how);
-  if (pooled.is_cpu() && pooled.scalar_type() == at::kFloat) return pooled;
-  return pooled.to(at::kCPU, at::kFloat);
+  if (pooled.is_cpu() && pooled.scalar_type() == dtype) return pooled;
+  return pooled.to(at::kCPU, dtype);
 }
 
 namespace {

@@ -34,7 +34,7 @@ using PoolingPtr = std::shared_ptr<Pooling>;
 
 // trfs2arrays: the rows of a doc's flattened output aligned to each token, pooled
 // (zero-length tokens: zeros for mean/sum, ValueError for max/first/last as thinc); always CPU
-// float32, whatever device and precision the rows have.
+// float32 (float64 rows stay float64), whatever device and precision the rows have.
 at::Tensor pool_doc_rows(const at::Tensor& rows, const Ragged& align, layers::Reduce how,
                          int64_t width);
 
