@@ -137,7 +137,8 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
   return report;
 }
 
-std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& config_overrides) {
+std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& config_overrides,
+                                      bool with_weights) {
   fs::path dir(hf_dir);
   if (!fs::is_directory(dir)) throw DataError(hf_dir, -1, "not a model folder");
   auto cfg_path = (dir / "config.json").string();
@@ -148,6 +149,7 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
     throw DataError(cfg_path, -1, std::string("with transformer_config overrides: ") + e.what());
   }
   auto enc = models::build_encoder(cfg);
+  if (!with_weights) return enc;
   models::TensorMap tensors;
   std::string source;
   if (fs::exists(dir / "model.safetensors")) {
@@ -182,7 +184,7 @@ std::map<std::string, at::Tensor> float_state(const Encoder& encoder) {
 }
 }  // namespace
 
-void save_encoder(const Encoder& encoder, const std::string& hf_dir) {
+void save_encoder(const Encoder& encoder, const std::string& hf_dir, bool with_weights) {
   fs::path dir(hf_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -194,7 +196,8 @@ void save_encoder(const Encoder& encoder, const std::string& hf_dir) {
   out << cfg.dump(2) << "\n";
   out.close();
   if (!out) throw DataError(cfg_path, -1, "cannot write the file");
-  models::write_safetensors((dir / "model.safetensors").string(), float_state(encoder), {{"format", "pt"}});
+  if (with_weights)
+    models::write_safetensors((dir / "model.safetensors").string(), float_state(encoder), {{"format", "pt"}});
 }
 
 std::string encoder_state_to_bytes(const Encoder& encoder) {

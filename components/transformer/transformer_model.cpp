@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include <ATen/ATen.h>
@@ -113,18 +112,7 @@ void TransformerModel::load_from(const std::string& dir, const Json& overrides, 
     if (it != options_.tokenizer_config.end() && it->is_boolean()) topt.lowercase = it->get<bool>();
   }
   std::shared_ptr<SubwordTokenizer> tok = load_subword_tokenizer(dir, topt);
-  std::shared_ptr<Encoder> enc;
-  if (with_weights) {
-    enc = load_encoder(dir, overrides);
-  } else {
-    const std::string config = (fs::path(dir) / "config.json").string();
-    try {
-      // The weights are overwritten by the caller; a fixed seed leaves the global generator alone.
-      enc = make_encoder(HFConfig::from_file(config).with_overrides(overrides), 0);
-    } catch (const ValueError& e) {
-      throw DataError(config, -1, e.what());
-    }
-  }
+  std::shared_ptr<Encoder> enc = load_encoder(dir, overrides, with_weights);
   if (enc->device() != encoder_device()) enc->to(encoder_device());
   enc->set_mixed_precision(options_.mixed_precision);
   tokenizer_ = std::move(tok);
@@ -176,14 +164,7 @@ std::vector<std::pair<std::string, at::Tensor>> TransformerModel::named_paramete
 void TransformerModel::to_disk(const std::string& dir, bool with_weights) {
   ensure_loaded();
   fs::create_directories(dir);
-  if (with_weights) {
-    save_encoder(*encoder_, dir);
-  } else {
-    const std::string path = (fs::path(dir) / "config.json").string();
-    std::ofstream out(path, std::ios::trunc);
-    out << encoder_->config().to_json().dump(2);
-    if (!out.flush()) throw DataError(path, -1, "cannot write the file");
-  }
+  save_encoder(*encoder_, dir, with_weights);
   tokenizer_->save(dir);
 }
 

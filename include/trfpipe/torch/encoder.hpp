@@ -85,8 +85,12 @@ at::Device encoder_device();
 
 // Reads config.json (plus `config_overrides`, spacy-transformers' transformer_config) and weights
 // from a Hugging Face model folder: model.safetensors, a sharded model.safetensors.index.json, or
-// pytorch_model.bin. See load_encoder_weights for the name mapping and errors.
-std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& config_overrides = Json::object());
+// pytorch_model.bin. See load_encoder_weights for the name mapping and errors. Without
+// `with_weights` only config.json is read and the weights are left as LibTorch constructed them,
+// for a caller that loads them from elsewhere.
+std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir,
+                                      const Json& config_overrides = Json::object(),
+                                      bool with_weights = true);
 
 // Copies named tensors into the encoder: a base-model prefix ("bert.", "roberta.", "distilbert.",
 // "albert.", "electra.", "transformer.") is stripped when present, legacy LayerNorm names
@@ -97,9 +101,9 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
 LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at::Tensor>& tensors,
                                 const std::string& source);
 
-// Writes config.json (the raw config with the current output flags) and model.safetensors
-// (float32 state dict under Hugging Face names) into `hf_dir`, creating it.
-void save_encoder(const Encoder& encoder, const std::string& hf_dir);
+// Writes config.json (the raw config with the current output flags) and, with_weights,
+// model.safetensors (float32 state dict under Hugging Face names) into `hf_dir`, creating it.
+void save_encoder(const Encoder& encoder, const std::string& hf_dir, bool with_weights = true);
 
 // safetensors bytes of the encoder's state dict (what spacy-transformers 2.0 stores as "state").
 std::string encoder_state_to_bytes(const Encoder& encoder);
