@@ -1,5 +1,7 @@
 #include "cli/args.hpp"
 
+#include <stdexcept>
+
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::cli {
@@ -75,6 +77,17 @@ std::string Args::get_or(const std::string& name, const std::string& fallback) c
 bool Args::flag(const std::string& name) const {
   auto v = get(name);
   return v && *v != "false" && *v != "0";
+}
+
+std::optional<long long> parse_integer(const std::string& text, long long lo, long long hi) {
+  try {
+    size_t used = 0;
+    const long long v = std::stoll(text, &used);
+    if (used != text.size() || v < lo || v > hi) return std::nullopt;
+    return v;
+  } catch (const std::logic_error&) {  // not a number, or out of long long's range
+    return std::nullopt;
+  }
 }
 
 }  // namespace trfpipe::cli

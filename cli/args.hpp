@@ -2,6 +2,7 @@
 // (`--output/-o DIR`, `--output=DIR`), flags, and config overrides (`--paths.train x`, any
 // option with a dot in its name; a bare one means true, `-` in names becomes `_`).
 #pragma once
+#include <climits>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,5 +37,10 @@ class Args {
   std::map<std::string, std::string> values_;
   std::vector<std::pair<std::string, std::string>> overrides_;
 };
+
+// The whole of `text` as an integer in [lo, hi]; nullopt when it is not one (the caller names the
+// option in its message).
+std::optional<long long> parse_integer(const std::string& text, long long lo = LLONG_MIN,
+                                       long long hi = LLONG_MAX);
 
 }  // namespace trfpipe::cli

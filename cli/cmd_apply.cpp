@@ -117,14 +117,9 @@ int run_apply(const std::vector<std::string>& argv) {
   if (args.positional().size() > 3) return fail("Too many arguments", kUsage);
   size_t batch_size = 0;
   if (auto b = args.get("--batch-size")) {
-    try {
-      size_t pos = 0;
-      long v = std::stol(*b, &pos);
-      if (pos != b->size() || v < 1) throw std::invalid_argument("");
-      batch_size = size_t(v);
-    } catch (const std::exception&) {
-      return fail("--batch-size must be a positive integer, got '" + *b + "'");
-    }
+    const auto v = parse_integer(*b, 1, LONG_MAX);
+    if (!v) return fail("--batch-size must be a positive integer, got '" + *b + "'");
+    batch_size = size_t(*v);
   }
   const bool docbin_in = ends_with(input, ".spacy");
   const bool docbin_out = ends_with(output, ".spacy");
@@ -138,14 +133,9 @@ int run_apply(const std::vector<std::string>& argv) {
     return fail("Output file already exists: " + output, "Use --force to overwrite it.");
 
   if (auto t = args.get("--threads")) {
-    try {
-      size_t pos = 0;
-      int n = std::stoi(*t, &pos);
-      if (pos != t->size()) throw std::invalid_argument("");
-      set_num_threads(n);
-    } catch (const std::logic_error&) {
-      return fail("--threads must be a positive integer, got '" + *t + "'");
-    }
+    const auto n = parse_integer(*t, INT_MIN, INT_MAX);
+    if (!n) return fail("--threads must be a positive integer, got '" + *t + "'");
+    set_num_threads(static_cast<int>(*n));
   }
   if (int rc = use_gpu_id(args)) return rc;
   load_code(args);

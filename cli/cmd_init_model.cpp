@@ -27,14 +27,9 @@ const char* kUsage =
 int64_t int_option(const Args& args, const std::string& name, int64_t fallback) {
   auto v = args.get(name);
   if (!v) return fallback;
-  try {
-    size_t used = 0;
-    long long x = std::stoll(*v, &used);
-    if (used != v->size()) throw std::invalid_argument(*v);
-    return x;
-  } catch (const std::exception&) {
-    throw ValueError("option " + name + " expects an integer, got '" + *v + "'");
-  }
+  const auto x = parse_integer(*v);
+  if (!x) throw ValueError("option " + name + " expects an integer, got '" + *v + "'");
+  return *x;
 }
 
 int run_init_model(const std::vector<std::string>& argv) {

@@ -1,6 +1,6 @@
 #include "cli/gpu_option.hpp"
 
-#include <stdexcept>
+#include <climits>
 #include <string>
 
 #include "cli/common.hpp"
@@ -14,16 +14,10 @@ OptionSpec gpu_id_option() { return {"--gpu-id", "-g", false, "GPU id (-1 = CPU)
 int use_gpu_id(const Args& args) {
   auto value = args.get("--gpu-id");
   if (!value) return 0;
-  int id = 0;
+  const auto id = parse_integer(*value, INT_MIN, INT_MAX);
+  if (!id) return fail("--gpu-id must be an integer (-1 = CPU), got '" + *value + "'");
   try {
-    size_t pos = 0;
-    id = std::stoi(*value, &pos);
-    if (pos != value->size()) throw std::invalid_argument("");
-  } catch (const std::logic_error&) {
-    return fail("--gpu-id must be an integer (-1 = CPU), got '" + *value + "'");
-  }
-  try {
-    require_gpu(id);
+    require_gpu(static_cast<int>(*id));
   } catch (const ValueError& e) {
     return fail("Cannot use --gpu-id " + *value, e.what());
   }
