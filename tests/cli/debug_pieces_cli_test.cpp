@@ -60,10 +60,11 @@ class DebugPiecesCli : public ::testing::Test {
 };
 
 TEST_F(DebugPiecesCli, AlbertSentencePieceThroughShimMatchesReference) {
-  // The reference offsets were written through sentencepiece's Python wrapper, which converts
-  // them to code points under the key offsets_utf8; our byte offsets are written too.
+  // Byte offsets against byte offsets, code points against code points.
   compare({"--tokenizer", kTok + "albert-30k-clean.model"}, "albert-30k-clean.spm.jsonl", "pieces",
-          "offsets_utf8", "offsets_codepoints");
+          "offsets_utf8", "offsets_utf8");
+  compare({"--tokenizer", kTok + "albert-30k-clean.model"}, "albert-30k-clean.spm.jsonl", "pieces",
+          "offsets_codepoints", "offsets_codepoints");
 }
 
 TEST_F(DebugPiecesCli, BertVocabTxtMatchesHuggingFace) {

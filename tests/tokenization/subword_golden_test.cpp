@@ -28,12 +28,10 @@ struct Report {
   std::string first;
 };
 
-// Compares every row; with codepoints the golden's offsets_codepoints are checked as well.
-// spm_python_offsets: the SentencePiece golden was written through sentencepiece's Python
-// wrapper, which converts begin/end to code points (ConvertToUnicodeSpans) although the key says
-// "offsets_utf8" (all 196 non-ASCII rows show it), so there our code-point offsets are compared.
+// Compares every row (ids, pieces, UTF-8 byte offsets); with codepoints the golden's
+// offsets_codepoints are checked as well.
 Report run_golden(const trfpipe::SubwordTokenizer& tok, const std::string& golden_file,
-                  const char* tokens_key, bool codepoints, bool spm_python_offsets = false) {
+                  const char* tokens_key, bool codepoints) {
   Report r;
   auto rows = read_jsonl(kGolden + golden_file);
   EXPECT_GT(rows.size(), 3000u) << golden_file;
@@ -44,7 +42,7 @@ Report run_golden(const trfpipe::SubwordTokenizer& tok, const std::string& golde
     std::vector<std::string> diffs;
     if (e.ids != row["ids"].get<std::vector<int64_t>>()) diffs.push_back("ids");
     if (e.tokens != row[tokens_key].get<std::vector<std::string>>()) diffs.push_back(tokens_key);
-    if (pairs(spm_python_offsets ? e.offsets_codepoints : e.offsets) !=
+    if (pairs(e.offsets) !=
         row["offsets_utf8"].get<std::vector<std::vector<int64_t>>>())
       diffs.push_back("offsets_utf8");
     if (codepoints &&
@@ -116,7 +114,7 @@ TEST(SubwordGolden, AlbertSentencePieceMatchesReference) {
   auto tok = trfpipe::load_subword_tokenizer(kTok + "albert-30k-clean.model");
   EXPECT_EQ(tok->family(), trfpipe::TokenizerFamily::SentencePiece);
   EXPECT_EQ(tok->vocab_size(), 30000u);
-  expect_parity(run_golden(*tok, "albert-30k-clean.spm.jsonl", "pieces", false, true), "spiece.model");
+  expect_parity(run_golden(*tok, "albert-30k-clean.spm.jsonl", "pieces", true), "spiece.model");
 }
 
 }  // namespace

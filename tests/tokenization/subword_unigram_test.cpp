@@ -88,14 +88,16 @@ TEST(UnigramNative, ConvertedAlbertTokenizerJsonMatchesSentencePieceOnEveryRow) 
   for (const json& row : trfpipe::testing::read_jsonl(kGolden + "albert-30k-clean.spm.jsonl")) {
     std::string text = row["text"].get<std::string>();
     trfpipe::Encoding e = tok->encode(text, true);
-    // The golden's "offsets_utf8" holds code points (sentencepiece's Python wrapper).
     bool ok = e.ids == row["ids"].get<std::vector<int64_t>>() &&
               e.tokens == row["pieces"].get<std::vector<std::string>>() &&
-              pairs(e.offsets_codepoints) == row["offsets_utf8"].get<std::vector<std::vector<int64_t>>>();
+              pairs(e.offsets) == row["offsets_utf8"].get<std::vector<std::vector<int64_t>>>() &&
+              pairs(e.offsets_codepoints) ==
+                  row["offsets_codepoints"].get<std::vector<std::vector<int64_t>>>();
     if (!ok && mismatches++ == 0) {
       json got;
       got["ids"] = e.ids;
       got["pieces"] = e.tokens;
+      got["offsets_utf8"] = pairs(e.offsets);
       got["offsets_codepoints"] = pairs(e.offsets_codepoints);
       first = "row " + std::to_string(rows) + "\n expected: " + row.dump() + "\n got:      " + got.dump();
     }
