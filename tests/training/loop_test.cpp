@@ -7,7 +7,7 @@
 #include <memory>
 #include <sstream>
 
-#include "data_test_util.hpp"
+#include "formats/data_test_util.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"

@@ -6,7 +6,7 @@
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/example.hpp"
-#include "training/data_util.hpp"
+#include "formats/data_util.hpp"
 
 namespace trfpipe {
 
@@ -36,7 +36,7 @@ std::vector<bool> guess_spaces(const std::string& text, const std::vector<std::s
 }
 
 std::string morph_string(const Vocab& vocab, hash_t id) {
-  std::string m = training::string_or_empty(vocab, id);
+  std::string m = formats::string_or_empty(vocab, id);
   return m == "_" ? std::string() : m;
 }
 
@@ -154,7 +154,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
         if (any_morph) {
           std::string m;
           try {
-            m = training::normalize_feats(str_field(tok, "morph").value_or(""));
+            m = formats::normalize_feats(str_field(tok, "morph").value_or(""));
           } catch (const ValueError& e) {
             throw fail("token '" + words[i] + "': " + e.what());
           }
@@ -177,7 +177,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
         if (any_ner) {
           std::string n = str_field(tok, "ner").value_or("-");
           if (n.empty()) n = "-";
-          if (n != "-" && !training::is_entity_tag(n)) throw fail("token '" + words[i] + "': invalid NER tag '" + n + "'");
+          if (n != "-" && !formats::is_entity_tag(n)) throw fail("token '" + words[i] + "': invalid NER tag '" + n + "'");
           missing[i] = n == "-";
           ner[i] = n;
         }
@@ -212,7 +212,7 @@ Json docs_to_json(const std::vector<const Doc*>& docs, int doc_id) {
     const Doc& doc = *dp;
     const Vocab& vocab = doc.vocab();
     const auto& td = doc.tokens();
-    auto str = [&](hash_t h) { return training::string_or_empty(vocab, h); };
+    auto str = [&](hash_t h) { return formats::string_or_empty(vocab, h); };
     Json para = Json::object();
     para["raw"] = has_unknown_spaces(doc) ? Json(nullptr) : Json(doc.text());
     para["sentences"] = Json::array();
@@ -282,10 +282,10 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
                             const std::string& text_key) {
   if (!make_doc) throw ValueError("read_jsonl needs a tokenizer (make_doc)");
   const std::string data = read_file_bytes(path);
-  const auto lines = training::split_lines(data);
+  const auto lines = formats::split_lines(data);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
-    if (training::is_blank(lines[ln])) continue;
+    if (formats::is_blank(lines[ln])) continue;
     const int64_t line_no = int64_t(ln) + 1;
     PlainJson obj;
     try {
@@ -323,12 +323,12 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
 
 std::vector<std::string> read_labels(const std::string& path) {
   const std::string data = read_file_bytes(path);
-  auto lines = training::split_lines(data);
-  while (!lines.empty() && training::is_blank(lines.back())) lines.pop_back();
+  auto lines = formats::split_lines(data);
+  while (!lines.empty() && formats::is_blank(lines.back())) lines.pop_back();
   std::vector<std::string> labels;
   std::unordered_set<std::string> seen;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
-    std::string label(training::trim(lines[ln]));
+    std::string label(formats::trim(lines[ln]));
     if (label.empty()) throw DataError(path, int64_t(ln) + 1, "empty label");
     if (!seen.insert(label).second) throw DataError(path, int64_t(ln) + 1, "duplicate label '" + label + "'");
     labels.push_back(std::move(label));
@@ -342,20 +342,20 @@ std::vector<Doc> read_goemotions(const std::string& path, const std::vector<std:
   if (!make_doc) throw ValueError("read_goemotions needs a tokenizer (make_doc)");
   if (labels.empty()) throw ValueError("read_goemotions needs the label list");
   const std::string data = read_file_bytes(path);
-  const auto lines = training::split_lines(data);
+  const auto lines = formats::split_lines(data);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
-    if (training::is_blank(lines[ln])) continue;
+    if (formats::is_blank(lines[ln])) continue;
     const int64_t line_no = int64_t(ln) + 1;
-    auto fields = training::split_on(lines[ln], '\t');
+    auto fields = formats::split_on(lines[ln], '\t');
     if (fields.size() != 2 && fields.size() != 3)
       throw DataError(path, line_no, "expected text<TAB>label ids<TAB>id, found " +
                                          std::to_string(fields.size()) + " tab-separated fields");
     std::vector<bool> on(labels.size(), false);
-    std::string_view ids = training::trim(fields[1]);
+    std::string_view ids = formats::trim(fields[1]);
     if (!ids.empty()) {
-      for (auto id : training::split_on(ids, ',')) {
-        id = training::trim(id);
+      for (auto id : formats::split_on(ids, ',')) {
+        id = formats::trim(id);
         size_t v = 0;
         bool ok = !id.empty() && id.size() < 10;
         for (char c : id) {

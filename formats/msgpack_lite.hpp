@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace trfpipe::training::msgpack {
+namespace trfpipe::formats::msgpack {
 
 // Malformed input: `offset` is the byte position in the msgpack data where decoding failed.
 class DecodeError : public std::runtime_error {
@@ -77,4 +77,4 @@ class Writer {
 
 std::string encode(const Value& v);
 
-}  // namespace trfpipe::training::msgpack
+}  // namespace trfpipe::formats::msgpack

@@ -6,12 +6,12 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
-#include "training/data_util.hpp"
-#include "training/msgpack_lite.hpp"
+#include "formats/data_util.hpp"
+#include "formats/msgpack_lite.hpp"
 
 namespace trfpipe {
 
-namespace mp = training::msgpack;
+namespace mp = formats::msgpack;
 
 const std::vector<uint64_t>& docbin_all_attrs() {
   static const std::vector<uint64_t> all = {
@@ -412,7 +412,7 @@ std::string DocBin::to_msgpack() const {
   return w.take();
 }
 
-std::string DocBin::to_bytes() const { return training::zlib_compress(to_msgpack()); }
+std::string DocBin::to_bytes() const { return formats::zlib_compress(to_msgpack()); }
 
 void DocBin::from_bytes(std::string_view data, const std::string& source) {
   auto fail = [&](const std::string& msg, int64_t doc = -1) -> DataError {
@@ -420,7 +420,7 @@ void DocBin::from_bytes(std::string_view data, const std::string& source) {
   };
   std::string raw;
   try {
-    raw = training::zlib_decompress(data);
+    raw = formats::zlib_decompress(data);
   } catch (const std::exception& e) {
     throw fail(std::string("not a DocBin (.spacy) file: ") + e.what());
   }
@@ -650,7 +650,7 @@ std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
 }
 
 void DocBin::to_disk(const std::string& path) const {
-  training::write_file_bytes(path, to_bytes());
+  formats::write_file_bytes(path, to_bytes());
 }
 
 DocBin DocBin::from_disk(const std::string& path) {

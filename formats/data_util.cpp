@@ -1,4 +1,4 @@
-#include "training/data_util.hpp"
+#include "formats/data_util.hpp"
 
 #include <zlib.h>
 
@@ -9,7 +9,7 @@
 
 #include "trfpipe/error.hpp"
 
-namespace trfpipe::training {
+namespace trfpipe::formats {
 
 void write_file_bytes(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";
@@ -156,4 +156,4 @@ std::string string_or_empty(const Vocab& vocab, hash_t id) {
   return vocab.strings()[id];
 }
 
-}  // namespace trfpipe::training
+}  // namespace trfpipe::formats

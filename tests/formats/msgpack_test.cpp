@@ -1,8 +1,8 @@
 #include <gtest/gtest.h>
 
-#include "training/msgpack_lite.hpp"
+#include "formats/msgpack_lite.hpp"
 
-namespace mp = trfpipe::training::msgpack;
+namespace mp = trfpipe::formats::msgpack;
 
 namespace {
 std::string hex(const std::string& s) {

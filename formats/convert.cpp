@@ -7,7 +7,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
-#include "training/data_util.hpp"
+#include "formats/data_util.hpp"
 
 namespace trfpipe {
 
@@ -29,7 +29,7 @@ std::string autodetect_ner_format(const std::string& path) {
   int iob = 0, ner = 0;
   std::string line;
   for (int k = 0; k < 20 && std::getline(in, line); ++k) {
-    std::string s(training::trim(line));
+    std::string s(formats::trim(line));
     if (std::regex_search(s, iob_re)) ++iob;
     if (std::regex_search(s, ner_re)) ++ner;
   }

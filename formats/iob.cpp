@@ -4,7 +4,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
-#include "training/data_util.hpp"
+#include "formats/data_util.hpp"
 
 namespace trfpipe {
 
@@ -18,7 +18,7 @@ std::vector<EntitySpan> tags_to_spans(const std::vector<std::string>& tags) {
       ++i;
       continue;
     }
-    if (!training::is_entity_tag(t)) throw ValueError("invalid entity tag '" + t + "'");
+    if (!formats::is_entity_tag(t)) throw ValueError("invalid entity tag '" + t + "'");
     const char kind = t[0];
     std::string label = t.substr(2);
     size_t start = i++;
@@ -114,11 +114,11 @@ Doc build_ner_doc(const std::shared_ptr<Vocab>& vocab, const std::vector<NerSent
 
 std::vector<std::string_view> columns(std::string_view line) {
   if (line.find('\t') != std::string_view::npos) {
-    std::vector<std::string_view> cols = training::split_on(training::trim(line), '\t');
-    for (auto& c : cols) c = training::trim(c);
+    std::vector<std::string_view> cols = formats::split_on(formats::trim(line), '\t');
+    for (auto& c : cols) c = formats::trim(c);
     return cols;
   }
-  return training::split_ws(line);
+  return formats::split_ws(line);
 }
 
 bool is_positive_int(std::string_view s) {
@@ -127,7 +127,7 @@ bool is_positive_int(std::string_view s) {
 }
 
 bool is_docstart(std::string_view line) {
-  auto cols = training::split_ws(line);
+  auto cols = formats::split_ws(line);
   return !cols.empty() && cols[0] == "-DOCSTART-";
 }
 
@@ -135,12 +135,12 @@ bool is_docstart(std::string_view line) {
 
 std::vector<Doc> parse_conll_ner(std::string_view text, const std::string& source,
                                  const std::shared_ptr<Vocab>& vocab, int n_sents) {
-  const auto lines = training::split_lines(text);
+  const auto lines = formats::split_lines(text);
   // Layout: plain CoNLL columns, or indexed rows with '#' comments (Universal NER .iob2).
   bool indexed = true, any_token = false;
   size_t min_cols = SIZE_MAX;
   for (auto line : lines) {
-    if (training::is_blank(line) || is_docstart(line)) continue;
+    if (formats::is_blank(line) || is_docstart(line)) continue;
     if (line[0] == '#') continue;
     auto cols = columns(line);
     any_token = true;
@@ -154,8 +154,8 @@ std::vector<Doc> parse_conll_ner(std::string_view text, const std::string& sourc
     for (size_t c = min_cols; c-- > 2;) {
       bool all = true;
       for (auto line : lines) {
-        if (training::is_blank(line) || is_docstart(line) || line[0] == '#') continue;
-        if (!training::is_entity_tag(columns(line)[c])) {
+        if (formats::is_blank(line) || is_docstart(line) || line[0] == '#') continue;
+        if (!formats::is_entity_tag(columns(line)[c])) {
           all = false;
           break;
         }
@@ -179,7 +179,7 @@ std::vector<Doc> parse_conll_ner(std::string_view text, const std::string& sourc
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     std::string_view line = lines[ln];
     const int64_t line_no = int64_t(ln) + 1;
-    if (training::is_blank(line)) {
+    if (formats::is_blank(line)) {
       end_sentence();
       continue;
     }
@@ -203,7 +203,7 @@ std::vector<Doc> parse_conll_ner(std::string_view text, const std::string& sourc
       tok.word = std::string(cols[0]);
       tok.iob = std::string(cols.back());
       tok.tag = cols.size() > 2 ? std::string(cols[1]) : std::string("-");
-      if (!training::is_entity_tag(tok.iob))
+      if (!formats::is_entity_tag(tok.iob))
         throw DataError(source, line_no, "invalid IOB tag '" + tok.iob + "' in the last column");
     }
     if (tok.word.empty()) throw DataError(source, line_no, "empty word");
@@ -236,16 +236,16 @@ std::vector<Doc> read_conll_ner(const std::string& path, const std::shared_ptr<V
 
 std::vector<Doc> parse_iob(std::string_view text, const std::string& source,
                            const std::shared_ptr<Vocab>& vocab, int n_sents) {
-  const auto lines = training::split_lines(text);
+  const auto lines = formats::split_lines(text);
   std::vector<std::vector<NerSentence>> groups;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     std::string_view line = lines[ln];
-    if (training::is_blank(line)) continue;
+    if (formats::is_blank(line)) continue;
     const int64_t line_no = int64_t(ln) + 1;
     NerSentence sent;
     sent.line = line_no;
-    for (auto token : training::split_ws(line)) {
-      auto parts = training::split_on(token, '|');
+    for (auto token : formats::split_ws(line)) {
+      auto parts = formats::split_on(token, '|');
       NerToken tok;
       if (parts.size() == 3) {
         tok = {std::string(parts[0]), std::string(parts[1]), std::string(parts[2])};
@@ -256,7 +256,7 @@ std::vector<Doc> parse_iob(std::string_view text, const std::string& source,
                         "token '" + std::string(token) + "' is not word|tag|IOB or word|IOB");
       }
       if (tok.word.empty()) throw DataError(source, line_no, "empty word in '" + std::string(token) + "'");
-      if (!training::is_entity_tag(tok.iob))
+      if (!formats::is_entity_tag(tok.iob))
         throw DataError(source, line_no, "invalid IOB tag '" + tok.iob + "' in '" + std::string(token) + "'");
       sent.tokens.push_back(std::move(tok));
     }

@@ -7,7 +7,7 @@
 #include "pipeline/file_io.hpp"  // read_file_bytes
 #include "trfpipe/doc.hpp"
 
-namespace trfpipe::training {
+namespace trfpipe::formats {
 
 // Writes atomically enough for our use (temp file + rename); DataError on failure.
 void write_file_bytes(const std::string& path, std::string_view data);
@@ -34,4 +34,4 @@ std::string normalize_feats(std::string_view feats);
 // The string for a StringStore ID ("" for 0), or "" when unknown.
 std::string string_or_empty(const Vocab& vocab, hash_t id);
 
-}  // namespace trfpipe::training
+}  // namespace trfpipe::formats

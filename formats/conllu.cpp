@@ -4,7 +4,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
-#include "training/data_util.hpp"
+#include "formats/data_util.hpp"
 
 namespace trfpipe {
 
@@ -58,7 +58,7 @@ bool parse_int(std::string_view s, int64_t& out) {
 std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
                               const std::shared_ptr<Vocab>& vocab, int n_sents,
                               bool append_morphology) {
-  const auto lines = training::split_lines(text);
+  const auto lines = formats::split_lines(text);
   std::vector<Sentence> sents;
   Sentence cur;
   bool has_ner = false;
@@ -82,12 +82,12 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     const std::string_view line = lines[ln];
     const int64_t line_no = int64_t(ln) + 1;
-    if (training::is_blank(line)) {
+    if (formats::is_blank(line)) {
       end_sentence(line_no);
       continue;
     }
     if (line[0] == '#') continue;
-    auto f = training::split_on(line, '\t');
+    auto f = formats::split_on(line, '\t');
     if (f.size() != 10)
       throw DataError(source, line_no, "expected 10 tab-separated CoNLL-U columns, found " + std::to_string(f.size()));
     const std::string_view id = f[0];
@@ -133,7 +133,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
       r.space = f[9].find("SpaceAfter=No") == std::string_view::npos;
     }
     if (!has_ner)
-      for (auto part : training::split_on(f[9], '|'))
+      for (auto part : formats::split_on(f[9], '|'))
         if (match_ner(part)) {
           has_ner = true;
           break;
@@ -183,7 +183,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
         td.tag = ss.add(tag);
         std::string feats;
         try {
-          feats = training::normalize_feats(r.morph);
+          feats = formats::normalize_feats(r.morph);
         } catch (const ValueError& e) {
           throw DataError(source, r.line, e.what());
         }
@@ -194,7 +194,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
         td.sent_start = k == 0 ? 1 : -1;
         if (has_ner) {
           std::string t = "O";
-          for (auto part : training::split_on(r.misc, '|'))
+          for (auto part : formats::split_on(r.misc, '|'))
             if (auto m = match_ner(part)) {
               if (!m->empty()) t = *m;
               break;

@@ -1,8 +1,8 @@
-#include "training/msgpack_lite.hpp"
+#include "formats/msgpack_lite.hpp"
 
 #include <cstring>
 
-namespace trfpipe::training::msgpack {
+namespace trfpipe::formats::msgpack {
 
 const Value* Value::find(std::string_view key) const {
   if (type != Type::Map) return nullptr;
@@ -285,4 +285,4 @@ std::string encode(const Value& v) {
   return w.take();
 }
 
-}  // namespace trfpipe::training::msgpack
+}  // namespace trfpipe::formats::msgpack

@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include "data_test_util.hpp"
-#include "training/data_util.hpp"
-#include "training/msgpack_lite.hpp"
+#include "formats/data_util.hpp"
+#include "formats/msgpack_lite.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 
@@ -12,7 +12,7 @@ using namespace trfpipe;
 using trfpipe::testing::read_all;
 using trfpipe::testing::shared_path;
 using trfpipe::testing::TempDir;
-namespace mp = trfpipe::training::msgpack;
+namespace mp = trfpipe::formats::msgpack;
 
 namespace {
 
@@ -110,7 +110,7 @@ struct Msg {
     size_t nc = cats_count < 0 ? lengths.size() : size_t(cats_count);
     w.array_header(nc);
     for (size_t k = 0; k < nc; ++k) w.map_header(0);
-    return training::zlib_compress(w.bytes());
+    return formats::zlib_compress(w.bytes());
   }
 };
 
@@ -174,7 +174,7 @@ TEST(DocBin, WritingTheSpacyFileReproducesItsMsgpackContent) {
   DocBin out;
   for (auto& d : docs) out.add(d);
   const std::string ours_raw = out.to_msgpack();
-  const std::string theirs_raw = training::zlib_decompress(original);
+  const std::string theirs_raw = formats::zlib_decompress(original);
   mp::Value ours = mp::decode(ours_raw), theirs = mp::decode(theirs_raw);
   // Same structure, field by field (clearer failures), then as a whole.
   ASSERT_EQ(ours.map.size(), theirs.map.size());
@@ -225,7 +225,7 @@ TEST(DocBin, KeepsUnknownSpacesFlag) {
   ASSERT_EQ(docs.size(), 1u);
   EXPECT_TRUE(has_unknown_spaces(docs[0]));
   EXPECT_EQ(docs[0].text(), "a b ");
-  mp::Value msg = mp::decode(training::zlib_decompress(db.to_bytes()));
+  mp::Value msg = mp::decode(formats::zlib_decompress(db.to_bytes()));
   EXPECT_TRUE(msg.find("flags")->array[0].find("has_unknown_spaces")->boolean);
 }
 
@@ -301,14 +301,14 @@ TEST(DocBinErrors, TruncatedFile) {
 }
 
 TEST(DocBinErrors, BadMsgpack) {
-  DataError e = docbin_error(training::zlib_compress(std::string("\xdc\x00\x05\x01", 4)));
+  DataError e = docbin_error(formats::zlib_compress(std::string("\xdc\x00\x05\x01", 4)));
   EXPECT_NE(std::string(e.what()).find("invalid msgpack"), std::string::npos) << e.what();
 }
 
 TEST(DocBinErrors, MessageNotAMap) {
   mp::Writer w;
   w.array_header(0);
-  DataError e = docbin_error(training::zlib_compress(w.bytes()));
+  DataError e = docbin_error(formats::zlib_compress(w.bytes()));
   EXPECT_NE(std::string(e.what()).find("expected a map"), std::string::npos) << e.what();
 }
 
@@ -411,7 +411,7 @@ TEST(DocBinErrors, BadFlagsAndSpanGroups) {
     mp::Value copy = msg;
     for (auto& kv : copy.map)
       if (kv.first.s == key) kv.second = v;
-    return training::zlib_compress(mp::encode(copy));
+    return formats::zlib_compress(mp::encode(copy));
   };
   mp::Value not_bool;
   not_bool.type = mp::Value::Type::Array;
@@ -583,7 +583,7 @@ TEST(DocBinSpanGroups, ReadsSpacysMapFormAndWritesItBackIdentically) {
   const std::string message = with_span_groups(docs, {groups});
 
   DocBin db;
-  db.from_bytes(training::zlib_compress(message));
+  db.from_bytes(formats::zlib_compress(message));
   auto read = db.get_docs(vocab);
   ASSERT_EQ(read.size(), 1u);
   const SpanGroups& g = read[0].spans();
@@ -615,7 +615,7 @@ TEST(DocBinSpanGroups, ReadsTheOldListFormAndEmptyBytes) {
   w.bin(group_bytes("b", {pack_span(0, 0, org, 0, 3, 0, 13)}));
   w.bin(group_bytes("a", {}));  // a later group of the same name wins, as spaCy
   DocBin db;
-  db.from_bytes(training::zlib_compress(with_span_groups(docs, {w.take(), "", std::string(1, char(0x90))})));
+  db.from_bytes(formats::zlib_compress(with_span_groups(docs, {w.take(), "", std::string(1, char(0x90))})));
   auto read = db.get_docs(vocab);
   ASSERT_EQ(read.size(), 3u);
   EXPECT_EQ(read[0].spans().names(), (std::vector<std::string>{"a", "b"}));
@@ -633,7 +633,7 @@ TEST(DocBinSpanGroupErrors, MalformedBytesNameTheDoc) {
   docs.emplace_back(vocab, std::vector<std::string>{"Acme", "hired"});
   const hash_t org = string_id("ORG");
   auto error_for = [&](const std::string& groups) {
-    return docbin_error(training::zlib_compress(with_span_groups(docs, {"", groups})));
+    return docbin_error(formats::zlib_compress(with_span_groups(docs, {"", groups})));
   };
   auto map_of = [](const std::string& group) {
     mp::Writer w;
