@@ -1,19 +1,27 @@
-// register_components(): each component family's registration, run once per process.
+// register_components(): every component folder's registration, run once per process.
 #include "components/register.hpp"
 
 #include <mutex>
 
+#include "components/ner/ner.hpp"
 #include "components/sentencizer/sentencizer.hpp"
-#include "components/trainable.hpp"
+#include "components/tagger/tagger.hpp"
+#include "components/textcat/textcat.hpp"
+#include "components/tok2vec/tok2vec.hpp"
 #include "components/transformer/transformer.hpp"
+#include "models/optimizer.hpp"
 
 namespace trfpipe {
 
 void register_components() {
   static std::once_flag once;
   std::call_once(once, [] {
+    models::register_optimizers();  // thinc's optimizers and schedules
     register_sentencizer();
-    register_trainable_components();  // tok2vec, tagger, ner, textcat(_multilabel), architectures
+    register_tok2vec();
+    register_tagger();
+    register_textcat();
+    register_ner();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
   });
 }

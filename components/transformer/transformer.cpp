@@ -8,6 +8,7 @@
 
 #include <ATen/ATen.h>
 
+#include "components/common/registration.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 
@@ -296,27 +297,8 @@ namespace {
 
 using registry::arg;
 using registry::Value;
-using Path = std::vector<std::string>;
 
-void add(const std::string& reg, const std::string& name, std::vector<registry::ArgSpec> args,
-         std::function<std::any(const Value&, const Path&)> make, const std::string& returns) {
-  registry::Function f;
-  f.name = name;
-  f.args = std::move(args);
-  f.make = [make](const Value& a, const Path& path) -> std::any {
-    try {
-      return make(a, path);
-    } catch (const ConfigError&) {
-      throw;
-    } catch (const ValueError& e) {
-      throw ConfigError(path, e.what());
-    }
-  };
-  f.returns = returns;
-  registry::get(reg).add(std::move(f));
-}
-
-Pooling pooling_from(const Value& args, const std::string& key, const Path& path) {
+Pooling pooling_from(const Value& args, const std::string& key, const ConfigPath& path) {
   const Value& v = args.at(key);
   if (v.is_object()) {
     if (const auto* p = std::any_cast<PoolingPtr>(&v.object())) return **p;
@@ -328,17 +310,17 @@ Pooling pooling_from(const Value& args, const std::string& key, const Path& path
     } catch (const Error&) {
     }
   }
-  Path p = path;
+  ConfigPath p = path;
   p.push_back(key);
   throw ConfigError(p, "expected a pooling layer (reduce_mean.v1, reduce_max.v1, reduce_sum.v1, "
                        "reduce_first.v1, reduce_last.v1), got " + v.describe());
 }
 
-SpanGetter span_getter_from(const Value& args, const Path& path) {
+SpanGetter span_getter_from(const Value& args, const ConfigPath& path) {
   const Value& v = args.at("get_spans");
   if (v.is_object())
     if (const auto* p = std::any_cast<SpanGetter>(&v.object())) return *p;
-  Path p = path;
+  ConfigPath p = path;
   p.push_back("get_spans");
   throw ConfigError(p, "expected a span getter (@span_getters), got " + v.describe());
 }
@@ -350,7 +332,7 @@ Json json_or_empty(const Value& args, const std::string& key) {
   return v.json();
 }
 
-TransformerModelPtr transformer_model_from(const Value& a, const Path& path, int version) {
+TransformerModelPtr transformer_model_from(const Value& a, const ConfigPath& path, int version) {
   TransformerModelOptions o;
   o.name = registry::get_str(a, "name");
   o.tokenizer_config = json_or_empty(a, "tokenizer_config");
@@ -384,22 +366,22 @@ void register_transformer_components() {
   std::call_once(once, [] {
     install_trf_data_extension();
     // Span getters.
-    add("span_getters", "spacy-transformers.doc_spans.v1", {},
-        [](const Value&, const Path&) -> std::any { return doc_spans(); }, "Callable[[List[Doc]], List[List[Span]]]");
-    add("span_getters", "spacy-transformers.sent_spans.v1", {},
-        [](const Value&, const Path&) -> std::any { return sent_spans(); }, "Callable[[List[Doc]], List[List[Span]]]");
-    add("span_getters", "spacy-transformers.strided_spans.v1",
+    add_function("span_getters", "spacy-transformers.doc_spans.v1", {},
+        [](const Value&, const ConfigPath&) -> std::any { return doc_spans(); }, "Callable[[List[Doc]], List[List[Span]]]");
+    add_function("span_getters", "spacy-transformers.sent_spans.v1", {},
+        [](const Value&, const ConfigPath&) -> std::any { return sent_spans(); }, "Callable[[List[Doc]], List[List[Span]]]");
+    add_function("span_getters", "spacy-transformers.strided_spans.v1",
         {arg("window", "int", 128), arg("stride", "int", 96)},
-        [](const Value& a, const Path&) -> std::any {
+        [](const Value& a, const ConfigPath&) -> std::any {
           return strided_spans(registry::get_int(a, "window"), registry::get_int(a, "stride"));
         },
         "Callable[[List[Doc]], List[List[Span]]]");
     // Annotation setters.
-    add("annotation_setters", "spacy-transformers.null_annotation_setter.v1", {},
-        [](const Value&, const Path&) -> std::any { return null_annotation_setter(); },
+    add_function("annotation_setters", "spacy-transformers.null_annotation_setter.v1", {},
+        [](const Value&, const ConfigPath&) -> std::any { return null_annotation_setter(); },
         "Callable[[List[Doc], FullTransformerBatch], None]");
-    add("annotation_setters", "trfpipe.doc_tensor_setter.v1", {},
-        [](const Value&, const Path&) -> std::any { return doc_tensor_setter(); },
+    add_function("annotation_setters", "trfpipe.doc_tensor_setter.v1", {},
+        [](const Value&, const ConfigPath&) -> std::any { return doc_tensor_setter(); },
         "Callable[[List[Doc], FullTransformerBatch], None]");
     // Pooling layers (unless the layers area registered its own).
     const std::pair<const char*, layers::Reduce> poolings[] = {
@@ -410,31 +392,31 @@ void register_transformer_components() {
       if (registry::get("layers").has(n)) continue;
       const std::string name = n;
       const layers::Reduce h = how;
-      add("layers", name, {}, [name, h](const Value&, const Path&) -> std::any {
+      add_function("layers", name, {}, [name, h](const Value&, const ConfigPath&) -> std::any {
             return std::make_shared<Pooling>(Pooling{h, name});
           },
           "Model[Ragged, Floats2d]");
     }
     // Architectures.
     for (int v = 1; v <= 3; ++v) {
-      add("architectures", "spacy-transformers.TransformerModel.v" + std::to_string(v),
+      add_function("architectures", "spacy-transformers.TransformerModel.v" + std::to_string(v),
           transformer_model_args(v, false),
-          [v](const Value& a, const Path& path) -> std::any {
+          [v](const Value& a, const ConfigPath& path) -> std::any {
             return transformer_model_from(a, path, v);
           },
           "Model[List[Doc], FullTransformerBatch]");
-      add("architectures", "spacy-transformers.Tok2VecTransformer.v" + std::to_string(v),
+      add_function("architectures", "spacy-transformers.Tok2VecTransformer.v" + std::to_string(v),
           transformer_model_args(v, true),
-          [v](const Value& a, const Path& path) -> std::any {
+          [v](const Value& a, const ConfigPath& path) -> std::any {
             return Tok2VecPtr(std::make_shared<Tok2VecTransformerModel>(
                 transformer_model_from(a, path, v), pooling_from(a, "pooling", path),
                 registry::get_float(a, "grad_factor")));
           },
           "Model[List[Doc], List[Floats2d]]");
     }
-    add("architectures", "spacy-transformers.TransformerListener.v1",
+    add_function("architectures", "spacy-transformers.TransformerListener.v1",
         {arg("pooling", "Model"), arg("grad_factor", "float", 1.0), arg("upstream", "str", "*")},
-        [](const Value& a, const Path& path) -> std::any {
+        [](const Value& a, const ConfigPath& path) -> std::any {
           return Tok2VecPtr(std::make_shared<TransformerListenerModel>(
               pooling_from(a, "pooling", path), registry::get_float(a, "grad_factor"),
               registry::get_str(a, "upstream")));

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "components/architectures.hpp"
-#include "components/listener.hpp"
+#include "components/common/tok2vec_model.hpp"
+#include "components/common/listener.hpp"
 #include "components/transformer/transformer_model.hpp"
 #include "models/layers/layers.hpp"
 #include "trfpipe/language.hpp"

@@ -7,7 +7,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
-#include "components/architectures.hpp"
+#include "components/register.hpp"
 #include "models/layers/layers.hpp"
 #include "models/optimizer.hpp"
 #include "trfpipe/error.hpp"
@@ -269,7 +269,7 @@ TEST(Optimizer, LearnRateScheduleAdvancesWithStepSchedules) {
 }
 
 TEST(OptimizerRegistry, ResolvesAdamWithASchedule) {
-  register_architectures();
+  register_components();
   Json tree = {{"optimizer",
                 {{"@optimizers", "Adam.v1"},
                  {"beta1", 0.8},
@@ -289,13 +289,13 @@ TEST(OptimizerRegistry, ResolvesAdamWithASchedule) {
 }
 
 TEST(OptimizerRegistry, SgdNeedsALearnRate) {
-  register_architectures();
+  register_components();
   Json tree = {{"optimizer", {{"@optimizers", "SGD.v1"}}}};
   EXPECT_THROW(registry::resolve(tree), Error);
 }
 
 TEST(OptimizerRegistry, RejectsANonScheduleObjectAsLearnRate) {
-  register_architectures();
+  register_components();
   Json tree = {{"optimizer",
                 {{"@optimizers", "Adam.v1"},
                  {"learn_rate", {{"@optimizers", "SGD.v1"}, {"learn_rate", 0.1}}}}}};

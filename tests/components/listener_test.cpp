@@ -4,8 +4,8 @@
 
 #include <ATen/ATen.h>
 
-#include "components/architectures.hpp"
-#include "components/listener.hpp"
+#include "components/common/listener.hpp"
+#include "components/tok2vec/tok2vec_models.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/optimizer.hpp"
 

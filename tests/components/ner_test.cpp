@@ -5,8 +5,8 @@
 
 #include <ATen/ATen.h>
 
-#include "components/ner_moves.hpp"
-#include "components/trainable.hpp"
+#include "components/ner/ner_moves.hpp"
+#include "components/register.hpp"
 #include "tests/components/overfit_fixture.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -146,7 +146,7 @@ TEST(NerOracle, FollowsTheFirstZeroCostActionAndFailsWhenNoneExists) {
 }
 
 TEST(NerMoves, PresetEntitiesForceTheirActions) {
-  register_trainable_components();
+  register_components();
   auto vocab = std::make_shared<Vocab>();
   Doc doc(vocab, {"the", "Acme", "Corp", "and", "Bo"});
   doc.set_ents({doc.span(1, 3, "ORG"), doc.span(4, 5, "LOC")});  // LOC: not a label here
@@ -179,7 +179,7 @@ Json small_cnn() {
 }
 
 std::unique_ptr<Language> ner_pipeline(Json extra = Json::object()) {
-  register_trainable_components();
+  register_components();
   at::manual_seed(0);
   auto nlp = Language::blank("en");
   Json cfg = {{"model", {{"tok2vec", small_cnn()}}}};

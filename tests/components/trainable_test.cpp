@@ -10,8 +10,8 @@
 
 #include <ATen/ATen.h>
 
-#include "components/listener.hpp"
-#include "components/trainable.hpp"
+#include "components/common/listener.hpp"
+#include "components/register.hpp"
 #include "tests/components/overfit_fixture.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -89,7 +89,7 @@ int overfit(Language& nlp, F right, int max_updates = 200, double drop = 0.0) {
 }
 
 std::unique_ptr<Language> blank() {
-  register_trainable_components();
+  register_components();
   at::manual_seed(0);
   return Language::blank("en");
 }
@@ -105,7 +105,7 @@ using trfpipe::testing::snapshot;
 
 // ---- factories ----
 TEST(Factories, HaveSpacysDefaultConfigsAndScoreWeights) {
-  register_trainable_components();
+  register_components();
   const FactoryMeta& tagger = get_factory("tagger");
   EXPECT_EQ(tagger.default_config["model"]["@architectures"], "spacy.Tagger.v2");
   EXPECT_EQ(tagger.default_config["model"]["tok2vec"]["width"], 96);

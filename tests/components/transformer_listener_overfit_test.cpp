@@ -17,7 +17,6 @@
 #include <ATen/ATen.h>
 
 #include "components/register.hpp"
-#include "components/trainable.hpp"
 #include "tests/components/overfit_fixture.hpp"
 #include "tests/components/transformer_fixture.hpp"
 #include "trfpipe/config.hpp"

@@ -1,5 +1,5 @@
 // spaCy's BILUO transition system (ner.pyx): validity, transitions, costs, oracle sequence.
-#include "components/ner_moves.hpp"
+#include "components/ner/ner_moves.hpp"
 
 #include <algorithm>
 

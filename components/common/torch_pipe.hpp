@@ -1,14 +1,14 @@
-// Common base of the LibTorch trainable components (tok2vec, tagger, ner, textcat,
-// textcat_multilabel) and their registration.
-//
-// Folder layout written by to_disk (spaCy's): <dir>/cfg (JSON: labels and settings, spaCy's cfg
-// keys) and <dir>/model (the parameters as safetensors, names from the model's collect()).
+// The base of the LibTorch trainable components (tok2vec, tagger, ner, textcat ...): parameters,
+// optimizer step, listeners, and spaCy's folder layout written by to_disk: <dir>/cfg (JSON: labels
+// and settings, spaCy's cfg keys) and <dir>/model (the parameters as safetensors, names from the
+// model's collect()).
 #pragma once
 #include <string>
 #include <vector>
 
-#include "components/architectures.hpp"
-#include "components/listener.hpp"
+#include "components/common/listener.hpp"
+#include "components/common/tok2vec_model.hpp"
+#include "trfpipe/example.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/torch/optimizer.hpp"
 
@@ -41,14 +41,9 @@ class TorchPipe : public TrainablePipe, public ParameterOwner, public ListeningC
   bool initialized_ = false;
 };
 
-// spaCy's default tok2vec block (HashEmbedCNN.v2 width 96, depth 4, embed_size 2000,
-// window_size 1, maxout_pieces 3, subword_features true) of tok2vec, tagger and ner.
-Json default_hash_embed_cnn();
-
-// Adds the factories tok2vec, tagger, ner, textcat, textcat_multilabel (and the architectures,
-// optimizers and schedules). Idempotent; called from register_components().
-void register_trainable_components();
-// The ner factory (components/ner.cpp); called by register_trainable_components().
-void register_ner_component();
+// Small pieces the components share.
+Json json_labels(const std::vector<std::string>& labels);
+std::vector<Doc*> predicted_docs(const std::vector<Example>& examples);
+size_t total_tokens(const std::vector<Doc*>& docs);
 
 }  // namespace trfpipe

@@ -1,5 +1,5 @@
 // The listener handshake (see listener.hpp).
-#include "components/listener.hpp"
+#include "components/common/listener.hpp"
 
 #include <atomic>
 

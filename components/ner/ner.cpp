@@ -1,5 +1,5 @@
 // The `ner` component: spaCy's transition-based entity recognizer (BILUO moves, ner.pyx; see
-// components/ner_moves.hpp) over a spacy.TransitionBasedParser.v2 model with state_type "ner".
+// components/ner/ner_moves.hpp) over a spacy.TransitionBasedParser.v2 model with state_type "ner".
 //
 // State features (nF = 3, _state.pxd set_context_tokens): B(0), the first token of the open
 // entity, B(0) - 1 when an entity is open; -1 (the padding row) otherwise. Prediction is greedy
@@ -17,6 +17,8 @@
 // actions) — the gradient of logsumexp(all) - logsumexp(best-cost), the loss built here — and the
 // reported loss is the sum of its squares. Actions are chosen with no-grad scores per step; the
 // visited states are then scored once with grad in one batched pass and one backward.
+#include "components/ner/ner.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -25,8 +27,10 @@
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
 
-#include "components/ner_moves.hpp"
-#include "components/trainable.hpp"
+#include "components/common/registration.hpp"
+#include "components/common/torch_pipe.hpp"
+#include "components/ner/ner_moves.hpp"
+#include "components/parser_internals/parser_model.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 
@@ -380,7 +384,9 @@ class NerPipe : public TorchPipe {
 
 }  // namespace
 
-void register_ner_component() {
+void register_ner() {
+  register_parser_architectures();
+  add_placeholder_scorer("spacy.ner_scorer.v1");
   FactoryMeta ner;
   ner.name = "ner";
   ner.default_config =

@@ -1,0 +1,51 @@
+#include "components/common/registration.hpp"
+
+namespace trfpipe {
+
+void add_function(const std::string& reg, const std::string& name,
+                  std::vector<registry::ArgSpec> args, MakeFunction make,
+                  const std::string& returns) {
+  registry::Function f;
+  f.name = name;
+  f.args = std::move(args);
+  f.make = [make = std::move(make)](const registry::Value& a, const ConfigPath& path) -> std::any {
+    try {
+      return make(a, path);
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const ValueError& e) {
+      throw ConfigError(path, e.what());
+    }
+  };
+  f.returns = returns;
+  registry::get(reg).add(std::move(f));
+}
+
+int64_t optional_int(const registry::Value& args, const std::string& name) {
+  return registry::is_null(args, name) ? 0 : registry::get_int(args, name);
+}
+
+void add_placeholder_scorer(const std::string& name) {
+  auto& reg = registry::get("scorers");
+  if (reg.has(name)) return;
+  registry::Function f;
+  f.name = name;
+  f.make = [name](const registry::Value&, const std::vector<std::string>&) -> std::any {
+    return name;
+  };
+  f.returns = "Callable";
+  reg.add(std::move(f));
+}
+
+Json default_hash_embed_cnn() {
+  return Json{{"@architectures", "spacy.HashEmbedCNN.v2"},
+              {"pretrained_vectors", nullptr},
+              {"width", 96},
+              {"depth", 4},
+              {"embed_size", 2000},
+              {"window_size", 1},
+              {"maxout_pieces", 3},
+              {"subword_features", true}};
+}
+
+}  // namespace trfpipe

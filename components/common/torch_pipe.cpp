@@ -1,0 +1,117 @@
+#include "components/common/torch_pipe.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
+
+#include "models/safetensors.hpp"
+#include "trfpipe/error.hpp"
+
+namespace trfpipe {
+
+namespace fs = std::filesystem;
+
+namespace {
+std::string shape_str(const at::Tensor& t) {
+  std::string s = "(";
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i ? ", " : "") + std::to_string(t.size(i));
+  return s + ")";
+}
+}  // namespace
+
+// ---- TorchPipe ----
+NamedTensors TorchPipe::named_parameters() const {
+  NamedTensors out;
+  collect(out);
+  return out;
+}
+
+void TorchPipe::finish_update(Optimizer& optimizer) { optimizer.step(name(), named_parameters()); }
+
+std::vector<Listener*> TorchPipe::listeners() {
+  Tok2VecModel* t = tok2vec_model();
+  Listener* l = t ? t->listener() : nullptr;
+  if (!l) return {};
+  return {l};
+}
+
+void TorchPipe::finish_backward(Losses& losses) {
+  if (Tok2VecModel* t = tok2vec_model()) t->finish_backward(losses);
+}
+
+bool TorchPipe::add_label_to(std::vector<std::string>& labels, const std::string& label) const {
+  if (std::find(labels.begin(), labels.end(), label) != labels.end()) return false;
+  require_not_initialized("add label '" + label + "'");
+  labels.push_back(label);
+  return true;
+}
+
+void TorchPipe::require_not_initialized(const std::string& what) const {
+  if (initialized_)
+    throw ValueError("Cannot " + what + " on component '" + name() +
+                     "' after it was initialized (the output layer is already sized)");
+}
+
+void TorchPipe::to_disk(const std::string& dir) const {
+  fs::create_directories(dir);
+  {
+    std::ofstream f(fs::path(dir) / "cfg");
+    if (!f) throw Error("cannot write " + (fs::path(dir) / "cfg").string());
+    f << cfg().dump(2);
+  }
+  if (const Tok2VecModel* t2v = tok2vec_model()) t2v->save_files(dir);
+  models::TensorMap tensors;
+  for (const auto& [n, p] : named_parameters()) tensors[n] = p.detach().contiguous();
+  models::write_safetensors((fs::path(dir) / "model").string(), tensors);
+}
+
+void TorchPipe::from_disk(const std::string& dir) {
+  const fs::path cfg_path = fs::path(dir) / "cfg", model_path = fs::path(dir) / "model";
+  std::ifstream f(cfg_path);
+  if (!f) throw DataError(cfg_path.string(), -1, "component '" + name() + "': cfg file missing");
+  Json c;
+  try {
+    c = Json::parse(f);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(cfg_path.string(), -1, std::string("invalid JSON: ") + e.what());
+  }
+  if (Tok2VecModel* t2v = tok2vec_model()) t2v->load_files(dir);  // before sizing layers
+  load_cfg(c);
+  models::SafetensorsContent st = models::read_safetensors(model_path.string());
+  at::NoGradGuard no_grad;
+  for (const auto& [n, p] : named_parameters()) {
+    auto it = st.tensors.find(n);
+    if (it == st.tensors.end())
+      throw DataError(model_path.string(), -1,
+                      "component '" + name() + "': no weights for '" + n + "'");
+    if (it->second.sizes() != p.sizes())
+      throw DataError(model_path.string(), -1,
+                      "component '" + name() + "': weights '" + n + "' have shape " +
+                          shape_str(it->second) + " but the model expects " + shape_str(p));
+    at::Tensor(p).copy_(it->second.to(at::kFloat));
+  }
+  initialized_ = true;
+}
+
+Json json_labels(const std::vector<std::string>& labels) {
+  Json j = Json::array();
+  for (const auto& l : labels) j.push_back(l);
+  return j;
+}
+
+std::vector<Doc*> predicted_docs(const std::vector<Example>& examples) {
+  std::vector<Doc*> docs;
+  for (const auto& eg : examples) docs.push_back(&eg.predicted());
+  return docs;
+}
+
+size_t total_tokens(const std::vector<Doc*>& docs) {
+  size_t n = 0;
+  for (const Doc* d : docs) n += d->size();
+  return n;
+}
+
+}  // namespace trfpipe

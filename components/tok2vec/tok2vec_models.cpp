@@ -1,0 +1,232 @@
+#include "components/tok2vec/tok2vec_models.hpp"
+
+#include <cctype>
+
+#include <ATen/ATen.h>
+
+#include "components/common/registration.hpp"
+#include "trfpipe/error.hpp"
+
+namespace trfpipe {
+
+namespace {
+at::Tensor matrix_to_tensor(const Matrix& m) {
+  return at::from_blob(const_cast<float*>(m.data.data()), {m.rows, m.cols}, at::kFloat).clone();
+}
+std::string upper(std::string s) {
+  for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+}  // namespace
+
+// ---- token attributes ----
+TokenAttr token_attr_from_name(const std::string& name) {
+  const std::string n = upper(name);
+  if (n == "ORTH") return TokenAttr::ORTH;
+  if (n == "NORM") return TokenAttr::NORM;
+  if (n == "LOWER") return TokenAttr::LOWER;
+  if (n == "PREFIX") return TokenAttr::PREFIX;
+  if (n == "SUFFIX") return TokenAttr::SUFFIX;
+  if (n == "SHAPE") return TokenAttr::SHAPE;
+  throw ValueError("unsupported token attribute '" + name +
+                   "' (supported: NORM, PREFIX, SUFFIX, SHAPE, LOWER, ORTH)");
+}
+
+uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr) {
+  Token t = doc.token(i);
+  switch (attr) {
+    case TokenAttr::ORTH:
+      return t.orth();
+    case TokenAttr::NORM:
+      return t.norm();
+    case TokenAttr::LOWER:
+      return t.lower();
+    case TokenAttr::PREFIX:
+      return t.prefix();
+    case TokenAttr::SUFFIX:
+      return t.suffix();
+    case TokenAttr::SHAPE:
+      return t.shape();
+  }
+  return 0;
+}
+
+// ---- MultiHashEmbed ----
+MultiHashEmbed::MultiHashEmbed(int64_t width, std::vector<std::string> attrs,
+                               std::vector<int64_t> rows)
+    : width_(width) {
+  if (attrs.size() != rows.size())
+    throw ValueError("MultiHashEmbed: attrs and rows must have the same length (" +
+                     std::to_string(attrs.size()) + " vs " + std::to_string(rows.size()) + ")");
+  if (attrs.empty()) throw ValueError("MultiHashEmbed: attrs must not be empty");
+  uint32_t seed = 7;
+  for (size_t i = 0; i < attrs.size(); ++i) {
+    attrs_.push_back(token_attr_from_name(attrs[i]));
+    embeds_.push_back(std::make_unique<layers::HashEmbed>(width, rows[i], ++seed, int64_t(i)));
+  }
+  mix_ = std::make_unique<layers::Maxout>(width, width * int64_t(attrs.size()), 3, true);
+}
+
+std::vector<at::Tensor> MultiHashEmbed::forward(const std::vector<Doc*>& docs, bool is_train) {
+  const auto lengths = doc_lengths(docs);
+  std::vector<at::Tensor> cols;
+  for (size_t a = 0; a < attrs_.size(); ++a) {
+    std::vector<uint64_t> ids;
+    for (const Doc* d : docs)
+      for (size_t i = 0; i < d->size(); ++i) ids.push_back(token_attr(*d, i, attrs_[a]));
+    cols.push_back(embeds_[a]->forward(ids, is_train ? drop_ : 0.0));
+  }
+  at::Tensor X = at::cat(cols, 1);
+  if (X.size(0) == 0) return split_rows(at::zeros({0, width_}, at::kFloat), lengths);
+  return split_rows(mix_->forward(X, is_train ? drop_ : 0.0), lengths);
+}
+
+void MultiHashEmbed::collect(const std::string& prefix, NamedTensors& out) const {
+  for (size_t a = 0; a < embeds_.size(); ++a)
+    embeds_[a]->collect(prefix + "hashembed" + std::to_string(a) + ".", out);
+  mix_->collect(prefix + "maxout.", out);
+}
+
+// ---- MaxoutWindowEncoder ----
+MaxoutWindowEncoder::MaxoutWindowEncoder(int64_t width, int64_t window_size, int64_t maxout_pieces,
+                                         int64_t depth)
+    : width_(width), window_size_(window_size), depth_(depth) {
+  if (width <= 0 || window_size < 0 || maxout_pieces <= 0 || depth < 0)
+    throw ValueError("MaxoutWindowEncoder: width, maxout_pieces must be positive");
+  for (int64_t i = 0; i < depth; ++i)
+    layers_.push_back(std::make_unique<layers::Maxout>(width, width * (2 * window_size + 1),
+                                                       maxout_pieces, true));
+}
+
+std::vector<at::Tensor> MaxoutWindowEncoder::forward(const std::vector<at::Tensor>& Xs,
+                                                     bool is_train) {
+  std::vector<int64_t> lengths;
+  for (const auto& x : Xs) lengths.push_back(x.size(0));
+  const int64_t pad = window_size_ * depth_;
+  at::Tensor X = layers::flatten_padded(Xs, pad, width_);
+  if (X.size(0) > 0)
+    for (const auto& layer : layers_)
+      X = X + layer->forward(layers::expand_window(X, window_size_), is_train ? drop_ : 0.0);
+  return layers::unflatten_padded(X, lengths, pad);
+}
+
+void MaxoutWindowEncoder::collect(const std::string& prefix, NamedTensors& out) const {
+  for (size_t i = 0; i < layers_.size(); ++i)
+    layers_[i]->collect(prefix + "layer" + std::to_string(i) + ".", out);
+}
+
+// ---- ChainTok2Vec ----
+ChainTok2Vec::ChainTok2Vec(Tok2VecPtr embed, std::shared_ptr<EncoderModel> encode)
+    : embed_(std::move(embed)), encode_(std::move(encode)) {
+  if (!embed_ || !encode_) throw ValueError("Tok2Vec: embed and encode are required");
+  if (embed_->width() != encode_->width())
+    throw ValueError("Tok2Vec: the embed width (" + std::to_string(embed_->width()) +
+                     ") differs from the encode width (" + std::to_string(encode_->width()) + ")");
+}
+
+std::vector<at::Tensor> ChainTok2Vec::forward(const std::vector<Doc*>& docs, bool is_train) {
+  return encode_->forward(embed_->forward(docs, is_train), is_train);
+}
+
+void ChainTok2Vec::collect(const std::string& prefix, NamedTensors& out) const {
+  embed_->collect(prefix + "embed.", out);
+  encode_->collect(prefix + "encode.", out);
+}
+
+// ---- Tok2VecListenerModel ----
+Tok2VecListenerModel::Tok2VecListenerModel(int64_t width, std::string upstream, double grad_factor,
+                                           std::string kind)
+    : listener_(std::move(kind), std::move(upstream), width, grad_factor) {}
+
+std::vector<at::Tensor> Tok2VecListenerModel::forward(const std::vector<Doc*>& docs,
+                                                      bool is_train) {
+  if (is_train && listener_.has_batch()) return listener_.outputs(docs);
+  std::vector<at::Tensor> out;
+  for (Doc* d : docs) {
+    const Matrix& m = d->tensor();
+    if (!m.empty() && m.rows == int64_t(d->size())) {
+      out.push_back(matrix_to_tensor(m));
+    } else if (is_train) {
+      throw Error("The " + listener_.kind() + " listener (upstream '" + listener_.upstream_name() +
+                  "') found no doc.tensor: a frozen upstream must also be in "
+                  "[training] annotating_components (spaCy's E203)");
+    } else {
+      out.push_back(at::zeros({int64_t(d->size()), listener_.width()}, at::kFloat));
+    }
+  }
+  return out;
+}
+
+void register_tok2vec_architectures() {
+  using registry::arg;
+  using registry::Value;
+  const std::string T2V = "Model[List[Doc], List[Floats2d]]";
+  add_function(
+      "architectures", "spacy.HashEmbedCNN.v2",
+      {arg("width", "int"), arg("depth", "int"), arg("embed_size", "int"),
+       arg("window_size", "int"), arg("maxout_pieces", "int"), arg("subword_features", "bool"),
+       arg("pretrained_vectors", "bool|null")},
+      [](const Value& a, const ConfigPath& path) -> std::any {
+        if (!registry::is_null(a, "pretrained_vectors") &&
+            registry::get_bool(a, "pretrained_vectors")) {
+          ConfigPath p = path;
+          p.push_back("pretrained_vectors");
+          throw ConfigError(p, "static vectors are not supported (use false or null)");
+        }
+        const int64_t width = registry::get_int(a, "width"), E = registry::get_int(a, "embed_size");
+        std::vector<std::string> attrs{"NORM"};
+        std::vector<int64_t> rows{E};
+        if (registry::get_bool(a, "subword_features")) {
+          attrs = {"NORM", "PREFIX", "SUFFIX", "SHAPE"};
+          rows = {E, E / 2, E / 2, E / 2};
+        }
+        auto embed = std::make_shared<MultiHashEmbed>(width, attrs, rows);
+        auto encode = std::make_shared<MaxoutWindowEncoder>(
+            width, registry::get_int(a, "window_size"), registry::get_int(a, "maxout_pieces"),
+            registry::get_int(a, "depth"));
+        return Tok2VecPtr(std::make_shared<ChainTok2Vec>(embed, encode));
+      },
+      T2V);
+  add_function(
+      "architectures", "spacy.Tok2Vec.v2", {arg("embed", "Model"), arg("encode", "Model")},
+      [](const Value& a, const ConfigPath& path) -> std::any {
+        return Tok2VecPtr(std::make_shared<ChainTok2Vec>(
+            model_arg<Tok2VecModel>(a, "embed", path), model_arg<EncoderModel>(a, "encode", path)));
+      },
+      T2V);
+  add_function(
+      "architectures", "spacy.MultiHashEmbed.v2",
+      {arg("width", "int"), arg("attrs", "list[str]"), arg("rows", "list[int]"),
+       arg("include_static_vectors", "bool")},
+      [](const Value& a, const ConfigPath& path) -> std::any {
+        if (registry::get_bool(a, "include_static_vectors")) {
+          ConfigPath p = path;
+          p.push_back("include_static_vectors");
+          throw ConfigError(p, "static vectors are not supported (use false)");
+        }
+        return Tok2VecPtr(std::make_shared<MultiHashEmbed>(
+            registry::get_int(a, "width"), registry::get_str_list(a, "attrs"),
+            a.at("rows").as<std::vector<int64_t>>()));
+      },
+      "Model[List[Doc], List[Floats2d]]");
+  add_function(
+      "architectures", "spacy.MaxoutWindowEncoder.v2",
+      {arg("width", "int"), arg("window_size", "int"), arg("maxout_pieces", "int"),
+       arg("depth", "int")},
+      [](const Value& a, const ConfigPath&) -> std::any {
+        return std::shared_ptr<EncoderModel>(std::make_shared<MaxoutWindowEncoder>(
+            registry::get_int(a, "width"), registry::get_int(a, "window_size"),
+            registry::get_int(a, "maxout_pieces"), registry::get_int(a, "depth")));
+      },
+      "Model[List[Floats2d], List[Floats2d]]");
+  add_function(
+      "architectures", "spacy.Tok2VecListener.v1",
+      {arg("width", "int"), arg("upstream", "str", "*")},
+      [](const Value& a, const ConfigPath&) -> std::any {
+        return Tok2VecPtr(std::make_shared<Tok2VecListenerModel>(registry::get_int(a, "width"),
+                                                                 registry::get_str(a, "upstream")));
+      },
+      T2V);
+}
+
+}  // namespace trfpipe

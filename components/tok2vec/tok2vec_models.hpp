@@ -1,0 +1,106 @@
+// The spacy.Tok2Vec.v2 family (spaCy's spacy/ml/models/tok2vec.py) on LibTorch: MultiHashEmbed,
+// MaxoutWindowEncoder, the Tok2Vec chain (and HashEmbedCNN.v2), and the Tok2VecListener that
+// reads an upstream tok2vec component's output.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "components/common/listener.hpp"
+#include "components/common/tok2vec_model.hpp"
+#include "models/layers/layers.hpp"
+
+namespace trfpipe {
+
+// Per-doc tensors -> per-doc tensors (thinc's with_array(...) encoders).
+class EncoderModel {
+ public:
+  virtual ~EncoderModel() = default;
+  virtual std::vector<at::Tensor> forward(const std::vector<at::Tensor>& Xs, bool is_train) = 0;
+  virtual int64_t width() const = 0;
+  virtual void collect(const std::string& prefix, NamedTensors& out) const = 0;
+  virtual void set_dropout(double drop) { drop_ = drop; }
+
+ protected:
+  double drop_ = 0.0;
+};
+
+// Token attributes usable by MultiHashEmbed (spaCy's attr names).
+enum class TokenAttr { ORTH, NORM, LOWER, PREFIX, SUFFIX, SHAPE };
+TokenAttr token_attr_from_name(const std::string& name);  // ValueError for unsupported names
+uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr);
+
+// spacy.MultiHashEmbed.v2: HashEmbed per attribute (seeds 8, 9, ...; column = attr index),
+// concatenated, then Maxout(width, nP=3, normalize=True).
+class MultiHashEmbed : public Tok2VecModel {
+ public:
+  MultiHashEmbed(int64_t width, std::vector<std::string> attrs, std::vector<int64_t> rows);
+  std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
+  int64_t width() const override { return width_; }
+  void collect(const std::string& prefix, NamedTensors& out) const override;
+  void set_dropout(double drop) override { drop_ = drop; }
+
+ private:
+  int64_t width_;
+  double drop_ = 0.0;
+  std::vector<TokenAttr> attrs_;
+  std::vector<std::unique_ptr<layers::HashEmbed>> embeds_;
+  std::unique_ptr<layers::Maxout> mix_;
+};
+
+// spacy.MaxoutWindowEncoder.v2: depth x residual(expand_window(ws) >> Maxout(width, nP,
+// normalize)), over docs joined with ws*depth zero rows (thinc's with_array(pad=...)).
+class MaxoutWindowEncoder : public EncoderModel {
+ public:
+  MaxoutWindowEncoder(int64_t width, int64_t window_size, int64_t maxout_pieces, int64_t depth);
+  std::vector<at::Tensor> forward(const std::vector<at::Tensor>& Xs, bool is_train) override;
+  int64_t width() const override { return width_; }
+  void collect(const std::string& prefix, NamedTensors& out) const override;
+
+ private:
+  int64_t width_, window_size_, depth_;
+  std::vector<std::unique_ptr<layers::Maxout>> layers_;
+};
+
+// spacy.Tok2Vec.v2 (and HashEmbedCNN.v2): embed >> encode.
+class ChainTok2Vec : public Tok2VecModel {
+ public:
+  ChainTok2Vec(Tok2VecPtr embed, std::shared_ptr<EncoderModel> encode);
+  std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
+  int64_t width() const override { return encode_->width(); }
+  void collect(const std::string& prefix, NamedTensors& out) const override;
+  void set_dropout(double drop) override {
+    embed_->set_dropout(drop);
+    encode_->set_dropout(drop);
+  }
+
+ private:
+  Tok2VecPtr embed_;
+  std::shared_ptr<EncoderModel> encode_;
+};
+
+// spacy.Tok2VecListener.v1(width, upstream="*"): the outputs of an upstream `tok2vec` component.
+// Training with a batch: the received leaves (gradient goes upstream in finish_backward);
+// training without one: doc.tensor, no gradient (Error when a doc has no tensor, spaCy's E203);
+// prediction: doc.tensor, or zeros(len(doc), width) when it is not set.
+class Tok2VecListenerModel : public Tok2VecModel {
+ public:
+  Tok2VecListenerModel(int64_t width, std::string upstream, double grad_factor = 1.0,
+                       std::string kind = "tok2vec");
+  std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
+  int64_t width() const override { return listener_.width(); }
+  Listener* listener() override { return &listener_; }
+  void finish_backward(Losses& losses) override { listener_.backprop(losses); }
+
+ private:
+  Listener listener_;
+};
+
+// Registers spacy.HashEmbedCNN.v2, spacy.Tok2Vec.v2, spacy.MultiHashEmbed.v2,
+// spacy.MaxoutWindowEncoder.v2 and spacy.Tok2VecListener.v1.
+void register_tok2vec_architectures();
+
+}  // namespace trfpipe
