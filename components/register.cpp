@@ -1,10 +1,10 @@
-// register_components(): every component folder's registration, run once per process.
+// register_components(): every component folder's registration, run once per process. The
+// folders listed in TRFPIPE_CORE_COMPONENTS (CMakeLists.txt) register in register_core.cpp.
 #include "components/register.hpp"
 
 #include <mutex>
 
 #include "components/ner/ner.hpp"
-#include "components/sentencizer/sentencizer.hpp"
 #include "components/tagger/tagger.hpp"
 #include "components/textcat/textcat.hpp"
 #include "components/tok2vec/tok2vec.hpp"
@@ -16,8 +16,8 @@ namespace trfpipe {
 void register_components() {
   static std::once_flag once;
   std::call_once(once, [] {
+    register_core_components();
     models::register_optimizers();  // thinc's optimizers and schedules
-    register_sentencizer();
     register_tok2vec();
     register_tagger();
     register_textcat();

@@ -1,5 +1,7 @@
 #include "components/common/registration.hpp"
 
+#include <iostream>
+
 namespace trfpipe {
 
 void add_function(const std::string& reg, const std::string& name,
@@ -23,6 +25,15 @@ void add_function(const std::string& reg, const std::string& name,
 
 int64_t optional_int(const registry::Value& args, const std::string& name) {
   return registry::is_null(args, name) ? 0 : registry::get_int(args, name);
+}
+
+RegisterAtLoad::RegisterAtLoad(void (*registration)(), const char* what) {
+  try {
+    registration();
+  } catch (const std::exception& e) {
+    // An exception escaping a static initializer would abort the process.
+    std::cerr << "trfpipe: registering " << what << " failed: " << e.what() << "\n";
+  }
 }
 
 void add_placeholder_scorer(const std::string& name) {

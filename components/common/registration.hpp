@@ -57,6 +57,12 @@ std::shared_ptr<T> component_model(const registry::Value& config, const std::str
 // components do not use the scorer object).
 void add_placeholder_scorer(const std::string& name);
 
+// Runs `registration` when the library holding this object is loaded (a static object's
+// constructor): an exception is printed instead of aborting the process.
+struct RegisterAtLoad {
+  RegisterAtLoad(void (*registration)(), const char* what);
+};
+
 // spaCy's default tok2vec block (HashEmbedCNN.v2 width 96, depth 4, embed_size 2000,
 // window_size 1, maxout_pieces 3, subword_features true) of tok2vec, tagger and ner.
 Json default_hash_embed_cnn();

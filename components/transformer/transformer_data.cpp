@@ -8,10 +8,15 @@
 
 #include <ATen/ATen.h>
 
+#include "pipeline/torch_runtime.hpp"
 #include "trfpipe/error.hpp"
-#include "trfpipe/transformer.hpp"
 
 namespace trfpipe {
+
+namespace {
+// doc._.trf_data as JSON for transformer_doc_json (trfpipe/transformer.hpp); null without one.
+Json trf_data_json(const Doc& doc);
+}  // namespace
 
 WordpieceBatch WordpieceBatch::slice(int64_t start, int64_t end) const {
   WordpieceBatch out;
@@ -66,6 +71,8 @@ void install_trf_data_extension() {
   std::call_once(once, [] {
     if (!Doc::has_extension(kTrfDataExtension))
       Doc::set_extension(kTrfDataExtension, std::any(TransformerDataPtr()));
+    // transformer_doc_json (defined in the core, which cannot read the tensors) asks here.
+    pipeline::install_trf_data_json(trf_data_json);
   });
 }
 
@@ -175,36 +182,29 @@ void install_tensor_vector_hooks(Doc& doc) {
   };
 }
 
-Json transformer_doc_json(const Doc& doc) {
-  Json out = Json::object();
-  const Matrix& m = doc.tensor();
-  if (!m.empty()) {
-    Json rows = Json::array();
-    for (int64_t i = 0; i < m.rows; ++i)
-      rows.push_back(std::vector<float>(m.row(i), m.row(i) + m.cols));
-    out["tensor"] = {{"shape", {m.rows, m.cols}}, {"rows", std::move(rows)}};
-  }
+namespace {
+
+Json trf_data_json(const Doc& doc) {
   TransformerDataPtr d = get_trf_data(doc);
-  if (d) {
-    Json wp = Json::object();
-    wp["strings"] = d->wordpieces.strings;
-    Json ids = Json::array();
-    if (d->wordpieces.input_ids.defined() && d->wordpieces.input_ids.numel() > 0) {
-      at::Tensor t = d->wordpieces.input_ids.to(at::kLong).contiguous();
-      const int64_t* p = t.data_ptr<int64_t>();
-      for (int64_t i = 0; i < t.size(0); ++i)
-        ids.push_back(std::vector<int64_t>(p + i * t.size(1), p + (i + 1) * t.size(1)));
-    }
-    wp["input_ids"] = std::move(ids);
-    wp["lengths"] = d->wordpieces.lengths;
-    Json shape = Json::array();
-    if (d->model_output.last_hidden_state.defined())
-      for (int64_t s : d->model_output.last_hidden_state.sizes()) shape.push_back(s);
-    out["trf_data"] = {{"wordpieces", std::move(wp)},
-                       {"align", {{"data", d->align.data}, {"lengths", d->align.lengths}}},
-                       {"shape", std::move(shape)}};
+  if (!d) return nullptr;
+  Json wp = Json::object();
+  wp["strings"] = d->wordpieces.strings;
+  Json ids = Json::array();
+  if (d->wordpieces.input_ids.defined() && d->wordpieces.input_ids.numel() > 0) {
+    at::Tensor t = d->wordpieces.input_ids.to(at::kLong).contiguous();
+    const int64_t* p = t.data_ptr<int64_t>();
+    for (int64_t i = 0; i < t.size(0); ++i)
+      ids.push_back(std::vector<int64_t>(p + i * t.size(1), p + (i + 1) * t.size(1)));
   }
-  return out;
+  wp["input_ids"] = std::move(ids);
+  wp["lengths"] = d->wordpieces.lengths;
+  Json shape = Json::array();
+  if (d->model_output.last_hidden_state.defined())
+    for (int64_t s : d->model_output.last_hidden_state.sizes()) shape.push_back(s);
+  return {{"wordpieces", std::move(wp)},
+          {"align", {{"data", d->align.data}, {"lengths", d->align.lengths}}},
+          {"shape", std::move(shape)}};
 }
 
+}  // namespace
 }  // namespace trfpipe
