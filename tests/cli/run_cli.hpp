@@ -9,6 +9,7 @@
 #pragma once
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct RunResult {
   std::string out;        // stdout
   std::string err;        // stderr
   bool timed_out = false;
+  long max_rss_kb = 0;    // the child's peak resident memory (wait4's ru_maxrss)
 };
 
 struct RunOptions {
@@ -118,8 +120,10 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
   close(out_pipe[0]);
   close(err_pipe[0]);
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  rusage usage{};
+  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
   }
+  result.max_rss_kb = usage.ru_maxrss;
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
   return result;
