@@ -219,6 +219,11 @@ std::vector<Doc> Language::pipe(const std::vector<std::string>& texts, size_t ba
   return out;
 }
 
+void Language::pipe_docs(const std::vector<Doc*>& docs, size_t batch_size_) {
+  const size_t bs = batch_size_ ? batch_size_ : (batch_size ? batch_size : 1000);
+  for (Pipe* p : pipeline()) p->pipe(docs, bs);
+}
+
 // ------------------------------------------------------------------------------ streaming
 
 namespace {

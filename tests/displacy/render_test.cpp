@@ -35,6 +35,14 @@ Json sample_doc() {
     ]})");
 }
 
+// The same with a last token that is punctuation (spaCy's is_punct: every character in a Unicode
+// P* category; "<b>" is not, '"' and '&' are), for collapse_punct.
+Json punct_doc() {
+  Json doc = sample_doc();
+  doc["text"] = "Apple is in Café \"&\"";
+  return doc;
+}
+
 }  // namespace
 
 TEST(DisplacyEnt, MarksEachEntityWithItsLabelAndSpacyColors) {
@@ -73,11 +81,13 @@ TEST(DisplacyEnt, OptionsColorsEntsTitleNewlinesAndPage) {
 }
 
 TEST(DisplacyDep, ParseDepsCollapsesPunctuationAndMakesSpacysArcs) {
-  Json parsed = displacy::parse_deps(sample_doc());
-  // "<b>" is punctuation: merged into "Café <b>", which keeps Café's tag and arc.
+  Json parsed = displacy::parse_deps(punct_doc());
+  // '"&"' is punctuation: merged into 'Café "&"', which keeps Café's tag and arc.
   ASSERT_EQ(parsed["words"].size(), 4u);
   EXPECT_EQ(parsed["words"][0], Json::parse(R"({"text": "Apple", "tag": "PROPN", "lemma": null})"));
-  EXPECT_EQ(parsed["words"][3]["text"], "Café <b>");
+  EXPECT_EQ(parsed["words"][3]["text"], "Café \"&\"");
+  // "<b>" is not punctuation: it stays a word of its own.
+  EXPECT_EQ(displacy::parse_deps(sample_doc())["words"].size(), 5u);
   EXPECT_EQ(parsed["arcs"], Json::parse(R"([
       {"start": 0, "end": 1, "label": "nsubj", "dir": "left"},
       {"start": 1, "end": 2, "label": "prep", "dir": "right"},
@@ -89,7 +99,7 @@ TEST(DisplacyDep, ParseDepsCollapsesPunctuationAndMakesSpacysArcs) {
 }
 
 TEST(DisplacyDep, SvgFollowsSpacysGeometry) {
-  const std::string svg = displacy::render({sample_doc()}, "dep");
+  const std::string svg = displacy::render({punct_doc()}, "dep");
   // 4 words: width = 50 + 4 * 175; every arc spans one word, so one level: offset_y = 175 / 2 +
   // 2 = 89.5, height = 89.5 + 3 * 45.
   EXPECT_NE(svg.find("class=\"displacy\" width=\"750\" height=\"224.5\" direction=\"ltr\""),
@@ -98,7 +108,7 @@ TEST(DisplacyDep, SvgFollowsSpacysGeometry) {
             std::string::npos);
   EXPECT_NE(svg.find("<tspan class=\"displacy-tag\" dy=\"2em\" fill=\"currentColor\" x=\"225\">AUX</tspan>"),
             std::string::npos);
-  EXPECT_NE(svg.find("x=\"575\">Café &lt;b&gt;</tspan>"), std::string::npos);
+  EXPECT_NE(svg.find("x=\"575\">Café &quot;&amp;&quot;</tspan>"), std::string::npos);
   EXPECT_EQ(count(svg, "<g class=\"displacy-arrow\">"), 3u);
   // nsubj 0 -> 1, level 1: x_start 50 + 20, x_end 50 + 175 - 20 * (1 - 1) / 4, y_curve 89.5 - 87.5.
   EXPECT_NE(svg.find("d=\"M70,89.5 C70,2.0 225.0,2.0 225.0,89.5\""), std::string::npos) << svg;

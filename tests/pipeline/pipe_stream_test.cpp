@@ -98,7 +98,7 @@ TEST(PipeStream, DeliversEveryDocInOrderAsTheVectorFormDoes) {
   const auto in = texts(157);
   const auto expected = json_of(nlp->pipe(in, 10));
   ASSERT_EQ(expected.size(), in.size());
-  EXPECT_EQ(expected[3]["tokens"][0]["tag"], "Xxxxx");
+  EXPECT_EQ(expected[0]["tokens"][0]["tag"], "Xxxxx");  // "Apple"
   for (size_t threads : {1, 2, 3, 8})
     for (size_t batch : {1, 7, 64, 1000})
       EXPECT_EQ(stream(*nlp, in, {batch, threads}), expected) << threads << " threads, batch " << batch;
