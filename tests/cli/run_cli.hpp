@@ -7,15 +7,17 @@
 // stdout and stderr are read together (no pipe can fill up and block the child); a child still
 // running after `timeout_seconds` is killed and reported with timed_out = true.
 #pragma once
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -30,7 +32,9 @@ struct RunResult {
   std::string out;        // stdout
   std::string err;        // stderr
   bool timed_out = false;
-  long max_rss_kb = 0;    // the child's peak resident memory (wait4's ru_maxrss)
+  // The child's peak resident memory (VmHWM of /proc/<pid>/status, read as it runs). Not
+  // wait4's ru_maxrss: Linux counts in it the forked test process's memory before exec.
+  long max_rss_kb = 0;
 };
 
 struct RunOptions {
@@ -40,6 +44,14 @@ struct RunOptions {
   double timeout_seconds = 300;
   std::string program = TRFPIPE_CLI; // another binary, if a test needs one
 };
+
+// VmHWM of a running process in kB; 0 when it is gone.
+inline long peak_rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
 
 inline RunResult run_process(const std::vector<std::string>& args, const RunOptions& options = {}) {
   RunResult result;
@@ -80,6 +92,10 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
   if (options.stdin_text.empty()) {
     close(in_fd);
     in_fd = -1;
+  } else {
+    // Non-blocking: a blocking write of more than the pipe holds would wait for the child to
+    // read, while the child waits for us to read its full stdout.
+    fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeout_seconds);
   bool out_open = true, err_open = true;
@@ -96,12 +112,14 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
       break;
     }
     int ready = poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count(), 1000)));
+    result.max_rss_kb = std::max(result.max_rss_kb, peak_rss_kb(pid));
     if (ready < 0 && errno != EINTR) break;
     for (const auto& p : fds) {
       if (!p.revents) continue;
       if (p.fd == in_fd) {
         ssize_t n = write(in_fd, options.stdin_text.data() + written, options.stdin_text.size() - written);
         if (n > 0) written += static_cast<size_t>(n);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         if (n < 0 || written >= options.stdin_text.size()) {
           close(in_fd);
           in_fd = -1;
@@ -120,10 +138,8 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
   close(out_pipe[0]);
   close(err_pipe[0]);
   int status = 0;
-  rusage usage{};
-  while (wait4(pid, &status, 0, &usage) < 0 && errno == EINTR) {
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  result.max_rss_kb = usage.ru_maxrss;
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);
   return result;

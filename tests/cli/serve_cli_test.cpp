@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plugin_test_support.hpp"
+#include "trfpipe/language.hpp"
 #include "run_cli.hpp"
 #include "serve_process.hpp"
 
@@ -38,12 +39,11 @@ std::string keyword_pipeline(const TempDir& tmp) {
   return pipe;
 }
 
-// A pipeline with a sentencizer only: no LibTorch, starts at once.
+// A pipeline with a sentencizer only (no LibTorch, starts at once), written by Language::to_disk.
 std::string sentencizer_pipeline(const TempDir& tmp) {
-  fs::create_directories(tmp.path / "sents");
-  std::ofstream(tmp.path / "sents" / "config.cfg")
-      << "[nlp]\nlang = \"en\"\npipeline = [\"sentencizer\"]\n\n[components]\n\n"
-         "[components.sentencizer]\nfactory = \"sentencizer\"\n";
+  auto nlp = trfpipe::Language::blank("en");
+  nlp->add_pipe("sentencizer");
+  nlp->to_disk(tmp / "sents");
   return tmp / "sents";
 }
 
