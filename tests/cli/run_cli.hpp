@@ -112,7 +112,9 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
       break;
     }
     int ready = poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count(), 1000)));
-    result.max_rss_kb = std::max(result.max_rss_kb, peak_rss_kb(pid));
+    // The last reading counts: VmHWM only grows once the child runs the program, and readings
+    // taken between fork and exec show the test process's memory.
+    if (long kb = peak_rss_kb(pid)) result.max_rss_kb = kb;
     if (ready < 0 && errno != EINTR) break;
     for (const auto& p : fds) {
       if (!p.revents) continue;
