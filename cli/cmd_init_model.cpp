@@ -14,14 +14,14 @@ namespace {
 
 const char* kUsage =
     "Usage: trfpipe init model OUT --arch ARCH --tokenizer PATH [options]\n"
-    "  --arch          bert|roberta|distilbert|albert|electra|gpt2\n"
+    "  --arch          bert|roberta|distilbert|albert|electra|gpt2|xlnet\n"
     "  --tokenizer     vocab.txt, vocab.json (merges.txt or one *.bpe beside it), *.model,\n"
     "                  tokenizer.json, or a folder with Hugging Face tokenizer files\n"
     "  --layers        number of layers (2)\n"
     "  --width         hidden size (64)\n"
     "  --heads         attention heads (2)\n"
     "  --seed          random seed of the weights (0)\n"
-    "  --max-length    longest input in pieces (512; GPT-2 1024)\n"
+    "  --max-length    longest input in pieces (512; GPT-2 1024; XLNet: no limit)\n"
     "  --vocab-size    vocabulary size (counted from the tokenizer files)\n";
 
 int64_t int_option(const Args& args, const std::string& name, int64_t fallback) {
