@@ -41,7 +41,9 @@ const char* kUsage =
     "  --code/-c        plugin shared objects to load first (comma-separated)\n"
     "  --gpu-id/-g      CUDA device for the transformer encoders (-1 = CPU, the default)\n"
     "  --include-trf    also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\"\n"
-    "                   (wordpieces strings/input_ids, align) of transformer pipelines\n";
+    "                   (wordpieces strings/input_ids, align) of transformer pipelines; with the\n"
+    "                   2019 trf_* components trf_word_pieces_, trf_word_pieces, trf_alignment,\n"
+    "                   trf_last_hidden_state and trf_pooler_output (shape and rows)\n";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
