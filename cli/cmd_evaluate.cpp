@@ -1,5 +1,5 @@
 // trfpipe evaluate MODEL DATA [--output scores.json] — spaCy's `spacy evaluate`: the Results
-// table, per-type NER and textcat tables, and the scores as JSON.
+// table, per-type NER, span and textcat tables, and the scores as JSON.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,7 +26,7 @@ namespace {
 
 const char* kUsage =
     "Usage: trfpipe evaluate MODEL DATA [--output/-o scores.json] [--code/-c PLUGIN.so]\n"
-    "  [--gold-preproc/-G]\n"
+    "  [--gold-preproc/-G] [--spans-key/-sk KEY]\n"
     "Evaluates a pipeline directory on .spacy data as `spacy evaluate`.\n";
 
 std::string fmt(const char* f, double v) {
@@ -69,6 +69,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   Args args(argv, {{"--output", "-o", false, "scores JSON"},
                    code_option(),
                    {"--gold-preproc", "-G", true, "use gold tokenization"},
+                   {"--spans-key", "-sk", false, "the span group whose scores are shown (sc)"},
                    gpu_id_option()});
   const std::string model = args.positional(0, "MODEL");
   const std::string data = args.positional(1, "DATA");
@@ -89,28 +90,30 @@ int run_evaluate(const std::vector<std::string>& argv) {
   std::vector<Example> examples = corpus(*nlp);
   Json scores = evaluate(*nlp, examples);
 
-  const std::pair<const char*, const char*> metrics[] = {
+  const std::string spans = "spans_" + args.get_or("--spans-key", "sc");
+  const std::vector<std::pair<std::string, std::string>> metrics = {
       {"TOK", "token_acc"},   {"TAG", "tag_acc"},     {"POS", "pos_acc"},
       {"MORPH", "morph_acc"}, {"LEMMA", "lemma_acc"}, {"UAS", "dep_uas"},
       {"LAS", "dep_las"},     {"NER P", "ents_p"},    {"NER R", "ents_r"},
       {"NER F", "ents_f"},    {"TEXTCAT", "cats_score"}, {"SENT P", "sents_p"},
-      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPEED", "speed"}};
+      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPAN P", spans + "_p"},
+      {"SPAN R", spans + "_r"}, {"SPAN F", spans + "_f"}, {"SPEED", "speed"}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, key] : metrics) {
     if (!scores.contains(key)) continue;
     std::string label = name;
-    if (std::string(key) == "cats_score") {
+    if (key == "cats_score") {
       const Json& d = scores.value("cats_score_desc", Json("unk"));
       label += " (" + (d.is_string() ? d.get<std::string>() : std::string("unk")) + ")";
     }
     const Json& v = scores[key];
     std::string text = !v.is_number() ? "-"
-                       : std::string(key) == "speed" ? fmt("%.0f", v.get<double>())
+                       : key == "speed" ? fmt("%.0f", v.get<double>())
                                                       : fmt("%.2f", v.get<double>() * 100);
     rows.push_back({label, text});
   }
   table("Results", rows, {}, {'l', 'l'});
-  auto per_type = [&](const char* key, const std::string& title) {
+  auto per_type = [&](const std::string& key, const std::string& title) {
     if (!scores.contains(key) || !scores[key].is_object() || scores[key].empty()) return;
     std::vector<std::vector<std::string>> r;
     for (auto it = scores[key].begin(); it != scores[key].end(); ++it)
@@ -118,6 +121,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
     table(title, r, {"", "P", "R", "F"}, {'l', 'r', 'r', 'r'});
   };
   per_type("ents_per_type", "NER (per type)");
+  per_type(spans + "_per_type", "SPANS (per type)");
   per_type("cats_f_per_type", "Textcat F (per label)");
   if (scores.contains("cats_auc_per_type") && scores["cats_auc_per_type"].is_object() &&
       !scores["cats_auc_per_type"].empty()) {
