@@ -27,6 +27,8 @@ const char* kUsage =
     "  --labels          labels.txt for goemotions\n"
     "  --morphology/-m   append morphology to tags (conllu)\n"
     "  --text-key        the text field for jsonl (text)\n"
+    "  --spans-key/-sk   also copy each doc's entities into doc.spans[KEY] (to train a spancat\n"
+    "                    on NER data, as `doc.spans[KEY] = list(doc.ents)` in spaCy)\n"
     "  --concatenate/-C  with a directory INPUT: one output file named after it\n";
 
 int run_convert(const std::vector<std::string>& argv) {
@@ -38,6 +40,7 @@ int run_convert(const std::vector<std::string>& argv) {
                    {"--labels", "", false, "labels.txt (goemotions)"},
                    {"--morphology", "-m", true, "append morphology to tags"},
                    {"--text-key", "", false, "jsonl text field"},
+                   {"--spans-key", "-sk", false, "span group for the entities"},
                    {"--seg-sents", "-s", true, "not supported"},
                    {"--concatenate", "-C", true, "one output file for a directory"}});
   const std::string input = args.positional(0, "INPUT");
@@ -54,6 +57,8 @@ int run_convert(const std::vector<std::string>& argv) {
   opts.append_morphology = args.flag("--morphology");
   opts.labels_path = args.get_or("--labels", "");
   opts.text_key = args.get_or("--text-key", "text");
+  opts.spans_key = args.get_or("--spans-key", "");
+  if (args.get("--spans-key") && opts.spans_key.empty()) return fail("--spans-key must not be empty");
   const std::string file_type = args.get_or("--file-type", "spacy");
   const std::string lang = args.get_or("--lang", "en");
   if (file_type != "spacy" && file_type != "json")
