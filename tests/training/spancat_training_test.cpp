@@ -1,12 +1,14 @@
-// Scorer.score_spans and spacy.spancat_scorer.v1 (spaCy's test_score_spans and the scoring part
-// of test_spancat's test_overfitting_IO): overlap handling, labeled / unlabeled, per type, docs
-// without the span group, and nlp.evaluate on a trained spancat.
+// The training side of spancat: Scorer.score_spans and spacy.spancat_scorer.v1 (spaCy's
+// test_score_spans and the scoring part of test_spancat's test_overfitting_IO): overlap handling,
+// labeled / unlabeled, per type, docs without the span group, nlp.evaluate on a trained spancat;
+// and `init config -p spancat,spancat_singlelabel` (spaCy's quickstart blocks).
 #include <gtest/gtest.h>
 
 #include <memory>
 
 #include <ATen/ATen.h>
 
+#include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
@@ -154,6 +156,26 @@ TEST(ScoreSpans, EvaluateATrainedSpancatScoresPerfectly) {
   EXPECT_DOUBLE_EQ(s["spans_labeled_spans_f"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(s["spans_labeled_spans_per_type"]["LOC"]["f"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(s["spans_labeled_spans_per_type"]["PERSON"]["f"].get<double>(), 1.0);
+}
+
+TEST(SpancatQuickstart, InitConfigBlocksBuildAndFill) {
+  register_all();
+  Json cfg = quickstart_config("en", {"spancat", "spancat_singlelabel"}, false);
+  const Json& c = cfg["components"];
+  EXPECT_EQ(cfg["nlp"]["pipeline"], Json::array({"tok2vec", "spancat", "spancat_singlelabel"}));
+  EXPECT_EQ(c["spancat"]["threshold"], 0.5);
+  EXPECT_EQ(c["spancat"]["model"]["scorer"]["@layers"], "spacy.LinearLogistic.v1");
+  EXPECT_EQ(c["spancat_singlelabel"]["model"]["scorer"]["@layers"], "Softmax.v2");
+  EXPECT_EQ(c["spancat"]["model"]["tok2vec"]["@architectures"], "spacy.Tok2VecListener.v1");
+  EXPECT_EQ(c["spancat"]["suggester"]["sizes"], Json::array({1, 2, 3}));
+  Json filled = fill_config(cfg);
+  EXPECT_DOUBLE_EQ(filled["training"]["score_weights"]["spans_sc_f"].get<double>(), 1.0);
+  auto nlp = Language::from_config(interpolate(filled));
+  EXPECT_EQ(nlp->pipe_names(), (std::vector<std::string>{"tok2vec", "spancat", "spancat_singlelabel"}));
+  Json trf = quickstart_config("en", {"spancat"}, false, "some/folder");
+  EXPECT_EQ(trf["components"]["spancat"]["model"]["tok2vec"]["@architectures"],
+            "spacy-transformers.TransformerListener.v1");
+  EXPECT_THROW(quickstart_config("en", {"spancatx"}, false), ValueError);
 }
 
 }  // namespace trfpipe
