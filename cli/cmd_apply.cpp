@@ -342,7 +342,9 @@ CommandRunner apply_command(CLI::App& app) {
   add_gpu_id_option(app, args->gpu_id);
   app.add_flag("--include-trf", args->include_trf,
                "also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\" (wordpieces "
-               "strings/input_ids, align) of transformer pipelines");
+               "strings/input_ids, align) of transformer pipelines; with the 2019 trf_* components "
+               "trf_word_pieces_, trf_word_pieces, trf_alignment, trf_last_hidden_state and "
+               "trf_pooler_output (shape and rows)");
   add_optional_option(app, "--displacy", args->displacy,
                       "also write the first --displacy-limit docs as a displaCy page (entities, "
                       "tags and dependency arcs) to this .html file");

@@ -10,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -24,7 +25,7 @@ struct ConvertArgs {
   ConvertOptions opts;  // its defaults are spaCy's
   long long n_sents = ConvertOptions{}.n_sents;
   std::string file_type = "spacy", lang = "en";
-  bool seg_sents = false, concatenate = false;
+  bool seg_sents = false, concatenate = false, spans_key_given = false;
 };
 
 int run_convert(const ConvertArgs& args) {
@@ -35,6 +36,7 @@ int run_convert(const ConvertArgs& args) {
   const std::string& file_type = args.file_type;
   const std::string& lang = args.lang;
   if (args.seg_sents) return fail("--seg-sents is not supported");
+  if (args.spans_key_given && opts.spans_key.empty()) return fail("--spans-key must not be empty");
   if (file_type != "json" && output_dir == "-")
     return fail("Can't write ." + file_type + " data to stdout. Please specify an output directory.");
   if (!fs::exists(input)) return fail("Input file not found", input);
@@ -137,6 +139,11 @@ CommandRunner convert_command(CLI::App& app) {
   app.add_option("--labels", opts.labels_path, "labels.txt for goemotions");
   app.add_flag("-m,--morphology", opts.append_morphology, "append morphology to tags (conllu)");
   app.add_option("--text-key", opts.text_key, "the text field for jsonl");
+  app.add_option("--spans-key", opts.spans_key,
+                 "also copy each doc's entities into doc.spans[KEY] (to train a spancat on NER data, "
+                 "as `doc.spans[KEY] = list(doc.ents)` in spaCy)")
+      ->each([args](const std::string&) { args->spans_key_given = true; });
+  add_dash_alias(app, "-sk", "--spans-key");
   app.add_flag("-s,--seg-sents", args->seg_sents, "segment sentences (not supported)");
   app.add_flag("-C,--concatenate", args->concatenate,
                "with a directory INPUT: one output file named after it");

@@ -1,5 +1,5 @@
 // trfpipe evaluate MODEL DATA [--output scores.json] — spaCy's `spacy evaluate`: the Results
-// table, per-type NER and textcat tables, and the scores as JSON.
+// table, per-type NER, span and textcat tables, and the scores as JSON.
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
@@ -12,6 +12,7 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/spacy_args.hpp"
 #include "cli/gpu_option.hpp"
 #include "cli/printer.hpp"
 #include "cli/spacy_args.hpp"
@@ -67,6 +68,7 @@ struct EvaluateArgs {
   std::optional<std::string> output, code, gpu_id, displacy_path;
   long long displacy_limit = 25;
   bool gold_preproc = false;
+  std::string spans_key = "sc";
 };
 
 // spaCy's render_parses: the first `limit` texts through the pipeline, written as displaCy pages
@@ -114,28 +116,30 @@ int run_evaluate(const EvaluateArgs& args) {
   std::vector<Example> examples = corpus(*nlp);
   Json scores = evaluate(*nlp, examples);
 
-  const std::pair<const char*, const char*> metrics[] = {
+  const std::string spans = "spans_" + args.spans_key;
+  const std::vector<std::pair<std::string, std::string>> metrics = {
       {"TOK", "token_acc"},   {"TAG", "tag_acc"},     {"POS", "pos_acc"},
       {"MORPH", "morph_acc"}, {"LEMMA", "lemma_acc"}, {"UAS", "dep_uas"},
       {"LAS", "dep_las"},     {"NER P", "ents_p"},    {"NER R", "ents_r"},
       {"NER F", "ents_f"},    {"TEXTCAT", "cats_score"}, {"SENT P", "sents_p"},
-      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPEED", "speed"}};
+      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPAN P", spans + "_p"},
+      {"SPAN R", spans + "_r"}, {"SPAN F", spans + "_f"}, {"SPEED", "speed"}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, key] : metrics) {
     if (!scores.contains(key)) continue;
     std::string label = name;
-    if (std::string(key) == "cats_score") {
+    if (key == "cats_score") {
       const Json& d = scores.value("cats_score_desc", Json("unk"));
       label += " (" + (d.is_string() ? d.get<std::string>() : std::string("unk")) + ")";
     }
     const Json& v = scores[key];
     std::string text = !v.is_number() ? "-"
-                       : std::string(key) == "speed" ? fmt("%.0f", v.get<double>())
+                       : key == "speed" ? fmt("%.0f", v.get<double>())
                                                       : fmt("%.2f", v.get<double>() * 100);
     rows.push_back({label, text});
   }
   table("Results", rows, {}, {'l', 'l'});
-  auto per_type = [&](const char* key, const std::string& title) {
+  auto per_type = [&](const std::string& key, const std::string& title) {
     if (!scores.contains(key) || !scores[key].is_object() || scores[key].empty()) return;
     std::vector<std::vector<std::string>> r;
     for (auto it = scores[key].begin(); it != scores[key].end(); ++it)
@@ -143,6 +147,7 @@ int run_evaluate(const EvaluateArgs& args) {
     table(title, r, {"", "P", "R", "F"}, {'l', 'r', 'r', 'r'});
   };
   per_type("ents_per_type", "NER (per type)");
+  per_type(spans + "_per_type", "SPANS (per type)");
   per_type("cats_f_per_type", "Textcat F (per label)");
   if (scores.contains("cats_auc_per_type") && scores["cats_auc_per_type"].is_object() &&
       !scores["cats_auc_per_type"].empty()) {
@@ -171,6 +176,8 @@ CommandRunner evaluate_command(CLI::App& app) {
   add_optional_option(app, "-o,--output", args->output, "write the scores as JSON to this file");
   add_code_option(app, args->code);
   app.add_flag("-G,--gold-preproc", args->gold_preproc, "use the gold tokenization");
+  app.add_option("--spans-key", args->spans_key, "the span group whose scores are shown");
+  add_dash_alias(app, "-sk", "--spans-key");
   add_gpu_id_option(app, args->gpu_id);
   add_optional_option(app, "--displacy-path", args->displacy_path,
                       "directory to write rendered parses to as HTML (entities.html, parses.html)");

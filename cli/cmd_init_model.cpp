@@ -59,7 +59,7 @@ CommandRunner init_model_command(CLI::App& app) {
   integer("--width", args->width, "hidden size");
   integer("--heads", args->heads, "attention heads");
   integer("--seed", args->seed, "random seed of the weights");
-  integer("--max-length", args->max_length, "longest input in pieces (0: 512; GPT-2 1024)");
+  integer("--max-length", args->max_length, "longest input in pieces (0: 512; GPT-2 1024; XLNet: no limit)");
   integer("--vocab-size", args->vocab_size,
           "vocabulary size (0: counted from the tokenizer files)");
   return [args] { return run_init_model(*args); };

@@ -11,6 +11,7 @@ const std::vector<ModuleCommand>& torch_commands() {
       {"assemble", "Build a pipeline directory from a config without training"},
       {"debug config", "Validate and show a training config (spacy debug config)"},
       {"debug data", "Show statistics of the training and development data (spacy debug data)"},
+      {"debug encode", "Run a model folder's encoder on JSON ids; write its outputs (safetensors)"},
       {"evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)"},
       {"init config", "Generate a starter training config (spacy init config)"},
       {"init fill-config", "Fill defaults into a partial config (spacy init fill-config)"},

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "components/ner/ner.hpp"
+#include "components/spancat/spancat.hpp"
 #include "components/tagger/tagger.hpp"
 #include "components/textcat/textcat.hpp"
 #include "components/tok2vec/tok2vec.hpp"
@@ -22,6 +23,7 @@ void register_components() {
     register_tagger();
     register_textcat();
     register_ner();
+    register_spancat();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
   });
 }

@@ -52,6 +52,27 @@ Doc doc_from_line(const MakeDoc& make_doc, std::string_view text, const std::str
   }
 }
 
+// Doc.to_json's span objects {"start", "end", "label", "kb_id"} as Example.from_dict's
+// [start, end, label, kb_id] (other values are left for add_spans_from_dict to refuse).
+Json spans_as_tuples(Json spans) {
+  if (!spans.is_object()) return spans;
+  for (auto& [key, list] : spans.items()) {
+    if (!list.is_array()) continue;
+    for (Json& item : list) {
+      if (!item.is_object()) continue;
+      Json t = Json::array({item.contains("start") ? item["start"] : Json(),
+                            item.contains("end") ? item["end"] : Json()});
+      const Json label = item.contains("label") ? item["label"] : Json("");
+      const Json kb_id = item.contains("kb_id") ? item["kb_id"] : Json("");
+      const bool has_kb = !(kb_id.is_string() && kb_id.get<std::string>().empty());
+      if (has_kb || !(label.is_string() && label.get<std::string>().empty())) t.push_back(label);
+      if (has_kb) t.push_back(kb_id);
+      item = std::move(t);
+    }
+  }
+  return spans;
+}
+
 }  // namespace
 
 std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
@@ -311,7 +332,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
     if (obj.contains("spans")) {
       try {
         // Re-read in key order: span groups keep their insertion order.
-        add_spans_from_dict(*doc, Json::parse(lines[ln].begin(), lines[ln].end())["spans"]);
+        add_spans_from_dict(*doc, spans_as_tuples(Json::parse(lines[ln].begin(), lines[ln].end())["spans"]));
       } catch (const ValueError& e) {
         throw DataError(path, line_no, e.what());
       }

@@ -138,7 +138,7 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
 }
 
 std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& config_overrides,
-                                      bool with_weights) {
+                                      bool with_weights, LoadReport* report) {
   fs::path dir(hf_dir);
   if (!fs::is_directory(dir)) throw DataError(hf_dir, -1, "not a model folder");
   auto cfg_path = (dir / "config.json").string();
@@ -169,7 +169,8 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
   }
   for (auto& [k, t] : tensors)  // half-precision checkpoints are computed in float32
     if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
-  load_encoder_weights(*enc, tensors, source);
+  LoadReport loaded = load_encoder_weights(*enc, tensors, source);
+  if (report) *report = std::move(loaded);
   return enc;
 }
 

@@ -289,7 +289,10 @@ void add_spans_from_dict(Doc& doc, const Json& spans) {
     for (size_t i = 0; i < list.size(); ++i) {
       const Json& t = list[i];
       auto where = "spans['" + key + "'][" + std::to_string(i) + "]";
-      if (!t.is_array() || t.size() < 2 || !t[0].is_number_unsigned() || !t[1].is_number_unsigned())
+      auto offset_ok = [](const Json& v) {  // any non-negative integer (signed when built in C++)
+        return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+      };
+      if (!t.is_array() || t.size() < 2 || !offset_ok(t[0]) || !offset_ok(t[1]))
         throw ValueError("[E879] " + where + " must be [start_char, end_char, label?, kb_id?]");
       for (size_t k = 2; k < t.size() && k < 4; ++k)
         if (!t[k].is_string())

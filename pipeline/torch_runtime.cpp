@@ -18,7 +18,7 @@ struct Runtime {
   std::mutex mutex;
   std::optional<pipeline::TorchRuntime> torch;
   int threads = 0;  // set_num_threads before LibTorch was loaded (0 = not set)
-  std::function<Json(const Doc&)> trf_data_json;
+  std::function<Json(const Doc&)> torch_doc_json;
 };
 
 Runtime& runtime() {
@@ -37,10 +37,10 @@ void install_torch_runtime(TorchRuntime torch) {
   r.torch = std::move(torch);
 }
 
-void install_trf_data_json(std::function<Json(const Doc&)> to_json) {
+void install_torch_doc_json(std::function<Json(const Doc&)> to_json) {
   Runtime& r = runtime();
   std::lock_guard<std::mutex> lock(r.mutex);
-  r.trf_data_json = std::move(to_json);
+  r.torch_doc_json = std::move(to_json);
 }
 
 }  // namespace pipeline
@@ -99,15 +99,15 @@ Json transformer_doc_json(const Doc& doc) {
     for (int64_t i = 0; i < m.rows; ++i) rows.push_back(std::vector<float>(m.row(i), m.row(i) + m.cols));
     out["tensor"] = {{"shape", {m.rows, m.cols}}, {"rows", std::move(rows)}};
   }
-  std::function<Json(const Doc&)> trf_data_json;
+  std::function<Json(const Doc&)> torch_doc_json;
   {
     Runtime& r = runtime();
     std::lock_guard<std::mutex> lock(r.mutex);
-    trf_data_json = r.trf_data_json;  // none: no transformer ever ran, so no doc has trf_data
+    torch_doc_json = r.torch_doc_json;  // none: LibTorch is not loaded, so no doc holds tensors
   }
-  if (trf_data_json) {
-    Json trf = trf_data_json(doc);
-    if (!trf.is_null()) out["trf_data"] = std::move(trf);
+  if (torch_doc_json) {
+    const Json more = torch_doc_json(doc);
+    for (auto it = more.begin(); it != more.end(); ++it) out[it.key()] = it.value();
   }
   return out;
 }

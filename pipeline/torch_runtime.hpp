@@ -18,7 +18,8 @@ struct TorchRuntime {
 };
 void install_torch_runtime(TorchRuntime runtime);
 
-// doc._.trf_data as JSON (transformer.hpp's "trf_data" value), null when the doc has none.
-void install_trf_data_json(std::function<Json(const Doc&)> to_json);
+// The keys of transformer_doc_json that LibTorch-held data gives ("trf_data", the 2019
+// components' extensions), as an object; empty when the doc has none.
+void install_torch_doc_json(std::function<Json(const Doc&)> to_json);
 
 }  // namespace trfpipe::pipeline

@@ -28,11 +28,13 @@ std::string listener_block(const std::string& prefix, bool transformer) {
 
 Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
                        bool accuracy, const std::string& transformer_name) {
-  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel"};
+  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel",
+                                              "spancat", "spancat_singlelabel"};
   for (const auto& p : pipeline)
     if (!known.count(p))
       throw ValueError("unsupported component '" + p +
-                       "' for init config (tagger, ner, textcat, textcat_multilabel)");
+                       "' for init config (tagger, ner, textcat, textcat_multilabel, spancat, "
+                       "spancat_singlelabel)");
   if (pipeline.empty()) throw ValueError("init config: the pipeline is empty");
   const bool trf = !transformer_name.empty();
   std::vector<std::string> names{trf ? "transformer" : "tok2vec"};
@@ -74,6 +76,21 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "extra_state_tokens = false\nhidden_width = 64\nmaxout_pieces = 2\nuse_upper = "
       << (trf ? "false" : "true") << "\nnO = null\n\n"
       << listener_block("components.ner.model.tok2vec", trf);
+  }
+  for (const char* sc : {"spancat", "spancat_singlelabel"}) {
+    if (!has(pipeline, sc)) continue;
+    const std::string n = sc, b = "components." + n;
+    const bool single = n == "spancat_singlelabel";
+    c << "[" << b << "]\nfactory = \"" << n << "\"\n"
+      << (single ? "negative_weight = 1.0\nallow_overlap = true\n" : "max_positive = null\n")
+      << "scorer = {\"@scorers\":\"spacy.spancat_scorer.v1\"}\nspans_key = \"sc\"\n"
+      << (single ? "" : "threshold = 0.5\n") << "\n"
+      << "[" << b << ".model]\n@architectures = \"spacy.SpanCategorizer.v1\"\n\n"
+      << "[" << b << ".model.reducer]\n@layers = \"spacy.mean_max_reducer.v1\"\nhidden_size = 128\n\n"
+      << "[" << b << ".model.scorer]\n"
+      << (single ? "@layers = \"Softmax.v2\"\n\n" : "@layers = \"spacy.LinearLogistic.v1\"\nnO = null\nnI = null\n\n")
+      << listener_block(b + ".model.tok2vec", trf) << "[" << b << ".suggester]\n"
+      << "@misc = \"spacy.ngram_suggester.v1\"\nsizes = [1,2,3]\n\n";
   }
   for (const char* tc : {"textcat", "textcat_multilabel"}) {
     if (!has(pipeline, tc)) continue;

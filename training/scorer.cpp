@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -97,37 +98,6 @@ std::string token_attr(const Token& t, const std::string& attr) {
   if (attr == "morph") return t.morph_();
   throw ValueError("score_token_attr: unsupported attribute '" + attr +
                    "' (tag, pos, lemma, dep, morph)");
-}
-
-std::string lower_nospace(std::string_view s) {
-  std::string out;
-  // strip() then remove spaces: removing every ASCII space covers both.
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
-    out.push_back(char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-  }
-  return out;
-}
-
-// Example.get_aligned_spans_x2y (allow_overlap = false): predicted spans mapped onto reference
-// token indices, kept when the texts agree.
-std::vector<std::tuple<std::string, size_t, size_t>> aligned_spans_x2y(
-    const Example& eg, const std::vector<Span>& spans) {
-  const auto& x2y = eg.alignment().x2y;
-  std::set<int64_t> seen;
-  std::vector<std::tuple<std::string, size_t, size_t>> out;
-  for (const Span& span : spans) {
-    std::vector<int64_t> indices;
-    for (size_t i = span.start(); i < span.end(); ++i)
-      for (int64_t j : x2y[i])
-        if (!seen.count(j)) indices.push_back(j);
-    seen.insert(indices.begin(), indices.end());
-    if (indices.empty()) continue;
-    Span aligned = eg.reference().span(size_t(indices.front()), size_t(indices.back()) + 1);
-    if (lower_nospace(aligned.text()) == lower_nospace(span.text()))
-      out.emplace_back(span.label_(), size_t(indices.front()), size_t(indices.back()));
-  }
-  return out;
 }
 
 }  // namespace
@@ -234,22 +204,69 @@ Json score_ents(const std::vector<Example>& examples) {
               {"ents_f", totals.fscore()}, {"ents_per_type", pt}};
 }
 
-Json score_sents(const std::vector<Example>& examples) {
+Json score_spans(const std::vector<Example>& examples, const std::string& attr,
+                 const SpanGetter& getter, const std::function<bool(const Doc&)>& has_annotation,
+                 bool labeled, bool allow_overlap) {
+  using Key = std::tuple<std::string, size_t, size_t>;  // (label or "", start, end - 1)
+  auto key_of = [labeled](const Span& s) {
+    return Key(labeled ? s.label_() : std::string(), s.start(), s.end() - 1);
+  };
   PRFScore score;
+  std::vector<std::pair<std::string, PRFScore>> per_type;  // labels in order of appearance
+  auto slot = [&](const std::string& label) -> PRFScore& {
+    for (auto& p : per_type)
+      if (p.first == label) return p.second;
+    per_type.emplace_back(label, PRFScore{});
+    return per_type.back().second;
+  };
   for (const Example& eg : examples) {
     Doc& gold = eg.reference();
     Doc& pred = eg.predicted();
-    if (!gold.has_annotation("SENT_START")) continue;
-    std::set<std::tuple<std::string, size_t, size_t>> gold_spans, pred_spans;
-    for (const Span& s : gold.sents()) gold_spans.emplace(s.label_(), s.start(), s.end() - 1);
-    if (pred.has_annotation("SENT_START"))
-      for (const auto& t : aligned_spans_x2y(eg, pred.sents())) pred_spans.insert(t);
+    if (has_annotation && !has_annotation(gold)) continue;
+    const bool pred_annotated = !has_annotation || has_annotation(pred);
+    std::vector<Span> gold_list = getter(gold), pred_list;
+    if (pred_annotated) pred_list = getter(pred);
+    std::set<std::string> labels;  // this example's: gold and predicted
+    for (const auto* list : {&gold_list, &pred_list})
+      for (const Span& s : *list) {
+        (void)slot(s.label_());
+        labels.insert(s.label_());
+      }
+    std::set<Key> gold_spans, pred_spans;
+    std::map<std::string, std::set<Key>> gold_per_type, pred_per_type;
+    for (const Span& s : gold_list) {
+      gold_spans.insert(key_of(s));
+      gold_per_type[s.label_()].insert(key_of(s));
+    }
+    if (pred_annotated)
+      for (const Span& s : eg.get_aligned_spans_x2y(pred_list, allow_overlap)) {
+        pred_spans.insert(key_of(s));
+        pred_per_type[s.label_()].insert(key_of(s));
+      }
+    if (labeled)
+      for (const std::string& label : labels)
+        score_set(slot(label), pred_per_type[label], gold_per_type[label]);
     score_set(score, pred_spans, gold_spans);
   }
-  bool ok = score.size() > 0;
-  return Json{{"sents_p", null_or(ok, score.precision())},
-              {"sents_r", null_or(ok, score.recall())},
-              {"sents_f", null_or(ok, score.fscore())}};
+  const bool ok = score.size() > 0;
+  Json r{{attr + "_p", null_or(ok, score.precision())},
+         {attr + "_r", null_or(ok, score.recall())},
+         {attr + "_f", null_or(ok, score.fscore())}};
+  if (labeled) {
+    Json pt = Json::object();
+    for (const auto& [label, prf] : per_type) pt[label] = prf.to_dict();
+    r[attr + "_per_type"] = ok ? pt : Json();
+  }
+  return r;
+}
+
+Json score_sents(const std::vector<Example>& examples) {
+  // spaCy's senter_score: score_spans over doc.sents, without sents_per_type.
+  Json r = score_spans(
+      examples, "sents", [](Doc& doc) { return doc.sents(); },
+      [](const Doc& doc) { return doc.has_annotation("SENT_START"); });
+  r.erase("sents_per_type");
+  return r;
 }
 
 Json score_cats(const std::vector<Example>& examples, const std::string& attr,
@@ -389,6 +406,17 @@ const std::map<std::string, ScorerFn>& builtins() {
        [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
       {"spacy.senter_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) { return score_sents(egs); }},
+      {"spacy.spancat_scorer.v1",
+       [](const std::vector<Example>& egs, const Json& s) {
+         std::string key = s.contains("spans_key") && s["spans_key"].is_string()
+                               ? s["spans_key"].get<std::string>()
+                               : std::string("sc");
+         return score_spans(
+             egs, "spans_" + key,
+             [key](Doc& doc) { return doc.spans().contains(key) ? doc.spans().get(key) : std::vector<Span>{}; },
+             [key](const Doc& doc) { return doc.spans().contains(key); }, true,
+             /*allow_overlap=*/true);
+       }},
       {"spacy.textcat_scorer.v2",
        [](const std::vector<Example>& egs, const Json& s) {
          return score_cats(egs, "cats", cats_options(s, false));
@@ -462,6 +490,7 @@ Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_
     if (block && block->contains("threshold")) settings["threshold"] = (*block)["threshold"];
     if (block && block->contains("positive_label"))
       settings["positive_label"] = (*block)["positive_label"];
+    if (block && block->contains("spans_key")) settings["spans_key"] = (*block)["spans_key"];
     Json s = scorer::get(scorer_name)(egs, settings);
     for (auto it = s.begin(); it != s.end(); ++it) results[it.key()] = it.value();
   }

@@ -48,6 +48,14 @@ void add_placeholder_scorer(const std::string& name) {
   reg.add(std::move(f));
 }
 
+Json textcat_score_weights() {
+  return Json{{"cats_score", 1.0},         {"cats_score_desc", nullptr},
+              {"cats_micro_p", nullptr},   {"cats_micro_r", nullptr},
+              {"cats_micro_f", nullptr},   {"cats_macro_p", nullptr},
+              {"cats_macro_r", nullptr},   {"cats_macro_f", nullptr},
+              {"cats_macro_auc", nullptr}, {"cats_f_per_type", nullptr}};
+}
+
 Json default_hash_embed_cnn() {
   return Json{{"@architectures", "spacy.HashEmbedCNN.v2"},
               {"pretrained_vectors", nullptr},

@@ -63,6 +63,10 @@ struct RegisterAtLoad {
   RegisterAtLoad(void (*registration)(), const char* what);
 };
 
+// spaCy's default score weights of textcat / textcat_multilabel (cats_score 1.0, the other
+// cats_* keys reported but not weighted), shared with the 2019 trf_textcat.
+Json textcat_score_weights();
+
 // spaCy's default tok2vec block (HashEmbedCNN.v2 width 96, depth 4, embed_size 2000,
 // window_size 1, maxout_pieces 3, subword_features true) of tok2vec, tagger and ner.
 Json default_hash_embed_cnn();

@@ -53,6 +53,16 @@ Json score_tokenization(const std::vector<Example>& examples);
 Json score_token_attr(const std::vector<Example>& examples, const std::string& attr);
 // get_ner_prf: ents_p, ents_r, ents_f, ents_per_type (null when nothing to count).
 Json score_ents(const std::vector<Example>& examples);
+// Scorer.score_spans: <attr>_p, _r, _f and (labeled) <attr>_per_type ({label: {p, r, f}}), all
+// null when nothing was counted. Spans are compared as (label, start, end); examples whose
+// reference fails has_annotation are skipped, predictions are read only where the predicted doc
+// passes it; predicted spans are aligned to the reference (get_aligned_spans_x2y with
+// allow_overlap).
+using SpanGetter = std::function<std::vector<Span>(Doc&)>;
+Json score_spans(const std::vector<Example>& examples, const std::string& attr,
+                 const SpanGetter& getter,
+                 const std::function<bool(const Doc&)>& has_annotation = {}, bool labeled = true,
+                 bool allow_overlap = false);
 // Scorer.score_spans(examples, "sents", has_annotation=SENT_START) without sents_per_type.
 Json score_sents(const std::vector<Example>& examples);
 
@@ -75,7 +85,9 @@ Json score_cats(const std::vector<Example>& examples, const std::string& attr,
 using ScorerFn = std::function<Json(const std::vector<Example>&, const Json& settings)>;
 
 // The built-in scorers by registered name ("spacy.tagger_scorer.v1", "spacy.ner_scorer.v1",
-// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1").
+// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1",
+// "spacy.spancat_scorer.v1": score_spans over doc.spans[settings "spans_key", default "sc"] as
+// "spans_<key>", with allow_overlap).
 // Error listing the names when unknown.
 const ScorerFn& get(const std::string& name);
 bool has(const std::string& name);
