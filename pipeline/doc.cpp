@@ -671,6 +671,7 @@ void Doc::set_ext(const std::string& name, std::any value) {
 bool Doc::has_ext_value(const std::string& name) const {
   return user_data_.count(doc_key(name)) > 0;
 }
+void Doc::unset_ext(const std::string& name) { user_data_.erase(doc_key(name)); }
 std::any& Doc::token_ext(size_t i, const std::string& name) {
   const std::any& def = ext_default(extensions().token, "Token", name);
   auto key = token_key(name, token(i).idx());

@@ -278,6 +278,8 @@ class Doc {
   void set_ext(const std::string& name, std::any value);
   template <class T> T& ext_as(const std::string& name) { return std::any_cast<T&>(ext(name)); }
   bool has_ext_value(const std::string& name) const;  // set on this Doc (not just default)
+  // Forgets the value set on this Doc (doc._.name reads the default again); no-op when unset.
+  void unset_ext(const std::string& name);
   std::any& token_ext(size_t i, const std::string& name);
   std::any& span_ext(size_t start_char, size_t end_char, const std::string& name);
 
