@@ -3,13 +3,20 @@
 
 #include <mutex>
 
+#include "components/attribute_ruler/attribute_ruler.hpp"
+#include "components/doc_cleaner/doc_cleaner.hpp"
+#include "components/entity_ruler/entity_ruler.hpp"
+#include "components/merge_entities/merge_entities.hpp"
+#include "components/merge_subtokens/merge_subtokens.hpp"
 #include "components/ner/ner.hpp"
+#include "components/span_ruler/span_ruler.hpp"
 #include "components/sentencizer/sentencizer.hpp"
 #include "components/tagger/tagger.hpp"
 #include "components/textcat/textcat.hpp"
 #include "components/tok2vec/tok2vec.hpp"
 #include "components/transformer/transformer.hpp"
 #include "models/optimizer.hpp"
+#include "trfpipe/json_lines.hpp"
 
 namespace trfpipe {
 
@@ -23,6 +30,13 @@ void register_components() {
     register_textcat();
     register_ner();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
+    register_json_readers();            // srsly.read_jsonl.v1 for the rulers' [initialize] patterns
+    register_entity_ruler();
+    register_span_ruler();  // span_ruler, future_entity_ruler
+    register_attribute_ruler();
+    register_merge_entities();
+    register_merge_subtokens();
+    register_doc_cleaner();
   });
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -112,7 +113,7 @@ std::string lower_nospace(std::string_view s) {
 // Example.get_aligned_spans_x2y (allow_overlap = false): predicted spans mapped onto reference
 // token indices, kept when the texts agree.
 std::vector<std::tuple<std::string, size_t, size_t>> aligned_spans_x2y(
-    const Example& eg, const std::vector<Span>& spans) {
+    const Example& eg, const std::vector<Span>& spans, bool allow_overlap = false) {
   const auto& x2y = eg.alignment().x2y;
   std::set<int64_t> seen;
   std::vector<std::tuple<std::string, size_t, size_t>> out;
@@ -120,7 +121,11 @@ std::vector<std::tuple<std::string, size_t, size_t>> aligned_spans_x2y(
     std::vector<int64_t> indices;
     for (size_t i = span.start(); i < span.end(); ++i)
       for (int64_t j : x2y[i])
-        if (!seen.count(j)) indices.push_back(j);
+        if (allow_overlap || !seen.count(j)) indices.push_back(j);
+    if (allow_overlap) {
+      std::sort(indices.begin(), indices.end());
+      indices.erase(std::unique(indices.begin(), indices.end()), indices.end());
+    }
     seen.insert(indices.begin(), indices.end());
     if (indices.empty()) continue;
     Span aligned = eg.reference().span(size_t(indices.front()), size_t(indices.back()) + 1);
@@ -232,6 +237,60 @@ Json score_ents(const std::vector<Example>& examples) {
   for (const auto& p : per_type) pt[p.first] = p.second.to_dict();
   return Json{{"ents_p", totals.precision()}, {"ents_r", totals.recall()},
               {"ents_f", totals.fscore()}, {"ents_per_type", pt}};
+}
+
+Json score_spans(const std::vector<Example>& examples, const std::string& key, bool labeled,
+                 bool allow_overlap) {
+  const std::string attr = "spans_" + key;
+  PRFScore score;
+  std::vector<std::pair<std::string, PRFScore>> per_type;  // in order of first sight
+  auto slot = [&](const std::string& label) -> PRFScore& {
+    for (auto& p : per_type)
+      if (p.first == label) return p.second;
+    per_type.emplace_back(label, PRFScore{});
+    return per_type.back().second;
+  };
+  using Key = std::tuple<std::string, size_t, size_t>;  // (label or "", start, end - 1)
+  for (const Example& eg : examples) {
+    Doc& gold = eg.reference();
+    Doc& pred = eg.predicted();
+    if (!gold.spans().contains(key)) continue;  // has_annotation: the reference has the group
+    const bool pred_annotated = pred.spans().contains(key);
+    std::vector<Span> gold_group = gold.spans().get(key);
+    std::vector<Span> pred_group = pred_annotated ? pred.spans().get(key) : std::vector<Span>{};
+    std::set<std::string> labels;
+    for (const Span& s : gold_group) labels.insert(s.label_());
+    for (const Span& s : pred_group) labels.insert(s.label_());
+    for (const std::string& l : labels) slot(l);
+    std::set<Key> gold_spans, pred_spans;
+    std::map<std::string, std::set<Key>> gold_per_type, pred_per_type;
+    for (const Span& s : gold_group) {
+      Key k{labeled ? s.label_() : std::string(), s.start(), s.end() - 1};
+      gold_spans.insert(k);
+      gold_per_type[s.label_()].insert(k);
+    }
+    for (const auto& [label, start, last] : aligned_spans_x2y(eg, pred_group, allow_overlap)) {
+      Key k{labeled ? label : std::string(), start, last};
+      pred_spans.insert(k);
+      pred_per_type[label].insert(k);
+    }
+    if (labeled)
+      for (const std::string& l : labels) score_set(slot(l), pred_per_type[l], gold_per_type[l]);
+    score_set(score, pred_spans, gold_spans);
+  }
+  Json out = {{attr + "_p", nullptr}, {attr + "_r", nullptr}, {attr + "_f", nullptr}};
+  if (labeled) out[attr + "_per_type"] = nullptr;
+  if (score.size() > 0) {
+    out[attr + "_p"] = score.precision();
+    out[attr + "_r"] = score.recall();
+    out[attr + "_f"] = score.fscore();
+    if (labeled) {
+      Json pt = Json::object();
+      for (const auto& [label, s] : per_type) pt[label] = s.to_dict();
+      out[attr + "_per_type"] = pt;
+    }
+  }
+  return out;
 }
 
 Json score_sents(const std::vector<Example>& examples) {
@@ -397,6 +456,21 @@ const std::map<std::string, ScorerFn>& builtins() {
        [](const std::vector<Example>& egs, const Json& s) {
          return score_cats(egs, "cats", cats_options(s, true));
        }},
+      {"spacy.entity_ruler_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
+      // spaCy's attribute_ruler_score, without morph_per_feat.
+      {"spacy.attribute_ruler_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) {
+         Json out = Json::object();
+         for (const char* attr : {"tag", "pos", "morph", "lemma"})
+           for (const auto& [k, v] : score_token_attr(egs, attr).items()) out[k] = v;
+         return out;
+       }},
+      {"spacy.overlapping_labeled_spans_scorer.v1",
+       [](const std::vector<Example>& egs, const Json& s) {
+         return score_spans(egs, s.value("spans_key", std::string("ruler")), /*labeled=*/true,
+                            /*allow_overlap=*/true);
+       }},
   };
   return table;
 }
@@ -422,6 +496,8 @@ void register_scorers() {
     for (const auto& kv : builtins()) {
       registry::Function f;
       f.name = kv.first;
+      if (kv.first == "spacy.overlapping_labeled_spans_scorer.v1")
+        f.args = {registry::arg("spans_key", "str", "ruler")};
       ScorerFn fn = kv.second;
       f.make = [fn](const registry::Value&, const std::vector<std::string>&) -> std::any {
         return fn;
@@ -462,6 +538,9 @@ Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_
     if (block && block->contains("threshold")) settings["threshold"] = (*block)["threshold"];
     if (block && block->contains("positive_label"))
       settings["positive_label"] = (*block)["positive_label"];
+    // The scorer block's own arguments (spans_key of the span scorers).
+    for (const auto& [k, v] : (*block)["scorer"].items())
+      if (k != "@scorers") settings[k] = v;
     Json s = scorer::get(scorer_name)(egs, settings);
     for (auto it = s.begin(); it != s.end(); ++it) results[it.key()] = it.value();
   }

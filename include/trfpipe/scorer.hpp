@@ -53,6 +53,10 @@ Json score_tokenization(const std::vector<Example>& examples);
 Json score_token_attr(const std::vector<Example>& examples, const std::string& attr);
 // get_ner_prf: ents_p, ents_r, ents_f, ents_per_type (null when nothing to count).
 Json score_ents(const std::vector<Example>& examples);
+// Scorer.score_spans over the span group `key` (the getter doc.spans[key], has_annotation =
+// the reference has the group): spans_<key>_p/_r/_f and, when labeled, spans_<key>_per_type.
+Json score_spans(const std::vector<Example>& examples, const std::string& key, bool labeled = true,
+                 bool allow_overlap = false);
 // Scorer.score_spans(examples, "sents", has_annotation=SENT_START) without sents_per_type.
 Json score_sents(const std::vector<Example>& examples);
 
@@ -75,7 +79,9 @@ Json score_cats(const std::vector<Example>& examples, const std::string& attr,
 using ScorerFn = std::function<Json(const std::vector<Example>&, const Json& settings)>;
 
 // The built-in scorers by registered name ("spacy.tagger_scorer.v1", "spacy.ner_scorer.v1",
-// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1").
+// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1",
+// "spacy.entity_ruler_scorer.v1", "spacy.attribute_ruler_scorer.v1",
+// "spacy.overlapping_labeled_spans_scorer.v1").
 // Error listing the names when unknown.
 const ScorerFn& get(const std::string& name);
 bool has(const std::string& name);
