@@ -210,12 +210,17 @@ void EntityRuler::initialize_with_settings(const GetExamples&, Language&, const 
 }
 
 void EntityRuler::to_disk(const std::string& dir) const {
+  std::vector<Json> lines;
+  for (const Json& p : patterns()) lines.push_back(p);
+  if (fs::path(dir).extension() == ".jsonl") {  // spaCy: a .jsonl path gets the patterns only
+    if (fs::path(dir).has_parent_path()) fs::create_directories(fs::path(dir).parent_path());
+    write_json_lines(dir, lines);
+    return;
+  }
   fs::create_directories(dir);
   Json cfg = {{"overwrite", settings_.overwrite_ents},
               {"phrase_matcher_attr", settings_.phrase_matcher_attr ? Json(*settings_.phrase_matcher_attr) : Json()},
               {"ent_id_sep", settings_.ent_id_sep}};
-  std::vector<Json> lines;
-  for (const Json& p : patterns()) lines.push_back(p);
   write_json_lines((fs::path(dir) / "patterns.jsonl").string(), lines);
   write_json_lines((fs::path(dir) / "cfg").string(), {cfg});
 }

@@ -34,6 +34,7 @@ class EntityRuler : public Pipe, public PatternRuler {
   void initialize(const GetExamples& get_examples, Language& nlp) override;
   void initialize_with_settings(const GetExamples& get_examples, Language& nlp,
                                 const registry::Value& settings) override;
+  // A pipeline folder (cfg + patterns.jsonl), or only the patterns when `dir` ends in .jsonl.
   void to_disk(const std::string& dir) const override;
   // A pipeline folder (cfg + patterns.jsonl) or a .jsonl file of patterns; DataError naming
   // the file and line for a bad pattern, spaCy's E146 when neither exists.

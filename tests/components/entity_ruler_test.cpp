@@ -11,6 +11,7 @@
 #include "components/register.hpp"
 #include "pipeline/error_of.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_lines.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/retokenize.hpp"
 #include "trfpipe/rulers.hpp"
@@ -330,6 +331,21 @@ TEST_F(EntityRulerOnly, SavesAndLoadsAJsonlFile) {
   EXPECT_EQ(ruler.size(), 6u);
   EXPECT_THROW(pipe.from_disk(tmp / "non_existing.jsonl"), ValueError);
   EXPECT_THROW(pipe.from_disk(tmp / "non_existing_dir"), ValueError);
+}
+
+TEST_F(EntityRulerOnly, ToDiskWithAJsonlPathWritesOnlyThePatterns) {
+  TempDir tmp;
+  auto& pipe = nlp->add_pipe("entity_ruler");
+  auto& ruler = dynamic_cast<PatternRuler&>(pipe);
+  ruler.add_patterns(fixture_patterns());
+  const std::string file = std::filesystem::path(tmp / "sub") / "mine.jsonl";
+  pipe.to_disk(file);
+  ASSERT_TRUE(std::filesystem::is_regular_file(file));
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(tmp / "sub") / "cfg"));
+  EXPECT_EQ(Json(read_json_lines(file).values), ruler.patterns());
+  auto& other = dynamic_cast<PatternRuler&>(nlp->add_pipe("entity_ruler", "other"));
+  nlp->get_pipe("other").from_disk(file);
+  EXPECT_EQ(other.patterns(), ruler.patterns());
 }
 
 struct FileCase {
