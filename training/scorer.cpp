@@ -462,8 +462,11 @@ const std::map<std::string, ScorerFn>& builtins() {
       {"spacy.attribute_ruler_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) {
          Json out = Json::object();
-         for (const char* attr : {"tag", "pos", "morph", "lemma"})
-           for (const auto& [k, v] : score_token_attr(egs, attr).items()) out[k] = v;
+         for (const char* attr : {"tag", "pos", "morph", "lemma"}) {
+           // Held in a variable: items() of a temporary would dangle in the range-for.
+           const Json scores = score_token_attr(egs, attr);
+           for (const auto& [k, v] : scores.items()) out[k] = v;
+         }
          return out;
        }},
       {"spacy.overlapping_labeled_spans_scorer.v1",
