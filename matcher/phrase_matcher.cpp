@@ -12,16 +12,55 @@ namespace trfpipe {
 
 namespace {
 
-struct EdgeKey {
-  uint32_t node;
-  uint64_t value;
-  bool operator==(const EdgeKey& o) const { return node == o.node && value == o.value; }
-};
-struct EdgeHash {
-  size_t operator()(const EdgeKey& k) const {
-    // Values are already hashes (string IDs) or small numbers: mix in the node cheaply.
-    return size_t(k.value * 0x9E3779B97F4A7C15ull) ^ (size_t(k.node) * 0xC2B2AE3D27D4EB4Full);
+// The trie's edges (node, value) -> child in one open-addressing table (linear probing, at most
+// half full): one probe sequence in a flat array per token instead of std::unordered_map's node
+// chasing. Edges are never erased (remove() only edits the terminals), so no tombstones.
+class EdgeTable {
+ public:
+  static constexpr uint32_t kNone = 0;  // node 0 is the root, never a child
+
+  uint32_t find(uint32_t node, uint64_t value) const {
+    if (slots_.empty()) return kNone;
+    for (size_t i = slot_of(node, value);; i = (i + 1) & mask_) {
+      const Slot& s = slots_[i];
+      if (s.child == kNone) return kNone;
+      if (s.node == node && s.value == value) return s.child;
+    }
   }
+  // The child of (node, value), made `child` when there is none yet; {child, added}.
+  std::pair<uint32_t, bool> try_emplace(uint32_t node, uint64_t value, uint32_t child) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    for (size_t i = slot_of(node, value);; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.child == kNone) {
+        s = Slot{value, node, child};
+        ++size_;
+        return {child, true};
+      }
+      if (s.node == node && s.value == value) return {s.child, false};
+    }
+  }
+
+ private:
+  struct Slot {
+    uint64_t value;
+    uint32_t node, child;
+  };
+  size_t slot_of(uint32_t node, uint64_t value) const {
+    // Values are string hashes or small numbers: mix both, keep the high bits.
+    uint64_t h = (value ^ (uint64_t(node) * 0xC2B2AE3D27D4EB4Full)) * 0x9E3779B97F4A7C15ull;
+    return size_t(h >> 20) & mask_;
+  }
+  void grow() {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, Slot{0, 0, kNone});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const Slot& s : old)
+      if (s.child != kNone) try_emplace(s.node, s.value, s.child);
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0, size_ = 0;
 };
 
 }  // namespace
@@ -33,16 +72,16 @@ struct PhraseMatcher::Impl {
   std::vector<std::pair<hash_t, std::string>> keys;  // rules in insertion order
   std::unordered_map<hash_t, OnMatch> callbacks;
   std::unordered_map<hash_t, std::vector<std::vector<uint64_t>>> phrases;  // per rule
-  std::unordered_map<EdgeKey, uint32_t, EdgeHash> edges;                   // trie edges
+  EdgeTable edges;                                                         // trie edges
   std::vector<std::vector<hash_t>> terminals;                              // rules ending at node
   uint32_t n_nodes = 1;                                                    // node 0 is the root
 
   void insert(hash_t key, const std::vector<uint64_t>& seq) {
     uint32_t node = 0;
     for (uint64_t v : seq) {
-      auto [it, added] = edges.try_emplace(EdgeKey{node, v}, n_nodes);
+      auto [child, added] = edges.try_emplace(node, v, n_nodes);
       if (added) ++n_nodes;
-      node = it->second;
+      node = child;
     }
     if (terminals.size() < n_nodes) terminals.resize(n_nodes);
     std::vector<hash_t>& t = terminals[node];
@@ -61,19 +100,18 @@ struct PhraseMatcher::Impl {
     std::vector<uint64_t> values(end_idx - start_idx);
     for (size_t i = start_idx; i < end_idx; ++i) values[i - start_idx] = value(i);
     for (size_t idx = start_idx; idx < end_idx; ++idx) {
-      auto it = edges.find(EdgeKey{0, values[idx - start_idx]});
-      if (it == edges.end()) continue;
-      uint32_t node = it->second;
+      uint32_t node = edges.find(0, values[idx - start_idx]);
+      if (node == EdgeTable::kNone) continue;
       size_t idy = idx + 1;
       bool at_end = true;
       while (idy < end_idx) {
         emit(node, idx, idy);
-        auto next = edges.find(EdgeKey{node, values[idy - start_idx]});
-        if (next == edges.end()) {
+        const uint32_t next = edges.find(node, values[idy - start_idx]);
+        if (next == EdgeTable::kNone) {
           at_end = false;
           break;
         }
-        node = next->second;
+        node = next;
         ++idy;
       }
       if (at_end) emit(node, idx, idy);
@@ -154,12 +192,12 @@ void PhraseMatcher::remove(const std::string& key) {
       uint32_t node = 0;
       bool found = true;
       for (uint64_t v : seq) {
-        auto e = impl_->edges.find(EdgeKey{node, v});
-        if (e == impl_->edges.end()) {
+        const uint32_t child = impl_->edges.find(node, v);
+        if (child == EdgeTable::kNone) {
           found = false;
           break;
         }
-        node = e->second;
+        node = child;
       }
       if (!found || node >= impl_->terminals.size()) continue;
       auto& t = impl_->terminals[node];
