@@ -3,7 +3,13 @@
 
 #include <mutex>
 
+#include "components/attribute_ruler/attribute_ruler.hpp"
+#include "components/doc_cleaner/doc_cleaner.hpp"
+#include "components/entity_ruler/entity_ruler.hpp"
+#include "components/merge_entities/merge_entities.hpp"
+#include "components/merge_subtokens/merge_subtokens.hpp"
 #include "components/ner/ner.hpp"
+#include "components/span_ruler/span_ruler.hpp"
 #include "components/sentencizer/sentencizer.hpp"
 #include "components/spancat/spancat.hpp"
 #include "components/tagger/tagger.hpp"
@@ -11,6 +17,7 @@
 #include "components/tok2vec/tok2vec.hpp"
 #include "components/transformer/transformer.hpp"
 #include "models/optimizer.hpp"
+#include "trfpipe/json_lines.hpp"
 
 namespace trfpipe {
 
@@ -25,6 +32,13 @@ void register_components() {
     register_ner();
     register_spancat();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
+    register_json_readers();            // srsly.read_jsonl.v1 for the rulers' [initialize] patterns
+    register_entity_ruler();
+    register_span_ruler();  // span_ruler, future_entity_ruler
+    register_attribute_ruler();
+    register_merge_entities();
+    register_merge_subtokens();
+    register_doc_cleaner();
   });
 }
 

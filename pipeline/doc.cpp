@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "pipeline/morph_normalize.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -161,50 +162,12 @@ std::string Token::lemma_() const { return doc_->vocab().strings()[data().lemma]
 void Token::set_lemma(std::string_view s) { data().lemma = doc_->vocab().strings().add(s); }
 std::string Token::dep_() const { return doc_->vocab().strings()[data().dep]; }
 void Token::set_dep(std::string_view s) { data().dep = doc_->vocab().strings().add(s); }
-namespace {
-
-// spaCy's Morphology.normalize_features: fields sorted, the values of a field sorted; "" is "_".
-std::string normalize_morph(std::string_view feats) {
-  if (feats.empty() || feats == "_") return "_";
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= feats.size()) {
-    size_t bar = feats.find('|', pos);
-    if (bar == std::string_view::npos) bar = feats.size();
-    std::string_view feat = feats.substr(pos, bar - pos);
-    size_t eq = feat.find('=');
-    if (eq == std::string_view::npos || feat.find('=', eq + 1) != std::string_view::npos)
-      throw ValueError("Invalid morphological feature '" + std::string(feat) + "' in '" +
-                       std::string(feats) + "' (expected Field=Value[,Value]|...)");
-    std::vector<std::string> values;
-    std::string_view vals = feat.substr(eq + 1);
-    size_t vp = 0;
-    while (vp <= vals.size()) {
-      size_t comma = vals.find(',', vp);
-      if (comma == std::string_view::npos) comma = vals.size();
-      values.emplace_back(vals.substr(vp, comma - vp));
-      vp = comma + 1;
-    }
-    std::sort(values.begin(), values.end());
-    std::string joined(feat.substr(0, eq + 1));
-    for (size_t i = 0; i < values.size(); ++i) joined += (i ? "," : "") + values[i];
-    parts.push_back(joined);
-    pos = bar + 1;
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "|") + p;
-  return out.empty() ? "_" : out;
-}
-
-}  // namespace
-
 std::string Token::morph_() const {
   const std::string& s = doc_->vocab().strings()[data().morph];
   return s == "_" ? std::string() : s;
 }
 void Token::set_morph(std::string_view s) {
-  data().morph = doc_->vocab().strings().add(normalize_morph(s));
+  data().morph = doc_->vocab().strings().add(pipeline::normalize_morph(s));
 }
 int Token::ent_iob() const { return data().ent_iob; }
 std::string Token::ent_iob_() const {
@@ -258,6 +221,14 @@ double Token::similarity(const Token& other) const {
   return cosine(vector(), other.vector(), "Token");
 }
 std::any& Token::ext(const std::string& name) const { return doc_->token_ext(i_, name); }
+std::any Token::ext_value(const std::string& name) const {
+  const std::any& def = ext_default(extensions().token, "Token", name);
+  const std::map<std::string, std::any>& data = doc_->user_data_;
+  auto it = data.find(token_key(name, idx()));
+  if (it != data.end()) return it->second;
+  if (const TokenGetter* getter = std::any_cast<TokenGetter>(&def)) return (*getter)(*this);
+  return def;
+}
 
 // ----------------------------------------------------------------------------------- Span
 
@@ -665,6 +636,11 @@ bool Doc::has_token_extension(const std::string& name) {
   std::lock_guard<std::mutex> lock(extensions().mutex);
   return extensions().token.count(name) > 0;
 }
+bool Doc::has_token_getter(const std::string& name) {
+  std::lock_guard<std::mutex> lock(extensions().mutex);
+  auto it = extensions().token.find(name);
+  return it != extensions().token.end() && std::any_cast<TokenGetter>(&it->second) != nullptr;
+}
 bool Doc::has_span_extension(const std::string& name) {
   std::lock_guard<std::mutex> lock(extensions().mutex);
   return extensions().span.count(name) > 0;
@@ -695,6 +671,7 @@ void Doc::set_ext(const std::string& name, std::any value) {
 bool Doc::has_ext_value(const std::string& name) const {
   return user_data_.count(doc_key(name)) > 0;
 }
+void Doc::unset_ext(const std::string& name) { user_data_.erase(doc_key(name)); }
 std::any& Doc::token_ext(size_t i, const std::string& name) {
   const std::any& def = ext_default(extensions().token, "Token", name);
   auto key = token_key(name, token(i).idx());

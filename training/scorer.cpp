@@ -260,6 +260,14 @@ Json score_spans(const std::vector<Example>& examples, const std::string& attr,
   return r;
 }
 
+Json score_span_group(const std::vector<Example>& examples, const std::string& key, bool labeled,
+                      bool allow_overlap) {
+  return score_spans(
+      examples, "spans_" + key,
+      [key](Doc& doc) { return doc.spans().contains(key) ? doc.spans().get(key) : std::vector<Span>{}; },
+      [key](const Doc& doc) { return doc.spans().contains(key); }, labeled, allow_overlap);
+}
+
 Json score_sents(const std::vector<Example>& examples) {
   // spaCy's senter_score: score_spans over doc.sents, without sents_per_type.
   Json r = score_spans(
@@ -411,11 +419,7 @@ const std::map<std::string, ScorerFn>& builtins() {
          std::string key = s.contains("spans_key") && s["spans_key"].is_string()
                                ? s["spans_key"].get<std::string>()
                                : std::string("sc");
-         return score_spans(
-             egs, "spans_" + key,
-             [key](Doc& doc) { return doc.spans().contains(key) ? doc.spans().get(key) : std::vector<Span>{}; },
-             [key](const Doc& doc) { return doc.spans().contains(key); }, true,
-             /*allow_overlap=*/true);
+         return score_span_group(egs, key, /*labeled=*/true, /*allow_overlap=*/true);
        }},
       {"spacy.textcat_scorer.v2",
        [](const std::vector<Example>& egs, const Json& s) {
@@ -424,6 +428,24 @@ const std::map<std::string, ScorerFn>& builtins() {
       {"spacy.textcat_multilabel_scorer.v2",
        [](const std::vector<Example>& egs, const Json& s) {
          return score_cats(egs, "cats", cats_options(s, true));
+       }},
+      {"spacy.entity_ruler_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
+      // spaCy's attribute_ruler_score, without morph_per_feat.
+      {"spacy.attribute_ruler_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) {
+         Json out = Json::object();
+         for (const char* attr : {"tag", "pos", "morph", "lemma"}) {
+           // Held in a variable: items() of a temporary would dangle in the range-for.
+           const Json scores = score_token_attr(egs, attr);
+           for (const auto& [k, v] : scores.items()) out[k] = v;
+         }
+         return out;
+       }},
+      {"spacy.overlapping_labeled_spans_scorer.v1",
+       [](const std::vector<Example>& egs, const Json& s) {
+         return score_span_group(egs, s.value("spans_key", std::string("ruler")), /*labeled=*/true,
+                                 /*allow_overlap=*/true);
        }},
   };
   return table;
@@ -450,6 +472,8 @@ void register_scorers() {
     for (const auto& kv : builtins()) {
       registry::Function f;
       f.name = kv.first;
+      if (kv.first == "spacy.overlapping_labeled_spans_scorer.v1")
+        f.args = {registry::arg("spans_key", "str", "ruler")};
       ScorerFn fn = kv.second;
       f.make = [fn](const registry::Value&, const std::vector<std::string>&) -> std::any {
         return fn;
@@ -491,6 +515,10 @@ Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_
     if (block && block->contains("positive_label"))
       settings["positive_label"] = (*block)["positive_label"];
     if (block && block->contains("spans_key")) settings["spans_key"] = (*block)["spans_key"];
+    // The scorer block's own arguments (spans_key of the span scorers).
+    if (block && block->contains("scorer"))
+      for (const auto& [k, v] : (*block)["scorer"].items())
+        if (k != "@scorers") settings[k] = v;
     Json s = scorer::get(scorer_name)(egs, settings);
     for (auto it = s.begin(); it != s.end(); ++it) results[it.key()] = it.value();
   }

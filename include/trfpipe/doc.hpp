@@ -25,6 +25,11 @@ namespace trfpipe {
 using Json = nlohmann::ordered_json;
 class Doc;
 class Span;
+class Token;
+
+// A token extension registered with a TokenGetter as its default is computed, not stored
+// (spaCy's Token.set_extension(name, getter=...)): Token::ext_value() calls it.
+using TokenGetter = std::function<std::any(const Token&)>;
 
 // Owned row-major float matrix: doc.tensor (one row per token), vectors.
 struct Matrix {
@@ -91,6 +96,9 @@ class Token {
   // Typed extension attributes (token._.name); see Doc::set_token_extension.
   std::any& ext(const std::string& name) const;
   template <class T> T& ext_as(const std::string& name) const { return std::any_cast<T&>(ext(name)); }
+  // The value of token._.name for reading (spaCy's token._.get): the value set on this token,
+  // else the getter's result (TokenGetter default), else the default. Stores nothing.
+  std::any ext_value(const std::string& name) const;
   std::optional<bool> is_sent_end() const;
   double vector_norm() const;
 
@@ -260,6 +268,8 @@ class Doc {
   static bool has_extension(const std::string& name);
   static bool has_token_extension(const std::string& name);
   static bool has_span_extension(const std::string& name);
+  // Whether token extension `name` is registered with a TokenGetter (computed, not writable).
+  static bool has_token_getter(const std::string& name);
   static void remove_extension(const std::string& name);  // ValueError when not registered
   // Mutable access: an unset value is first set to a copy of the default.
   std::any& ext(const std::string& name);
@@ -268,6 +278,8 @@ class Doc {
   void set_ext(const std::string& name, std::any value);
   template <class T> T& ext_as(const std::string& name) { return std::any_cast<T&>(ext(name)); }
   bool has_ext_value(const std::string& name) const;  // set on this Doc (not just default)
+  // Forgets the value set on this Doc (doc._.name reads the default again); no-op when unset.
+  void unset_ext(const std::string& name);
   std::any& token_ext(size_t i, const std::string& name);
   std::any& span_ext(size_t start_char, size_t end_char, const std::string& name);
 
@@ -281,6 +293,7 @@ class Doc {
   Json to_json(const std::vector<std::string>& underscore) const;
 
  private:
+  friend class Token;  // Token::ext_value reads user_data_ without storing a default
   std::shared_ptr<Vocab> vocab_;
   std::string text_;
   std::vector<TokenData> tokens_;

@@ -63,6 +63,10 @@ Json score_spans(const std::vector<Example>& examples, const std::string& attr,
                  const SpanGetter& getter,
                  const std::function<bool(const Doc&)>& has_annotation = {}, bool labeled = true,
                  bool allow_overlap = false);
+// score_spans over the span group `key` (getter doc.spans[key], has_annotation = the doc has the
+// group): spans_<key>_p/_r/_f and, when labeled, spans_<key>_per_type.
+Json score_span_group(const std::vector<Example>& examples, const std::string& key, bool labeled = true,
+                      bool allow_overlap = false);
 // Scorer.score_spans(examples, "sents", has_annotation=SENT_START) without sents_per_type.
 Json score_sents(const std::vector<Example>& examples);
 
@@ -86,7 +90,8 @@ using ScorerFn = std::function<Json(const std::vector<Example>&, const Json& set
 
 // The built-in scorers by registered name ("spacy.tagger_scorer.v1", "spacy.ner_scorer.v1",
 // "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1",
-// "spacy.spancat_scorer.v1": score_spans over doc.spans[settings "spans_key", default "sc"] as
+// "spacy.entity_ruler_scorer.v1", "spacy.attribute_ruler_scorer.v1",
+// "spacy.overlapping_labeled_spans_scorer.v1", "spacy.spancat_scorer.v1": score_spans over doc.spans[settings "spans_key", default "sc"] as
 // "spans_<key>", with allow_overlap).
 // Error listing the names when unknown.
 const ScorerFn& get(const std::string& name);

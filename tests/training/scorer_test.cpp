@@ -8,8 +8,10 @@
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
+#include "trfpipe/rulers.hpp"
 #include "trfpipe/scorer.hpp"
 #include "trfpipe/training.hpp"
+#include "trfpipe/trfpipe.hpp"
 
 namespace trfpipe {
 namespace {
@@ -283,6 +285,57 @@ TEST(Evaluate, BlankPipelineGivesTokenScoresAndSpeed) {
   std::vector<std::string> keys;
   for (auto it = s.begin(); it != s.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"token_acc", "token_p", "token_r", "token_f", "speed"}));
+}
+
+TEST(Scorer, SpansOfAGroupWithPerType) {
+  auto g = doc({"foo", "bar", "baz"});
+  auto p = doc({"foo", "bar", "baz"});
+  g->spans().set("ruler", {g->span(0, 2, "FOOBAR")});
+  p->spans().set("ruler", {p->span(0, 2, "FOOBAR"), p->span(1, 3, "BARBAZ")});
+  Json s = scorer::score_span_group({Example(p, g)}, "ruler", /*labeled=*/true, /*allow_overlap=*/true);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_p"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_r"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_per_type"]["FOOBAR"]["f"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_per_type"]["BARBAZ"]["p"].get<double>(), 0.0);
+  // Unlabelled: the label does not have to agree.
+  p->spans().set("ruler", {p->span(0, 2, "OTHER")});
+  Json u = scorer::score_span_group({Example(p, g)}, "ruler", /*labeled=*/false);
+  EXPECT_DOUBLE_EQ(u["spans_ruler_f"].get<double>(), 1.0);
+  EXPECT_FALSE(u.contains("spans_ruler_per_type"));
+  // References without the group are not scored.
+  auto g2 = doc({"foo"});
+  Json none = scorer::score_span_group({Example(doc({"foo"}), g2)}, "ruler");
+  EXPECT_TRUE(none["spans_ruler_f"].is_null());
+  EXPECT_TRUE(none["spans_ruler_per_type"].is_null());
+}
+
+TEST(Evaluate, SpanRulerIsScoredByItsScorer) {
+  register_all();
+  auto nlp = Language::blank("en");
+  auto& ruler = dynamic_cast<PatternRuler&>(nlp->add_pipe("span_ruler"));
+  ruler.add_patterns(Json::parse(R"([{"label": "FOOBAR", "pattern": "foo bar"}, {"label": "BARBAZ", "pattern": "bar baz"}])"));
+  auto ref = std::make_shared<Doc>(nlp->make_doc("foo bar baz"));
+  ref->spans().set("ruler", {ref->span(0, 2, "FOOBAR")});
+  Json s = evaluate(*nlp, {Example::from_reference(ref)});
+  EXPECT_DOUBLE_EQ(s["spans_ruler_p"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_r"].get<double>(), 1.0);
+}
+
+TEST(Evaluate, AttributeRulerAndEntityRulerScores) {
+  register_all();
+  auto nlp = Language::blank("en");
+  auto& attrs = dynamic_cast<AttributeRules&>(nlp->add_pipe("attribute_ruler"));
+  attrs.add(Json::parse(R"([[{"ORTH": "test"}]])"), {{"LEMMA", "cat"}});
+  auto& ents = dynamic_cast<PatternRuler&>(nlp->add_pipe("entity_ruler"));
+  ents.add_patterns(Json::parse(R"([{"label": "ANIMAL", "pattern": "test"}])"));
+  auto ref = std::make_shared<Doc>(nlp->make_doc("This is a test."));
+  const char* lemmas[] = {"this", "is", "a", "cat", "."};
+  for (size_t i = 0; i < ref->size(); ++i) (*ref)[i].set_lemma(lemmas[i]);
+  ref->set_ents({ref->span(3, 4, "ANIMAL")});
+  Json s = evaluate(*nlp, {Example::from_reference(ref)});
+  EXPECT_NEAR(s["lemma_acc"].get<double>(), 0.2, 1e-9);  // "cat" is the only correct lemma
+  EXPECT_TRUE(s["tag_acc"].is_null());
+  EXPECT_DOUBLE_EQ(s["ents_f"].get<double>(), 1.0);
 }
 
 }  // namespace
