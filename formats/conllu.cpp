@@ -207,6 +207,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
       off += rows.size();
     }
     if (has_ner) set_entities(*doc, ents);
+    doc->set_children_from_heads();  // spaCy builds the doc from heads + deps (Doc.from_array)
     docs.push_back(std::move(*doc));
   }
   return docs;

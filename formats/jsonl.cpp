@@ -194,6 +194,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
               c["value"].is_boolean() ? (c["value"].get<bool>() ? 1.0 : 0.0) : c["value"].get<double>();
         }
       }
+      if (doc->has_annotation("DEP")) doc->set_children_from_heads();  // as Doc.from_array
       docs.push_back(std::move(*doc));
     }
   }

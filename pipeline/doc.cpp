@@ -214,19 +214,6 @@ std::string Token::ent_iob_() const {
 }
 std::string Token::ent_type_() const { return doc_->vocab().strings()[data().ent_type]; }
 
-Token Token::head() const {
-  int64_t h = int64_t(i_) + data().head;
-  if (h < 0 || size_t(h) >= doc_->size())
-    throw ValueError("Token " + std::to_string(i_) + " has a head outside the Doc");
-  return Token(doc_, size_t(h));
-}
-void Token::set_head(size_t head_i) {
-  if (head_i >= doc_->size())
-    throw ValueError("Head index " + std::to_string(head_i) + " is out of range for a Doc of " +
-                     std::to_string(doc_->size()) + " tokens");
-  data().head = int32_t(int64_t(head_i) - int64_t(i_));
-}
-
 std::optional<bool> Token::is_sent_start() const {
   int8_t v = data().sent_start;
   if (v == 0) return std::nullopt;
@@ -341,6 +328,7 @@ Doc::Doc(std::shared_ptr<Vocab> vocab, const std::vector<std::string>& words,
                        ".");
     bool space = spaces.empty() ? (i + 1 < words.size()) : bool(spaces[i]);
     TokenData& t = tokens_[i];
+    t.l_edge = t.r_edge = int32_t(i);
     t.orth = vocab_->get(w).orth;
     t.space = space;
     t.idx_bytes = bytes;
@@ -487,6 +475,8 @@ bool Doc::has_annotation(std::string_view attr, bool require_complete) const {
   if (tokens_.empty()) return true;
   size_t begin = 0;
   if (a == SENT_START) {
+    // spaCy: a parsed Doc has sentence boundaries (set from the parse).
+    if (has_annotation("DEP")) return true;
     if (tokens_.size() == 1) return true;
     begin = 1;
   }
@@ -750,7 +740,7 @@ Json Doc::to_json(const std::vector<std::string>& underscore) const {
     if (lemma) tj["lemma"] = t.lemma_();
     if (dep) {
       tj["dep"] = t.dep_();
-      tj["head"] = int64_t(i) + tokens_[i].head;
+      tj["head"] = t.has_head() ? int64_t(i) + tokens_[i].head : int64_t(i);  // token.head.i
     }
     tokens.push_back(std::move(tj));
   }
