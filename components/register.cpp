@@ -4,6 +4,8 @@
 #include <mutex>
 
 #include "components/ner/ner.hpp"
+#include "components/parser/parser.hpp"
+#include "components/senter/senter.hpp"
 #include "components/sentencizer/sentencizer.hpp"
 #include "components/tagger/tagger.hpp"
 #include "components/textcat/textcat.hpp"
@@ -22,6 +24,8 @@ void register_components() {
     register_tagger();
     register_textcat();
     register_ner();
+    register_parser();
+    register_senter();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
   });
 }
