@@ -19,7 +19,7 @@ namespace trfpipe::cli {
 namespace {
 
 const char* kUsage =
-    "Usage: trfpipe init config OUTPUT [--lang/-l en] [--pipeline/-p tagger,ner,textcat]\n"
+    "Usage: trfpipe init config OUTPUT [--lang/-l en] [--pipeline/-p tagger,parser,ner]\n"
     "  [--optimize/-o efficiency|accuracy] [--transformer HF_FOLDER] [--force/-F]\n"
     "OUTPUT '-' writes to stdout.\n";
 

@@ -28,11 +28,13 @@ std::string listener_block(const std::string& prefix, bool transformer) {
 
 Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
                        bool accuracy, const std::string& transformer_name) {
-  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel"};
+  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel",
+                                              "parser", "senter"};
   for (const auto& p : pipeline)
     if (!known.count(p))
       throw ValueError("unsupported component '" + p +
-                       "' for init config (tagger, ner, textcat, textcat_multilabel)");
+                       "' for init config (tagger, parser, ner, senter, textcat, "
+                       "textcat_multilabel)");
   if (pipeline.empty()) throw ValueError("init config: the pipeline is empty");
   const bool trf = !transformer_name.empty();
   std::vector<std::string> names{trf ? "transformer" : "tok2vec"};
@@ -74,6 +76,20 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "extra_state_tokens = false\nhidden_width = 64\nmaxout_pieces = 2\nuse_upper = "
       << (trf ? "false" : "true") << "\nnO = null\n\n"
       << listener_block("components.ner.model.tok2vec", trf);
+  }
+  if (has(pipeline, "parser")) {
+    c << "[components.parser]\nfactory = \"parser\"\n\n[components.parser.model]\n"
+      << "@architectures = \"spacy.TransitionBasedParser.v2\"\nstate_type = \"parser\"\n"
+      << "extra_state_tokens = false\nhidden_width = 128\nmaxout_pieces = 3\nuse_upper = "
+      << (trf ? "false" : "true") << "\nnO = null\n\n"
+      << listener_block("components.parser.model.tok2vec", trf);
+  }
+  // spaCy's template has no senter block (its `init config -p senter` fails with E956): a
+  // spacy.Tagger.v2 senter listening to the shared tok2vec / transformer, like the tagger.
+  if (has(pipeline, "senter")) {
+    c << "[components.senter]\nfactory = \"senter\"\n\n[components.senter.model]\n"
+      << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
+      << listener_block("components.senter.model.tok2vec", trf);
   }
   for (const char* tc : {"textcat", "textcat_multilabel"}) {
     if (!has(pipeline, tc)) continue;

@@ -252,6 +252,98 @@ Json score_sents(const std::vector<Example>& examples) {
               {"sents_f", null_or(ok, score.fscore())}};
 }
 
+namespace {
+
+std::string ascii_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+bool is_all_space(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') return false;
+  return true;
+}
+
+}  // namespace
+
+Json score_deps(const std::vector<Example>& examples, const std::vector<std::string>& ignore,
+                bool lowercase) {
+  using Dep = std::tuple<size_t, size_t, std::string>;
+  auto getter = [&](const Token& t) { return lowercase ? ascii_lower(t.dep_()) : t.dep_(); };
+  auto head_of = [](const Token& t) { return t.has_head() ? t.head().i() : t.i(); };
+  auto ignored = [&](const std::string& d) {
+    return std::find(ignore.begin(), ignore.end(), d) != ignore.end();
+  };
+  PRFScore unlabelled, labelled;
+  std::vector<std::pair<std::string, PRFScore>> per_dep;  // insertion order, as spaCy's dict
+  auto per = [&](const std::string& d) -> PRFScore& {
+    for (auto& p : per_dep)
+      if (p.first == d) return p.second;
+    return per_dep.emplace_back(d, PRFScore{}).second;
+  };
+  std::set<size_t> missing;  // spaCy keeps this set across examples
+  for (const Example& eg : examples) {
+    Doc& gold = eg.reference();
+    Doc& pred = eg.predicted();
+    const auto& x2y = eg.alignment().x2y;
+    std::set<Dep> gold_deps, pred_deps;
+    std::map<std::string, std::set<Dep>> gold_per, pred_per;
+    for (size_t i = 0; i < gold.size(); ++i) {
+      const Token t = gold.token(i);
+      const std::string dep = getter(t);
+      if (dep.empty()) {
+        missing.insert(i);
+        continue;
+      }
+      if (ignored(dep)) continue;
+      gold_deps.emplace(i, head_of(t), dep);
+      per(dep);
+      gold_per[dep].emplace(i, head_of(t), dep);
+    }
+    for (size_t i = 0; i < pred.size(); ++i) {
+      const Token t = pred.token(i);
+      if (is_all_space(t.text())) continue;
+      const bool single = i < x2y.size() && x2y[i].size() == 1;
+      if (single && missing.count(size_t(x2y[i][0]))) continue;
+      const std::string dep = getter(t);
+      if (ignored(dep)) continue;  // (a token that is all space was skipped above)
+      const size_t h = head_of(t);
+      const bool head_single = h < x2y.size() && x2y[h].size() == 1;
+      if (!single || !head_single) {
+        ++unlabelled.fp;
+        ++labelled.fp;
+        continue;
+      }
+      const Dep d(size_t(x2y[i][0]), size_t(x2y[h][0]), dep);
+      pred_deps.insert(d);
+      per(dep);
+      pred_per[dep].insert(d);
+    }
+    score_set(labelled, pred_deps, gold_deps);
+    for (auto& [dep, score] : per_dep) score_set(score, pred_per[dep], gold_per[dep]);
+    std::set<std::pair<size_t, size_t>> pu, gu;
+    for (const auto& [a, b, c] : pred_deps) pu.emplace(a, b);
+    for (const auto& [a, b, c] : gold_deps) gu.emplace(a, b);
+    score_set(unlabelled, pu, gu);
+  }
+  if (unlabelled.size() == 0)
+    return Json{{"dep_uas", nullptr}, {"dep_las", nullptr}, {"dep_las_per_type", nullptr}};
+  Json pt = Json::object();
+  for (const auto& [dep, score] : per_dep) pt[dep] = score.to_dict();
+  return Json{{"dep_uas", unlabelled.fscore()}, {"dep_las", labelled.fscore()},
+              {"dep_las_per_type", pt}};
+}
+
+Json score_parser(const std::vector<Example>& examples) {
+  Json out = score_sents(examples);
+  Json deps = score_deps(examples, {"p", "punct"}, true);
+  for (auto it = deps.begin(); it != deps.end(); ++it) out[it.key()] = it.value();
+  return out;
+}
+
 Json score_cats(const std::vector<Example>& examples, const std::string& attr,
                 const CatsOptions& options) {
   const bool multi = options.multi_label;
@@ -389,6 +481,8 @@ const std::map<std::string, ScorerFn>& builtins() {
        [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
       {"spacy.senter_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) { return score_sents(egs); }},
+      {"spacy.parser_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_parser(egs); }},
       {"spacy.textcat_scorer.v2",
        [](const std::vector<Example>& egs, const Json& s) {
          return score_cats(egs, "cats", cats_options(s, false));

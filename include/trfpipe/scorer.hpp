@@ -55,6 +55,16 @@ Json score_token_attr(const std::vector<Example>& examples, const std::string& a
 Json score_ents(const std::vector<Example>& examples);
 // Scorer.score_spans(examples, "sents", has_annotation=SENT_START) without sents_per_type.
 Json score_sents(const std::vector<Example>& examples);
+// Scorer.score_deps(examples, "dep", ...): dep_uas, dep_las (F-scores over (token, head) and
+// (token, head, label) sets of the aligned tokens), dep_las_per_type {label: {p, r, f}}; null
+// when nothing was counted. Labels in `ignore_labels` (compared after `lowercase`) are not
+// scored; reference tokens without a dep label are missing (spaCy keeps them missing for the
+// later examples of the batch too).
+Json score_deps(const std::vector<Example>& examples,
+                const std::vector<std::string>& ignore_labels = {}, bool lowercase = false);
+// spaCy's parser_score (spacy.parser_scorer.v1): score_sents plus score_deps with lowercased
+// labels and "p" / "punct" ignored.
+Json score_parser(const std::vector<Example>& examples);
 
 struct CatsOptions {
   std::vector<std::string> labels;
@@ -75,7 +85,8 @@ Json score_cats(const std::vector<Example>& examples, const std::string& attr,
 using ScorerFn = std::function<Json(const std::vector<Example>&, const Json& settings)>;
 
 // The built-in scorers by registered name ("spacy.tagger_scorer.v1", "spacy.ner_scorer.v1",
-// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1").
+// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1",
+// "spacy.parser_scorer.v1").
 // Error listing the names when unknown.
 const ScorerFn& get(const std::string& name);
 bool has(const std::string& name);
