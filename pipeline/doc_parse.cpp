@@ -207,7 +207,9 @@ std::vector<Token> Token::conjuncts() const {
   const hash_t conj = ss.contains("conj") ? ss["conj"] : hash_t(0);
   if (conj == 0) return {};
   Token start = *this;
-  while (start.i() != start.head().i() && start.data().dep == conj) start = start.head();
+  // At most len(doc) steps up: a cycle of conj arcs in malformed heads cannot loop forever.
+  for (size_t n = 0; n < doc_->size() && start.i() != start.head().i() && start.data().dep == conj; ++n)
+    start = start.head();
   std::vector<Token> output{start};
   for (size_t q = 0; q < output.size(); ++q)
     for (const Token& child : output[q].rights())

@@ -369,3 +369,21 @@ TEST(DocParse, ToJsonWritesHeadAndDepAsSpacy) {
   Doc plain(vocab(), {"no", "parse"});
   EXPECT_FALSE(plain.to_json()["tokens"][0].contains("head"));
 }
+
+// Malformed heads (a cycle, as a hand-written DocBin or CoNLL-U may carry) never hang or crash
+// the navigation API.
+TEST(DocParse, CyclicHeadsTerminate) {
+  Doc doc = parsed({"a", "b", "c", "d"}, {1, 2, 0, 3}, {"conj", "conj", "conj", "ROOT"},
+                   {"NOUN", "NOUN", "NOUN", "VERB"});
+  for (size_t i = 0; i < doc.size(); ++i) {
+    EXPECT_LE(doc[i].ancestors().size(), doc.size()) << i;
+    EXPECT_LE(doc[i].subtree().size(), 4 * doc.size() + 8) << i;
+    (void)doc[i].children();
+    (void)doc[i].conjuncts();
+    (void)doc[i].left_edge();
+  }
+  EXPECT_NO_THROW(doc.span(0, 3).root());
+  EXPECT_NO_THROW(doc.noun_chunks());
+  EXPECT_NO_THROW(doc.sents());
+  EXPECT_NO_THROW(doc.to_json());
+}
