@@ -100,6 +100,10 @@ class NerPipe : public TorchPipe {
     return out;
   }
 
+  void pipe(const std::vector<Doc*>& docs, size_t batch_size) override {
+    transition::pipe_by_length(*this, docs, batch_size);
+  }
+
   void set_annotations(const std::vector<Doc*>& docs, const std::any& scores) override {
     const auto& ents = std::any_cast<const std::vector<std::vector<Entity>>&>(scores);
     for (size_t d = 0; d < docs.size(); ++d) {

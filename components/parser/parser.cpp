@@ -118,6 +118,10 @@ class ParserPipe : public TorchPipe {
     return batch;
   }
 
+  void pipe(const std::vector<Doc*>& docs, size_t batch_size) override {
+    transition::pipe_by_length(*this, docs, batch_size);
+  }
+
   void set_annotations(const std::vector<Doc*>& docs, const std::any& scores) override {
     const auto& batch = std::any_cast<const std::shared_ptr<Batch>&>(scores);
     for (size_t d = 0; d < docs.size() && d < batch->states.size(); ++d) {

@@ -5,6 +5,22 @@
 
 namespace trfpipe::transition {
 
+void pipe_by_length(Pipe& pipe, const std::vector<Doc*>& docs, size_t batch_size) {
+  if (batch_size == 0) batch_size = std::max<size_t>(docs.size(), 1);
+  const size_t sub = std::max<size_t>(batch_size / 4, 2);
+  for (size_t b = 0; b < docs.size(); b += batch_size) {
+    std::vector<Doc*> batch(docs.begin() + long(b),
+                            docs.begin() + long(std::min(docs.size(), b + batch_size)));
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const Doc* x, const Doc* y) { return x->size() < y->size(); });
+    for (size_t s = 0; s < batch.size(); s += sub) {
+      std::vector<Doc*> part(batch.begin() + long(s),
+                             batch.begin() + long(std::min(batch.size(), s + sub)));
+      pipe.set_annotations(part, pipe.predict(part));
+    }
+  }
+}
+
 at::Tensor long_tensor(const std::vector<int64_t>& v, int64_t cols) {
   return at::from_blob(const_cast<int64_t*>(v.data()), {int64_t(v.size()) / cols, cols}, at::kLong)
       .clone();

@@ -25,8 +25,14 @@
 
 #include "components/parser_internals/costs.hpp"
 #include "components/parser_internals/parser_model.hpp"
+#include "trfpipe/language.hpp"
 
 namespace trfpipe::transition {
+
+// spaCy's Parser.pipe: each batch of batch_size docs (0: all) is parsed in sub-batches of
+// max(batch_size / 4, 2) docs sorted by length, so the precomputed features of a sub-batch stay
+// small; results do not depend on the batching (every state is parsed on its own).
+void pipe_by_length(Pipe& pipe, const std::vector<Doc*>& docs, size_t batch_size);
 
 // A [rows, cols] int64 tensor holding a copy of `v`.
 at::Tensor long_tensor(const std::vector<int64_t>& v, int64_t cols);
