@@ -130,26 +130,6 @@ bool is_entity_tag(std::string_view tag) {
   }
 }
 
-std::string normalize_feats(std::string_view feats) {
-  if (feats.empty() || feats == "_") return "";
-  std::vector<std::string> parts;
-  for (auto f : split_on(feats, '|')) {
-    auto eq = f.find('=');
-    if (eq == std::string_view::npos || eq == 0)
-      throw ValueError("invalid FEATS entry '" + std::string(f) + "' (expected Field=Value)");
-    std::vector<std::string> values;
-    for (auto v : split_on(f.substr(eq + 1), ',')) values.emplace_back(v);
-    std::sort(values.begin(), values.end());
-    std::string joined;
-    for (size_t k = 0; k < values.size(); ++k) joined += (k ? "," : "") + values[k];
-    parts.push_back(std::string(f.substr(0, eq)) + "=" + joined);
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (size_t k = 0; k < parts.size(); ++k) out += (k ? "|" : "") + parts[k];
-  return out;
-}
-
 std::string string_or_empty(const Vocab& vocab, hash_t id) {
   if (id == 0) return "";
   if (!vocab.strings().contains(id)) return "";

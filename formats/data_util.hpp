@@ -27,10 +27,6 @@ bool is_blank(std::string_view s);
 // A valid entity tag: "O" or one of B/I/L/U/E/S + "-" + non-empty label.
 bool is_entity_tag(std::string_view tag);
 
-// spaCy's normalized UD FEATS string (Morphology.normalize_features): fields sorted, the values
-// of a field sorted; "" for "" or "_". ValueError for an entry without "Field=Value".
-std::string normalize_feats(std::string_view feats);
-
 // The string for a StringStore ID ("" for 0), or "" when unknown.
 std::string string_or_empty(const Vocab& vocab, hash_t id);
 
