@@ -3,6 +3,8 @@
 
 #include <mutex>
 
+#include "components/edit_tree_lemmatizer/edit_tree_lemmatizer.hpp"
+#include "components/morphologizer/morphologizer.hpp"
 #include "components/ner/ner.hpp"
 #include "components/sentencizer/sentencizer.hpp"
 #include "components/tagger/tagger.hpp"
@@ -22,6 +24,8 @@ void register_components() {
     register_tagger();
     register_textcat();
     register_ner();
+    register_morphologizer();
+    register_trainable_lemmatizer();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
   });
 }
