@@ -28,11 +28,13 @@ std::string listener_block(const std::string& prefix, bool transformer) {
 
 Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
                        bool accuracy, const std::string& transformer_name) {
-  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel"};
+  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel",
+                                              "morphologizer", "trainable_lemmatizer"};
   for (const auto& p : pipeline)
     if (!known.count(p))
       throw ValueError("unsupported component '" + p +
-                       "' for init config (tagger, ner, textcat, textcat_multilabel)");
+                       "' for init config (tagger, morphologizer, trainable_lemmatizer, ner, "
+                       "textcat, textcat_multilabel)");
   if (pipeline.empty()) throw ValueError("init config: the pipeline is empty");
   const bool trf = !transformer_name.empty();
   std::vector<std::string> names{trf ? "transformer" : "tok2vec"};
@@ -63,6 +65,12 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "width = " << (accuracy ? 256 : 96) << "\ndepth = " << (accuracy ? 8 : 4)
       << "\nwindow_size = 1\nmaxout_pieces = 3\n\n";
   }
+  if (has(pipeline, "morphologizer")) {
+    c << "[components.morphologizer]\nfactory = \"morphologizer\"\n"
+      << (trf ? "" : "label_smoothing = 0.05\n") << "\n[components.morphologizer.model]\n"
+      << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
+      << listener_block("components.morphologizer.model.tok2vec", trf);
+  }
   if (has(pipeline, "tagger")) {
     c << "[components.tagger]\nfactory = \"tagger\"\n\n[components.tagger.model]\n"
       << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
@@ -74,6 +82,14 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "extra_state_tokens = false\nhidden_width = 64\nmaxout_pieces = 2\nuse_upper = "
       << (trf ? "false" : "true") << "\nnO = null\n\n"
       << listener_block("components.ner.model.tok2vec", trf);
+  }
+  if (has(pipeline, "trainable_lemmatizer")) {
+    c << "[components.trainable_lemmatizer]\nfactory = \"trainable_lemmatizer\"\n"
+      << "backoff = \"orth\"\nmin_tree_freq = 3\noverwrite = false\n"
+      << "scorer = {\"@scorers\":\"spacy.lemmatizer_scorer.v1\"}\ntop_k = 1\n\n"
+      << "[components.trainable_lemmatizer.model]\n@architectures = \"spacy.Tagger.v2\"\n"
+      << "nO = null\nnormalize = false\n\n"
+      << listener_block("components.trainable_lemmatizer.model.tok2vec", trf);
   }
   for (const char* tc : {"textcat", "textcat_multilabel"}) {
     if (!has(pipeline, tc)) continue;
