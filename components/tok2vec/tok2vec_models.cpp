@@ -239,21 +239,24 @@ void register_tok2vec_architectures() {
             model_arg<Tok2VecModel>(a, "embed", path), model_arg<EncoderModel>(a, "encode", path)));
       },
       T2V);
-  add_function(
-      "architectures", "spacy.MultiHashEmbed.v2",
-      {arg("width", "int"), arg("attrs", "list[str]"), arg("rows", "list[int]"),
-       arg("include_static_vectors", "bool")},
-      [](const Value& a, const ConfigPath& path) -> std::any {
-        if (registry::get_bool(a, "include_static_vectors")) {
-          ConfigPath p = path;
-          p.push_back("include_static_vectors");
-          throw ConfigError(p, "static vectors are not supported (use false)");
-        }
-        return Tok2VecPtr(std::make_shared<MultiHashEmbed>(
-            registry::get_int(a, "width"), registry::get_str_list(a, "attrs"),
-            a.at("rows").as<std::vector<int64_t>>()));
-      },
-      "Model[List[Doc], List[Floats2d]]");
+  // spacy.MultiHashEmbed.v1 (spacy-legacy, used by spaCy's tagger_parser_ud project) differs
+  // from v2 only in its static vectors layer, which is not supported here.
+  for (const char* name : {"spacy.MultiHashEmbed.v2", "spacy.MultiHashEmbed.v1"})
+    add_function(
+        "architectures", name,
+        {arg("width", "int"), arg("attrs", "list[str]"), arg("rows", "list[int]"),
+         arg("include_static_vectors", "bool")},
+        [](const Value& a, const ConfigPath& path) -> std::any {
+          if (registry::get_bool(a, "include_static_vectors")) {
+            ConfigPath p = path;
+            p.push_back("include_static_vectors");
+            throw ConfigError(p, "static vectors are not supported (use false)");
+          }
+          return Tok2VecPtr(std::make_shared<MultiHashEmbed>(
+              registry::get_int(a, "width"), registry::get_str_list(a, "attrs"),
+              a.at("rows").as<std::vector<int64_t>>()));
+        },
+        "Model[List[Doc], List[Floats2d]]");
   add_function(
       "architectures", "spacy.CharacterEmbed.v2",
       {arg("width", "int"), arg("rows", "int"), arg("nM", "int"), arg("nC", "int"),

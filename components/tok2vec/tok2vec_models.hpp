@@ -122,7 +122,7 @@ class Tok2VecListenerModel : public Tok2VecModel {
   Listener listener_;
 };
 
-// Registers spacy.HashEmbedCNN.v2, spacy.Tok2Vec.v2, spacy.MultiHashEmbed.v2,
+// Registers spacy.HashEmbedCNN.v2, spacy.Tok2Vec.v2, spacy.MultiHashEmbed.v2 (and .v1),
 // spacy.CharacterEmbed.v2, spacy.MaxoutWindowEncoder.v2 and spacy.Tok2VecListener.v1.
 void register_tok2vec_architectures();
 

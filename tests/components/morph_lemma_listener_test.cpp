@@ -9,6 +9,7 @@
 #include "tests/components/morph_fixture.hpp"
 #include "tests/components/overfit_fixture.hpp"
 #include "tests/components/transformer_fixture.hpp"
+#include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 
 using namespace trfpipe;
@@ -140,4 +141,29 @@ TEST(MorphLemmaListeners, OverfitThroughASharedTransformerAndReloadIdentically) 
                          {"upstream", "*"},
                          {"pooling", Json{{"@layers", "reduce_mean.v1"}}}},
                     0.002, 300);
+}
+
+// spaCy's projects/pipelines/tagger_parser_ud config (MultiHashEmbed.v1 over LOWER, PREFIX,
+// SUFFIX, SHAPE; tagger, morphologizer and trainable_lemmatizer listening to tok2vec "tok2vec")
+// builds as written; its parser is left out here (it belongs to the parser's tests).
+TEST(MorphLemmaListeners, SpacysTaggerParserUdConfigBuildsAndTrains) {
+  register_components();
+  Json cfg = load_config_file(std::string(TRFPIPE_SHARED_DIR) +
+                              "/data/configs/projects__pipelines__tagger_parser_ud__configs__default.cfg");
+  cfg["nlp"]["pipeline"] = Json::array({"tok2vec", "tagger", "morphologizer", "trainable_lemmatizer"});
+  cfg["components"].erase("parser");
+  cfg["components"]["trainable_lemmatizer"]["min_tree_freq"] = 1;
+  at::manual_seed(0);
+  auto nlp = Language::from_config(cfg);
+  EXPECT_EQ(nlp->pipe_names(),
+            (std::vector<std::string>{"tok2vec", "tagger", "morphologizer", "trainable_lemmatizer"}));
+  std::vector<Example> egs = annotated_examples(*nlp, data());
+  for (const Example& eg : egs)
+    for (size_t i = 0; i < eg.reference().size(); ++i) eg.reference()[i].set_tag("XX");
+  nlp->initialize([&] { return egs; });
+  auto opt = test_adam();
+  Losses first = train_step(*nlp, egs, *opt), last;
+  for (int i = 0; i < 20; ++i) last = train_step(*nlp, egs, *opt);
+  EXPECT_LT(last["morphologizer"], first["morphologizer"]);
+  EXPECT_LT(last["trainable_lemmatizer"], first["trainable_lemmatizer"]);
 }
