@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pipeline/file_io.hpp"  // read_file_bytes
+#include "config/text_util.hpp"  // split_on
 #include "trfpipe/doc.hpp"
 
 namespace trfpipe::formats {
@@ -20,7 +21,7 @@ std::string zlib_decompress(std::string_view data);
 // UTF-8 byte order mark is dropped.
 std::vector<std::string_view> split_lines(std::string_view text);
 std::vector<std::string_view> split_ws(std::string_view s);             // ASCII whitespace
-std::vector<std::string_view> split_on(std::string_view s, char sep);  // every field kept
+using trfpipe::split_on;  // every field kept
 std::string_view trim(std::string_view s);
 bool is_blank(std::string_view s);
 

@@ -4,28 +4,15 @@
 #include <algorithm>
 #include <cctype>
 
+#include "config/text_util.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
 namespace morphology {
 namespace {
 
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t p = s.find(sep, start);
-    if (p == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      return out;
-    }
-    out.push_back(s.substr(start, p - start));
-    start = p + 1;
-  }
-}
-
 std::string sorted_values(std::string_view values) {
-  std::vector<std::string_view> parts = split(values, kValueSep);
+  std::vector<std::string_view> parts = split_on(values, kValueSep);
   std::sort(parts.begin(), parts.end());
   std::string out;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -55,8 +42,8 @@ bool is_universal_pos(std::string_view s) {
 FeatsDict feats_to_dict(std::string_view feats) {
   FeatsDict out;
   if (feats.empty() || feats == kEmptyMorph) return out;
-  for (std::string_view feat : split(feats, kFeatureSep)) {
-    std::vector<std::string_view> fv = split(feat, kFieldSep);
+  for (std::string_view feat : split_on(feats, kFeatureSep)) {
+    std::vector<std::string_view> fv = split_on(feat, kFieldSep);
     if (fv.size() != 2)
       throw ValueError("Invalid morphological feature '" + std::string(feat) + "' in '" +
                        std::string(feats) + "' (expected Field=Value[,Value] joined by '|')");
@@ -127,22 +114,15 @@ std::vector<std::string> MorphAnalysis::get(std::string_view field,
   auto it = d.find(std::string(field));
   if (it == d.end()) return default_value;
   std::vector<std::string> out;
-  size_t start = 0;
-  const std::string& v = it->second;
-  while (true) {
-    size_t p = v.find(morphology::kValueSep, start);
-    out.push_back(v.substr(start, p == std::string::npos ? std::string::npos : p - start));
-    if (p == std::string::npos) break;
-    start = p + 1;
-  }
+  for (std::string_view v : split_on(it->second, morphology::kValueSep)) out.emplace_back(v);
   return out;
 }
 
 std::vector<std::string> MorphAnalysis::features() const {
   std::vector<std::string> out;
-  for (const auto& [field, values] : to_dict()) {
-    for (const std::string& v : get(field)) out.push_back(field + morphology::kFieldSep + v);
-  }
+  for (const auto& [field, values] : to_dict())
+    for (std::string_view v : split_on(values, morphology::kValueSep))
+      out.push_back(field + morphology::kFieldSep + std::string(v));
   return out;
 }
 
