@@ -119,6 +119,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   };
   per_type("ents_per_type", "NER (per type)");
   per_type("dep_las_per_type", "LAS (per type)");
+  per_type("morph_per_feat", "MORPH (per feat)");
   per_type("cats_f_per_type", "Textcat F (per label)");
   if (scores.contains("cats_auc_per_type") && scores["cats_auc_per_type"].is_object() &&
       !scores["cats_auc_per_type"].empty()) {

@@ -3,6 +3,8 @@
 
 #include <mutex>
 
+#include "components/edit_tree_lemmatizer/edit_tree_lemmatizer.hpp"
+#include "components/morphologizer/morphologizer.hpp"
 #include "components/ner/ner.hpp"
 #include "components/parser/parser.hpp"
 #include "components/senter/senter.hpp"
@@ -26,6 +28,8 @@ void register_components() {
     register_ner();
     register_parser();
     register_senter();
+    register_morphologizer();
+    register_trainable_lemmatizer();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
   });
 }

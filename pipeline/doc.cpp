@@ -161,50 +161,24 @@ std::string Token::lemma_() const { return doc_->vocab().strings()[data().lemma]
 void Token::set_lemma(std::string_view s) { data().lemma = doc_->vocab().strings().add(s); }
 std::string Token::dep_() const { return doc_->vocab().strings()[data().dep]; }
 void Token::set_dep(std::string_view s) { data().dep = doc_->vocab().strings().add(s); }
-namespace {
-
-// spaCy's Morphology.normalize_features: fields sorted, the values of a field sorted; "" is "_".
-std::string normalize_morph(std::string_view feats) {
-  if (feats.empty() || feats == "_") return "_";
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= feats.size()) {
-    size_t bar = feats.find('|', pos);
-    if (bar == std::string_view::npos) bar = feats.size();
-    std::string_view feat = feats.substr(pos, bar - pos);
-    size_t eq = feat.find('=');
-    if (eq == std::string_view::npos || feat.find('=', eq + 1) != std::string_view::npos)
-      throw ValueError("Invalid morphological feature '" + std::string(feat) + "' in '" +
-                       std::string(feats) + "' (expected Field=Value[,Value]|...)");
-    std::vector<std::string> values;
-    std::string_view vals = feat.substr(eq + 1);
-    size_t vp = 0;
-    while (vp <= vals.size()) {
-      size_t comma = vals.find(',', vp);
-      if (comma == std::string_view::npos) comma = vals.size();
-      values.emplace_back(vals.substr(vp, comma - vp));
-      vp = comma + 1;
-    }
-    std::sort(values.begin(), values.end());
-    std::string joined(feat.substr(0, eq + 1));
-    for (size_t i = 0; i < values.size(); ++i) joined += (i ? "," : "") + values[i];
-    parts.push_back(joined);
-    pos = bar + 1;
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "|") + p;
-  return out.empty() ? "_" : out;
-}
-
-}  // namespace
 
 std::string Token::morph_() const {
   const std::string& s = doc_->vocab().strings()[data().morph];
   return s == "_" ? std::string() : s;
 }
 void Token::set_morph(std::string_view s) {
-  data().morph = doc_->vocab().strings().add(normalize_morph(s));
+  data().morph = doc_->vocab().strings().add(morphology::normalize_features(s));
+}
+void Token::set_morph(const FeatsDict& feats) {
+  data().morph = doc_->vocab().strings().add(morphology::normalize_features(feats));
+}
+void Token::set_morph(const MorphAnalysis& morph) {
+  if (morph.key() != 0) doc_->vocab().strings().add(morph.key_string());
+  data().morph = morph.key();
+}
+void Token::clear_morph() { data().morph = 0; }
+MorphAnalysis Token::morph() const {
+  return MorphAnalysis::from_id(doc_->vocab().strings(), data().morph);
 }
 int Token::ent_iob() const { return data().ent_iob; }
 std::string Token::ent_iob_() const {

@@ -288,6 +288,25 @@ std::vector<Span> Example::get_aligned_spans_x2y(const std::vector<Span>& x_span
   return aligned_spans(*reference_, x_spans, alignment().x2y, allow_overlap);
 }
 
+std::vector<std::optional<std::string>> Example::get_aligned(std::string_view attr) const {
+  uint64_t (*get)(const TokenData&) = nullptr;
+  if (attr == "TAG") get = [](const TokenData& t) { return t.tag; };
+  else if (attr == "POS") get = [](const TokenData& t) { return t.pos; };
+  else if (attr == "MORPH") get = [](const TokenData& t) { return t.morph; };
+  else if (attr == "LEMMA") get = [](const TokenData& t) { return t.lemma; };
+  else if (attr == "DEP") get = [](const TokenData& t) { return t.dep; };
+  else
+    throw ValueError("Example.get_aligned: unsupported attribute '" + std::string(attr) +
+                     "' (TAG, POS, MORPH, LEMMA, DEP)");
+  const StringStore& ss = reference_->vocab().strings();
+  std::vector<std::optional<std::string>> out;
+  for (const auto& v : aligned_values(*this, get)) {
+    if (v) out.emplace_back(ss[*v]);
+    else out.emplace_back(std::nullopt);
+  }
+  return out;
+}
+
 void add_spans_from_dict(Doc& doc, const Json& spans) {
   if (!spans.is_object())
     throw ValueError("[E879] 'spans' must be a dict {key: [(start_char, end_char, label), ...]}");

@@ -29,12 +29,13 @@ std::string listener_block(const std::string& prefix, bool transformer) {
 Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
                        bool accuracy, const std::string& transformer_name) {
   static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel",
-                                              "parser", "senter"};
+                                              "parser", "senter", "morphologizer",
+                                              "trainable_lemmatizer"};
   for (const auto& p : pipeline)
     if (!known.count(p))
       throw ValueError("unsupported component '" + p +
-                       "' for init config (tagger, parser, ner, senter, textcat, "
-                       "textcat_multilabel)");
+                       "' for init config (tagger, morphologizer, parser, ner, senter, "
+                       "trainable_lemmatizer, textcat, textcat_multilabel)");
   if (pipeline.empty()) throw ValueError("init config: the pipeline is empty");
   const bool trf = !transformer_name.empty();
   std::vector<std::string> names{trf ? "transformer" : "tok2vec"};
@@ -65,6 +66,12 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "width = " << (accuracy ? 256 : 96) << "\ndepth = " << (accuracy ? 8 : 4)
       << "\nwindow_size = 1\nmaxout_pieces = 3\n\n";
   }
+  if (has(pipeline, "morphologizer")) {
+    c << "[components.morphologizer]\nfactory = \"morphologizer\"\n"
+      << (trf ? "" : "label_smoothing = 0.05\n") << "\n[components.morphologizer.model]\n"
+      << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
+      << listener_block("components.morphologizer.model.tok2vec", trf);
+  }
   if (has(pipeline, "tagger")) {
     c << "[components.tagger]\nfactory = \"tagger\"\n\n[components.tagger.model]\n"
       << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
@@ -90,6 +97,14 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
     c << "[components.senter]\nfactory = \"senter\"\n\n[components.senter.model]\n"
       << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
       << listener_block("components.senter.model.tok2vec", trf);
+  }
+  if (has(pipeline, "trainable_lemmatizer")) {
+    c << "[components.trainable_lemmatizer]\nfactory = \"trainable_lemmatizer\"\n"
+      << "backoff = \"orth\"\nmin_tree_freq = 3\noverwrite = false\n"
+      << "scorer = {\"@scorers\":\"spacy.lemmatizer_scorer.v1\"}\ntop_k = 1\n\n"
+      << "[components.trainable_lemmatizer.model]\n@architectures = \"spacy.Tagger.v2\"\n"
+      << "nO = null\nnormalize = false\n\n"
+      << listener_block("components.trainable_lemmatizer.model.tok2vec", trf);
   }
   for (const char* tc : {"textcat", "textcat_multilabel"}) {
     if (!has(pipeline, tc)) continue;

@@ -11,6 +11,7 @@
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/morphology.hpp"
 
 namespace trfpipe {
 
@@ -94,7 +95,7 @@ std::string token_attr(const Token& t, const std::string& attr) {
   if (attr == "pos") return t.pos_();
   if (attr == "lemma") return t.lemma_();
   if (attr == "dep") return t.dep_();
-  if (attr == "morph") return t.morph_();
+  if (attr == "morph") return t.doc().vocab().strings()[t.data().morph];  // the key's string
   throw ValueError("score_token_attr: unsupported attribute '" + attr +
                    "' (tag, pos, lemma, dep, morph)");
 }
@@ -183,6 +184,59 @@ Json score_token_attr(const std::vector<Example>& examples, const std::string& a
     score_set(score, pred_tags, gold_tags);
   }
   return Json{{attr + "_acc", null_or(score.size() > 0, score.fscore())}};
+}
+
+Json score_morph_per_feat(const std::vector<Example>& examples) {
+  std::vector<std::pair<std::string, PRFScore>> per_feat;  // in order of first appearance
+  auto slot = [&](const std::string& field) -> PRFScore& {
+    for (auto& p : per_feat)
+      if (p.first == field) return p.second;
+    per_feat.emplace_back(field, PRFScore{});
+    return per_feat.back().second;
+  };
+  using Feats = std::map<std::string, std::set<std::pair<int64_t, std::string>>>;
+  // Adds token gold_i's "Field=Values" features; false for an unset or empty analysis.
+  auto add_feats = [&](const Token& t, int64_t gold_i, Feats& into) {
+    const hash_t key = t.data().morph;
+    if (key == 0) return false;
+    const std::string morph = t.doc().vocab().strings()[key];
+    if (morph == morphology::kEmptyMorph) return false;
+    for (const auto& [field, values] : morphology::feats_to_dict(morph)) {
+      slot(field);
+      into[field].emplace(gold_i, field + morphology::kFieldSep + values);
+    }
+    return true;
+  };
+  PRFScore micro;
+  for (const Example& eg : examples) {
+    const Doc& gold = eg.reference();
+    const Doc& pred = eg.predicted();
+    const auto& x2y = eg.alignment().x2y;
+    Feats gold_feats, pred_feats;
+    std::set<int64_t> missing;
+    for (size_t i = 0; i < gold.size(); ++i)
+      if (!add_feats(gold.token(i), int64_t(i), gold_feats)) missing.insert(int64_t(i));
+    for (size_t i = 0; i < pred.size(); ++i) {
+      Token t = pred.token(i);
+      if (t.is_space() || x2y[i].size() != 1 || missing.count(x2y[i][0])) continue;
+      add_feats(t, x2y[i][0], pred_feats);
+    }
+    static const std::set<std::pair<int64_t, std::string>> none;
+    for (auto& [field, score] : per_feat) {
+      auto p = pred_feats.find(field), g = gold_feats.find(field);
+      const auto& ps = p == pred_feats.end() ? none : p->second;
+      const auto& gs = g == gold_feats.end() ? none : g->second;
+      score_set(micro, ps, gs);
+      score_set(score, ps, gs);
+    }
+  }
+  if (micro.size() == 0)
+    return Json{{"morph_micro_p", nullptr}, {"morph_micro_r", nullptr},
+                {"morph_micro_f", nullptr}, {"morph_per_feat", nullptr}};
+  Json pf = Json::object();
+  for (const auto& [field, score] : per_feat) pf[field] = score.to_dict();
+  return Json{{"morph_micro_p", micro.precision()}, {"morph_micro_r", micro.recall()},
+              {"morph_micro_f", micro.fscore()}, {"morph_per_feat", pf}};
 }
 
 Json score_ents(const std::vector<Example>& examples) {
@@ -479,6 +533,15 @@ const std::map<std::string, ScorerFn>& builtins() {
        [](const std::vector<Example>& egs, const Json&) { return score_token_attr(egs, "tag"); }},
       {"spacy.ner_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
+      {"spacy.morphologizer_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) {
+         Json r = score_token_attr(egs, "pos");
+         r.update(score_token_attr(egs, "morph"));
+         r.update(score_morph_per_feat(egs));
+         return r;
+       }},
+      {"spacy.lemmatizer_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_token_attr(egs, "lemma"); }},
       {"spacy.senter_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) { return score_sents(egs); }},
       {"spacy.parser_scorer.v1",

@@ -86,6 +86,13 @@ void register_tagger_architectures() {
                                              registry::get_bool(a, "normalize"));
       },
       "Model[List[Doc], List[Floats2d]]");
+  add_function(
+      "architectures", "spacy.Tagger.v1", {arg("tok2vec", "Model"), arg("nO", "int", nullptr)},
+      [](const Value& a, const ConfigPath& path) -> std::any {
+        return std::make_shared<TaggerModel>(model_arg<Tok2VecModel>(a, "tok2vec", path),
+                                             optional_int(a, "nO"), /*normalize=*/true);
+      },
+      "Model[List[Doc], List[Floats2d]]");
 }
 
 }  // namespace trfpipe

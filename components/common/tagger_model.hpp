@@ -51,7 +51,8 @@ struct TokenTarget {
 double xent_backward(const at::Tensor& logits, const std::vector<TokenTarget>& targets,
                      double label_smoothing);
 
-// Registers spacy.Tagger.v2 (idempotent).
+// Registers spacy.Tagger.v2 and spacy.Tagger.v1 (the legacy signature without `normalize`,
+// whose Softmax always normalizes predictions). Idempotent.
 void register_tagger_architectures();
 
 }  // namespace trfpipe

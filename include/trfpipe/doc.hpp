@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/strings.hpp"
 #include "trfpipe/vocab.hpp"
 
@@ -82,6 +83,12 @@ class Token {
   std::string lemma_() const; void set_lemma(std::string_view);
   std::string dep_() const; void set_dep(std::string_view);
   std::string morph_() const; void set_morph(std::string_view);
+  // spaCy's token.morph (key 0 = unset), set_morph(dict / MorphAnalysis / None), has_morph().
+  MorphAnalysis morph() const;
+  void set_morph(const FeatsDict& feats);
+  void set_morph(const MorphAnalysis& morph);
+  void clear_morph();  // set_morph(None)
+  bool has_morph() const { return data().morph != 0; }
   std::string ent_iob_() const;   // "", "I", "O", "B"
   std::string ent_type_() const;
   int ent_iob() const;

@@ -62,6 +62,11 @@ class Example {
                                           bool allow_overlap = false) const;
   std::vector<Span> get_aligned_spans_x2y(const std::vector<Span>& x_spans,
                                           bool allow_overlap = false) const;
+  // spaCy's get_aligned(attr, as_string=True) for "TAG", "POS", "MORPH", "LEMMA" or "DEP":
+  // nullopt where a predicted token aligns to no reference token or to several that disagree,
+  // "" where the reference leaves it unset (MORPH: "_" for the empty analysis). ValueError for
+  // other attributes.
+  std::vector<std::optional<std::string>> get_aligned(std::string_view attr) const;
 
  private:
   std::shared_ptr<Doc> predicted_, reference_;

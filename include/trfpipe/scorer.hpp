@@ -50,7 +50,13 @@ namespace scorer {
 // reference has known spaces).
 Json score_tokenization(const std::vector<Example>& examples);
 // Scorer.score_token_attr for "tag", "pos", "lemma", "dep" or "morph": {"<attr>_acc": F or null}.
+// "morph" compares analyses by key, as spaCy's morphologizer scorer: the empty analysis ("_")
+// is a value, only an unset one is missing.
 Json score_token_attr(const std::vector<Example>& examples, const std::string& attr);
+// Scorer.score_token_attr_per_feat(examples, "morph"): morph_micro_p/r/f over "Field=Values"
+// features and morph_per_feat {field: {p, r, f}} (fields in order of first appearance; null
+// when nothing was counted). Reference tokens with an unset or empty analysis are not scored.
+Json score_morph_per_feat(const std::vector<Example>& examples);
 // get_ner_prf: ents_p, ents_r, ents_f, ents_per_type (null when nothing to count).
 Json score_ents(const std::vector<Example>& examples);
 // Scorer.score_spans(examples, "sents", has_annotation=SENT_START) without sents_per_type.
@@ -86,7 +92,7 @@ using ScorerFn = std::function<Json(const std::vector<Example>&, const Json& set
 
 // The built-in scorers by registered name ("spacy.tagger_scorer.v1", "spacy.ner_scorer.v1",
 // "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1",
-// "spacy.parser_scorer.v1").
+// "spacy.parser_scorer.v1", "spacy.morphologizer_scorer.v1", "spacy.lemmatizer_scorer.v1").
 // Error listing the names when unknown.
 const ScorerFn& get(const std::string& name);
 bool has(const std::string& name);
