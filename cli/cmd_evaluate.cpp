@@ -1,5 +1,7 @@
 // trfpipe evaluate MODEL DATA [--output scores.json] — spaCy's `spacy evaluate`: the Results
 // table, per-type NER and textcat tables, and the scores as JSON.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,7 +9,6 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
@@ -23,11 +24,6 @@ namespace fs = std::filesystem;
 
 namespace trfpipe::cli {
 namespace {
-
-const char* kUsage =
-    "Usage: trfpipe evaluate MODEL DATA [--output/-o scores.json] [--code/-c PLUGIN.so]\n"
-    "  [--gold-preproc/-G]\n"
-    "Evaluates a pipeline directory on .spacy data as `spacy evaluate`.\n";
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -64,16 +60,17 @@ void table(const std::string& title, const std::vector<std::vector<std::string>>
 
 std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double>() * 100) : "-"; }
 
-int run_evaluate(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--output", "-o", false, "scores JSON"},
-                   code_option(),
-                   {"--gold-preproc", "-G", true, "use gold tokenization"},
-                   gpu_id_option()});
-  const std::string model = args.positional(0, "MODEL");
-  const std::string data = args.positional(1, "DATA");
-  if (int rc = use_gpu_id(args)) return rc;
-  load_code(args);
+struct EvaluateArgs {
+  std::string model, data;
+  std::optional<std::string> output, code, gpu_id;
+  bool gold_preproc = false;
+};
+
+int run_evaluate(const EvaluateArgs& args) {
+  const std::string& model = args.model;
+  const std::string& data = args.data;
+  if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  load_code(args.code);
   if (!fs::exists(data)) {
     return fail("Evaluation data not found", data);
   }
@@ -83,7 +80,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
   register_training();
   CorpusOptions co;
   co.path = data;
-  co.gold_preproc = args.flag("--gold-preproc");
+  co.gold_preproc = args.gold_preproc;
   Corpus corpus(co);
   std::unique_ptr<Language> nlp = Language::load(model);
   std::vector<Example> examples = corpus(*nlp);
@@ -128,7 +125,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.push_back({it.key(), it.value().is_number() ? fmt("%.2f", it.value().get<double>()) : "None"});
     table("Textcat ROC AUC (per label)", r, {"", "ROC AUC"}, {'l', 'r'});
   }
-  if (auto out = args.get("--output")) {
+  if (const auto& out = args.output) {
     std::ofstream f(*out);
     if (!f) {
       return fail("Can't write the scores", *out);
@@ -139,8 +136,19 @@ int run_evaluate(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner evaluate_command(CLI::App& app) {
+  auto args = std::make_shared<EvaluateArgs>();
+  app.add_option("MODEL", args->model, "a pipeline directory or blank:<lang>")->required();
+  app.add_option("DATA", args->data, "gold-standard .spacy data")->required();
+  add_optional_option(app, "-o,--output", args->output, "write the scores as JSON to this file");
+  add_code_option(app, args->code);
+  app.add_flag("-G,--gold-preproc", args->gold_preproc, "use the gold tokenization");
+  add_gpu_id_option(app, args->gpu_id);
+  return [args] { return run_evaluate(*args); };
+}
+
 }  // namespace
 
-TRFPIPE_COMMAND("evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)", run_evaluate);
+TRFPIPE_COMMAND("evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)", evaluate_command);
 
 }  // namespace trfpipe::cli
