@@ -2,7 +2,8 @@
 // -p (spaCy's default tagger, parser, ner) and with -p tagger,parser,ner,senter, CPU and
 // --transformer; each trains a few steps on UD EWT sentences (converted from CoNLL-U, with
 // entities in MISC so the ner has labels); evaluate prints UAS / LAS / SENT and LAS per type;
-// apply writes heads and deps.
+// apply writes heads and deps. Also: every new component of issue 12 in one init config, and
+// spaCy's tagger_parser_ud project config trained as written.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -134,4 +135,42 @@ TEST(ParserCli, InitConfigTransformerVariantTrains) {
       << cfg;
   EXPECT_NE(cfg.find("use_upper = false"), std::string::npos);
   EXPECT_TRUE(s.contains("dep_las"));
+}
+
+// All six trained components of issue 12 from one `init config -p` (CPU): every score family
+// of the merged parser and morph work comes out of one evaluate.
+TEST(ParserCli, InitConfigWithEveryNewComponentTrains) {
+  TempDir tmp;
+  const std::string data = ud_sample_with_ents(tmp, 30);
+  nlohmann::json s = init_train_evaluate(
+      tmp, {"-p", "tagger,morphologizer,parser,ner,senter,trainable_lemmatizer"}, data,
+      "pipeline = [\"tok2vec\",\"tagger\",\"morphologizer\",\"parser\",\"ner\",\"senter\","
+      "\"trainable_lemmatizer\"]");
+  for (const char* k : {"tag_acc", "pos_acc", "morph_acc", "morph_per_feat", "lemma_acc", "dep_uas",
+                        "dep_las", "ents_f", "sents_f"})
+    EXPECT_TRUE(s.contains(k)) << k << "\n" << s.dump();
+}
+
+// spaCy's own projects/pipelines/tagger_parser_ud config, as written (MultiHashEmbed.v1; tagger,
+// morphologizer, trainable_lemmatizer and parser on one tok2vec), trains from the command line.
+TEST(ParserCli, SpacysTaggerParserUdConfigTrainsAsWritten) {
+  TempDir tmp;
+  const std::string data = ud_sample_with_ents(tmp, 30);
+  trfpipe::testing::RunOptions slow;
+  slow.timeout_seconds = 900;
+  RunResult t = trfpipe::testing::run_process(
+      {"train",
+       std::string(TRFPIPE_SHARED_DIR) +
+           "/data/configs/projects__pipelines__tagger_parser_ud__configs__default.cfg",
+       "--output", tmp / "out", "--paths.train", data, "--paths.dev", data,
+       "--training.max_steps", "6", "--training.eval_frequency", "3"},
+      slow);
+  ASSERT_EQ(t.exit_code, 0) << t.err << t.out;
+  for (const char* col : {"DEP_UAS", "MORPH_ACC", "LEMMA_ACC", "TAG_ACC"})
+    EXPECT_NE(t.out.find(col), std::string::npos) << col << "\n" << t.out;
+  RunResult e = run_cli({"evaluate", tmp / "out/model-last", data, "--output", tmp / "scores.json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err << e.out;
+  nlohmann::json s = nlohmann::json::parse(read(tmp / "scores.json"));
+  for (const char* k : {"tag_acc", "pos_acc", "morph_acc", "lemma_acc", "dep_uas", "dep_las"})
+    EXPECT_TRUE(s[k].is_number()) << k << "\n" << s.dump();
 }

@@ -162,7 +162,7 @@ int overfit(Language& nlp, const std::vector<Example>& egs, const std::string& t
   nlp.initialize([&] { return egs; });
   auto opt = test_adam();
   for (int step = 1; step <= 200; ++step) {
-    Losses l = train_step(nlp, egs, *opt);
+    Losses l = losses_of_step(nlp, egs, *opt);
     if (last) *last = l;
     if (step % 5 == 0 && lemmas(nlp(text)) == expected) return step;
   }
@@ -280,12 +280,12 @@ TEST(TrainableLemmatizer, IgnoresMissingAndMisalignedLemmas) {
   Losses last;
   int steps = -1;
   for (int step = 1; step <= 200 && steps < 0; ++step) {
-    last = train_step(*nlp, egs, *opt);
+    last = losses_of_step(*nlp, egs, *opt);
     auto l = lemmas((*nlp)("She likes blue eggs"));
     if (step % 5 == 0 && l[1] == "like" && l[2] == "blue") steps = step;
   }
   EXPECT_GT(steps, 0);
-  for (int step = 0; step < 30; ++step) last = train_step(*nlp, egs, *opt);
+  for (int step = 0; step < 30; ++step) last = losses_of_step(*nlp, egs, *opt);
   EXPECT_LT(last["trainable_lemmatizer"], 1e-3);
 }
 

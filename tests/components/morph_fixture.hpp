@@ -1,6 +1,6 @@
 // Shared fixtures of the morphologizer and trainable_lemmatizer tests: spaCy's test data as
 // Example.from_dict makes it (a morph "" is the set, empty analysis "_"; a pos or lemma "" is
-// unset), a small CNN, and the training loop's step.
+// unset), a small CNN, and the training loop's step with its losses.
 #pragma once
 #include <memory>
 #include <string>
@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 
 #include "components/register.hpp"
+#include "tests/components/overfit_fixture.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/torch/optimizer.hpp"
 
@@ -47,12 +48,10 @@ inline std::unique_ptr<Language> blank_en() {
   return Language::blank("en");
 }
 
-// training/loop.cpp's step: update without an optimizer, then finish_update per trainable pipe.
-inline Losses train_step(Language& nlp, const std::vector<Example>& egs, Optimizer& opt) {
+// overfit_fixture's train_step (the training loop's step), returning the step's losses.
+inline Losses losses_of_step(Language& nlp, const std::vector<Example>& egs, Optimizer& opt) {
   Losses losses;
-  nlp.update(egs, 0.0, nullptr, losses);
-  for (Pipe* p : nlp.pipeline())
-    if (p->is_trainable()) static_cast<TrainablePipe*>(p)->finish_update(opt);
+  train_step(nlp, egs, opt, {}, {}, &losses);
   return losses;
 }
 

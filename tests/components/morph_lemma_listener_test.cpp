@@ -97,7 +97,7 @@ void overfit_save_load(Language& nlp, const std::string& upstream, const Json& l
   int steps = -1;
   Losses first, last;
   for (int step = 1; step <= max_updates && steps < 0; ++step) {
-    last = train_step(nlp, egs, *opt);
+    last = losses_of_step(nlp, egs, *opt);
     if (step == 1) first = last;
     // At least 10 updates: the zero-initialized output layers pass no gradient upstream in
     // the first one, and the upstream must have been trained before the checks below.
@@ -145,7 +145,8 @@ TEST(MorphLemmaListeners, OverfitThroughASharedTransformerAndReloadIdentically) 
 
 // spaCy's projects/pipelines/tagger_parser_ud config (MultiHashEmbed.v1 over LOWER, PREFIX,
 // SUFFIX, SHAPE; tagger, morphologizer and trainable_lemmatizer listening to tok2vec "tok2vec")
-// builds as written; its parser is left out here (it belongs to the parser's tests).
+// builds as written; its parser is left out here (tests/cli/parser_cli_test.cpp trains the whole
+// config, parser included, from the command line).
 TEST(MorphLemmaListeners, SpacysTaggerParserUdConfigBuildsAndTrains) {
   register_components();
   Json cfg = load_config_file(std::string(TRFPIPE_SHARED_DIR) +
@@ -162,8 +163,8 @@ TEST(MorphLemmaListeners, SpacysTaggerParserUdConfigBuildsAndTrains) {
     for (size_t i = 0; i < eg.reference().size(); ++i) eg.reference()[i].set_tag("XX");
   nlp->initialize([&] { return egs; });
   auto opt = test_adam();
-  Losses first = train_step(*nlp, egs, *opt), last;
-  for (int i = 0; i < 20; ++i) last = train_step(*nlp, egs, *opt);
+  Losses first = losses_of_step(*nlp, egs, *opt), last;
+  for (int i = 0; i < 20; ++i) last = losses_of_step(*nlp, egs, *opt);
   EXPECT_LT(last["morphologizer"], first["morphologizer"]);
   EXPECT_LT(last["trainable_lemmatizer"], first["trainable_lemmatizer"]);
 }

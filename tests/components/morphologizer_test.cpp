@@ -41,7 +41,7 @@ int overfit(Language& nlp, const std::vector<Example>& egs, const std::vector<st
   nlp.initialize([&] { return egs; });
   auto opt = test_adam();
   for (int step = 1; step <= 200; ++step) {
-    Losses l = train_step(nlp, egs, *opt);
+    Losses l = losses_of_step(nlp, egs, *opt);
     if (last) *last = l;
     if (step % 5) continue;
     Doc doc = nlp("I like blue ham");
@@ -77,8 +77,8 @@ TEST(Morphologizer, DefaultModelWithCharacterEmbedBuildsAndTrains) {
   auto egs = annotated_examples(*nlp, train_data());
   nlp->initialize([&] { return egs; });
   auto opt = test_adam(0.001);
-  Losses first = train_step(*nlp, egs, *opt), last;
-  for (int i = 0; i < 10; ++i) last = train_step(*nlp, egs, *opt);
+  Losses first = losses_of_step(*nlp, egs, *opt), last;
+  for (int i = 0; i < 10; ++i) last = losses_of_step(*nlp, egs, *opt);
   EXPECT_LT(last["morphologizer"], first["morphologizer"]);
 }
 
@@ -145,7 +145,7 @@ TEST(Morphologizer, OverfitsPredictsMorphAndPosAndReloadsIdentically) {
   const std::vector<std::string> morphs{"Feat=N", "Feat=V", "", ""}, pos{"NOUN", "VERB", "ADJ", ""};
   EXPECT_GT(overfit(*nlp, egs, morphs, pos, &last), 0);
   auto opt = test_adam();
-  for (int i = 0; i < 40; ++i) last = train_step(*nlp, egs, *opt);
+  for (int i = 0; i < 40; ++i) last = losses_of_step(*nlp, egs, *opt);
   EXPECT_LT(last["morphologizer"], 0.01);
   // "ham" learned the empty analysis: set, but empty.
   Doc doc = (*nlp)("I like blue ham");
