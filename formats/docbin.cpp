@@ -586,6 +586,9 @@ std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
         // Lexical attributes (LOWER, SHAPE, ...) come from the vocab; nothing to restore.
       }
     }
+    // spaCy's Doc.from_array: a parsed doc gets its children and sentence starts from the heads.
+    const bool has_head_col = std::find(attrs_.begin(), attrs_.end(), attrs::HEAD) != attrs_.end();
+    if (has_head_col && doc->has_annotation("DEP")) doc->set_children_from_heads();
     for (auto& [key, group] : decode_span_groups(span_groups_[k])) {
       for (size_t i = 0; i < group.spans.size(); ++i)
         if (!ss.contains(group.spans[i].label))

@@ -17,7 +17,7 @@
 #include "matcher/py_regex.hpp"
 #include "matcher/schema.hpp"
 #include "matcher/token_values.hpp"
-#include "pipeline/morph_normalize.hpp"
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/attrs.hpp"
 #include "trfpipe/matcher.hpp"
 
@@ -300,7 +300,7 @@ void Matcher::Impl::add_predicates(bool is_ext, uint64_t attr, const std::string
           p.strings.push_back(v.get<std::string>());
           vocab->strings().add(v.get<std::string>());
         } else if (!is_ext && attr == attrs::MORPH && v.is_string()) {
-          p.ids.insert(vocab->strings().add(pipeline::normalize_morph(v.get<std::string>())));
+          p.ids.insert(vocab->strings().add(morphology::normalize_features(v.get<std::string>())));
         } else if (v.is_string()) {
           p.ids.insert(string_id(v.get<std::string>()));
         } else {
@@ -488,7 +488,7 @@ bool eval_predicate(const Predicate& p, const CallData& d, size_t i, const Fuzzy
         }
         std::unordered_set<uint64_t> token_set;
         if (p.attr == attrs::MORPH) {
-          for (const std::string& f : pipeline::morph_features(attr_text(d, p.attr, v)))
+          for (const std::string& f : MorphAnalysis(attr_text(d, p.attr, v)).features())
             token_set.insert(string_id(f));
         } else {
           token_set.insert(v);

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <unordered_map>
 
-#include "pipeline/morph_normalize.hpp"
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/doc.hpp"
 #include "trfpipe/error.hpp"
 
@@ -202,7 +202,7 @@ TokenAttrValues normalize_token_attrs(Vocab& vocab, const Json& attrs_json) {
       case attrs::LEMMA: case attrs::NORM: case attrs::POS: case attrs::TAG: case attrs::DEP:
       case attrs::ENT_TYPE: case attrs::ENT_ID: case attrs::ENT_KB_ID: case attrs::MORPH:
         if (v.is_string()) {
-          value = *id == attrs::MORPH ? vocab.strings().add(pipeline::normalize_morph(v.get<std::string>()))
+          value = *id == attrs::MORPH ? vocab.strings().add(morphology::normalize_features(v.get<std::string>()))
                                       : vocab.strings().add(v.get<std::string>());
         } else if (v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0)) {
           value = v.get<uint64_t>();  // a StringStore ID, as spaCy accepts

@@ -7,7 +7,6 @@
 #include <set>
 #include <sstream>
 
-#include "pipeline/morph_normalize.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -162,12 +161,24 @@ std::string Token::lemma_() const { return doc_->vocab().strings()[data().lemma]
 void Token::set_lemma(std::string_view s) { data().lemma = doc_->vocab().strings().add(s); }
 std::string Token::dep_() const { return doc_->vocab().strings()[data().dep]; }
 void Token::set_dep(std::string_view s) { data().dep = doc_->vocab().strings().add(s); }
+
 std::string Token::morph_() const {
   const std::string& s = doc_->vocab().strings()[data().morph];
   return s == "_" ? std::string() : s;
 }
 void Token::set_morph(std::string_view s) {
-  data().morph = doc_->vocab().strings().add(pipeline::normalize_morph(s));
+  data().morph = doc_->vocab().strings().add(morphology::normalize_features(s));
+}
+void Token::set_morph(const FeatsDict& feats) {
+  data().morph = doc_->vocab().strings().add(morphology::normalize_features(feats));
+}
+void Token::set_morph(const MorphAnalysis& morph) {
+  if (morph.key() != 0) doc_->vocab().strings().add(morph.key_string());
+  data().morph = morph.key();
+}
+void Token::clear_morph() { data().morph = 0; }
+MorphAnalysis Token::morph() const {
+  return MorphAnalysis::from_id(doc_->vocab().strings(), data().morph);
 }
 int Token::ent_iob() const { return data().ent_iob; }
 std::string Token::ent_iob_() const {
@@ -176,19 +187,6 @@ std::string Token::ent_iob_() const {
   return v < 4 ? names[v] : "";
 }
 std::string Token::ent_type_() const { return doc_->vocab().strings()[data().ent_type]; }
-
-Token Token::head() const {
-  int64_t h = int64_t(i_) + data().head;
-  if (h < 0 || size_t(h) >= doc_->size())
-    throw ValueError("Token " + std::to_string(i_) + " has a head outside the Doc");
-  return Token(doc_, size_t(h));
-}
-void Token::set_head(size_t head_i) {
-  if (head_i >= doc_->size())
-    throw ValueError("Head index " + std::to_string(head_i) + " is out of range for a Doc of " +
-                     std::to_string(doc_->size()) + " tokens");
-  data().head = int32_t(int64_t(head_i) - int64_t(i_));
-}
 
 std::optional<bool> Token::is_sent_start() const {
   int8_t v = data().sent_start;
@@ -312,6 +310,7 @@ Doc::Doc(std::shared_ptr<Vocab> vocab, const std::vector<std::string>& words,
                        ".");
     bool space = spaces.empty() ? (i + 1 < words.size()) : bool(spaces[i]);
     TokenData& t = tokens_[i];
+    t.l_edge = t.r_edge = int32_t(i);
     t.orth = vocab_->get(w).orth;
     t.space = space;
     t.idx_bytes = bytes;
@@ -458,6 +457,8 @@ bool Doc::has_annotation(std::string_view attr, bool require_complete) const {
   if (tokens_.empty()) return true;
   size_t begin = 0;
   if (a == SENT_START) {
+    // spaCy: a parsed Doc has sentence boundaries (set from the parse).
+    if (has_annotation("DEP")) return true;
     if (tokens_.size() == 1) return true;
     begin = 1;
   }
@@ -727,7 +728,7 @@ Json Doc::to_json(const std::vector<std::string>& underscore) const {
     if (lemma) tj["lemma"] = t.lemma_();
     if (dep) {
       tj["dep"] = t.dep_();
-      tj["head"] = int64_t(i) + tokens_[i].head;
+      tj["head"] = t.has_head() ? int64_t(i) + tokens_[i].head : int64_t(i);  // token.head.i
     }
     tokens.push_back(std::move(tj));
   }

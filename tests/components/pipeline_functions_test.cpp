@@ -1,4 +1,4 @@
-// merge_entities, merge_subtokens and doc_cleaner (spaCy's tests/pipeline/test_functions.py).
+// merge_entities, merge_noun_chunks, merge_subtokens and doc_cleaner (spaCy's tests/pipeline/test_functions.py).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -41,6 +41,32 @@ TEST_F(PipelineFunctions, MergeEntitiesMakesOneTokenPerEntity) {
   EXPECT_EQ(doc[3].ent_type_(), "GPE");
   EXPECT_EQ(doc[3].ent_iob_(), "B");
   EXPECT_EQ(doc.ents().size(), 2u);
+}
+
+TEST_F(PipelineFunctions, MergeNounChunksMakesOneTokenPerChunkWithTheRootsTagAndDep) {
+  nlp->add_pipe("merge_noun_chunks");
+  Doc doc = nlp->make_doc("I like green eggs and ham .");
+  const std::vector<size_t> heads = {1, 1, 3, 1, 3, 3, 1};
+  const std::vector<std::string> deps = {"nsubj", "ROOT", "amod", "dobj", "cc", "conj", "punct"};
+  const std::vector<std::string> pos = {"PRON", "VERB", "ADJ", "NOUN", "CCONJ", "NOUN", "PUNCT"};
+  const std::vector<std::string> tags = {"PRP", "VBP", "JJ", "NNS", "CC", "NN", "."};
+  for (size_t i = 0; i < doc.size(); ++i) {
+    doc[i].set_head(heads[i]);
+    doc[i].set_dep(deps[i]);
+    doc[i].set_pos(pos[i]);
+    doc[i].set_tag(tags[i]);
+  }
+  nlp->get_pipe("merge_noun_chunks")(doc);
+  std::vector<std::string> words;
+  for (size_t i = 0; i < doc.size(); ++i) words.emplace_back(doc[i].text());
+  EXPECT_EQ(words, (std::vector<std::string>{"I", "like", "green eggs", "and", "ham", "."}));
+  EXPECT_EQ(doc[2].tag_(), "NNS");
+  EXPECT_EQ(doc[2].dep_(), "dobj");
+  EXPECT_EQ(doc[2].head().i(), 1u);
+  // Without a parse the doc passes unchanged (spaCy returns it as it is).
+  Doc unparsed = nlp->make_doc("green eggs");
+  nlp->get_pipe("merge_noun_chunks")(unparsed);
+  EXPECT_EQ(unparsed.size(), 2u);
 }
 
 TEST_F(PipelineFunctions, MergeSubtokensMergesRunsWithTheirHead) {
