@@ -147,6 +147,8 @@ int run_evaluate(const EvaluateArgs& args) {
     table(title, r, {"", "P", "R", "F"}, {'l', 'r', 'r', 'r'});
   };
   per_type("ents_per_type", "NER (per type)");
+  per_type("dep_las_per_type", "LAS (per type)");
+  per_type("morph_per_feat", "MORPH (per feat)");
   per_type(spans + "_per_type", "SPANS (per type)");
   per_type("cats_f_per_type", "Textcat F (per label)");
   if (scores.contains("cats_auc_per_type") && scores["cats_auc_per_type"].is_object() &&

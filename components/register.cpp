@@ -4,7 +4,11 @@
 
 #include <mutex>
 
+#include "components/edit_tree_lemmatizer/edit_tree_lemmatizer.hpp"
+#include "components/morphologizer/morphologizer.hpp"
 #include "components/ner/ner.hpp"
+#include "components/parser/parser.hpp"
+#include "components/senter/senter.hpp"
 #include "components/spancat/spancat.hpp"
 #include "components/tagger/tagger.hpp"
 #include "components/textcat/textcat.hpp"
@@ -24,6 +28,10 @@ void register_components() {
     register_textcat();
     register_ner();
     register_spancat();
+    register_parser();
+    register_senter();
+    register_morphologizer();
+    register_trainable_lemmatizer();
     register_transformer_components();  // transformer, span getters, listeners, v0.x trf_* pipes
   });
 }

@@ -5,6 +5,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/example.hpp"
 #include "formats/data_util.hpp"
 
@@ -173,13 +174,11 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
           td[i].pos = ss.add(*v);
         }
         if (any_morph) {
-          std::string m;
           try {
-            m = formats::normalize_feats(str_field(tok, "morph").value_or(""));
+            td[i].morph = ss.add(morphology::normalize_features(str_field(tok, "morph").value_or("")));
           } catch (const ValueError& e) {
             throw fail("token '" + words[i] + "': " + e.what());
           }
-          td[i].morph = ss.add(m.empty() ? std::string("_") : m);
         }
         if (auto v = str_field(tok, "lemma"); v && !v->empty()) td[i].lemma = ss.add(*v);
         if (tok.contains("head") && !tok["head"].is_null()) {
@@ -215,6 +214,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
               c["value"].is_boolean() ? (c["value"].get<bool>() ? 1.0 : 0.0) : c["value"].get<double>();
         }
       }
+      if (doc->has_annotation("DEP")) doc->set_children_from_heads();  // as Doc.from_array
       docs.push_back(std::move(*doc));
     }
   }

@@ -1,5 +1,6 @@
 #include "components/common/registration.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 namespace trfpipe {
@@ -34,6 +35,33 @@ RegisterAtLoad::RegisterAtLoad(void (*registration)(), const char* what) {
     // An exception escaping a static initializer would abort the process.
     std::cerr << "trfpipe: registering " << what << " failed: " << e.what() << "\n";
   }
+}
+
+void check_settings(const registry::Value& config, const std::string& name,
+                    const std::string& factory, const std::vector<std::string>& allowed) {
+  for (const auto& [key, value] : config.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw ConfigError({"components", name, key},
+                      "unknown setting of the " + factory + " (expected " + list + ")");
+  }
+}
+
+bool bool_setting(const registry::Value& config, const std::string& name, const std::string& key) {
+  const registry::Value& v = config.at(key);
+  if (!v.is_json() || !v.json().is_boolean())
+    throw ConfigError({"components", name, key}, "expected true or false, got " + v.describe());
+  return v.json().get<bool>();
+}
+
+std::optional<std::string> optional_str_setting(const registry::Value& config,
+                                                const std::string& name, const std::string& key) {
+  const registry::Value& v = config.at(key);
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_json() || !v.json().is_string())
+    throw ConfigError({"components", name, key}, "expected a string or null, got " + v.describe());
+  return v.json().get<std::string>();
 }
 
 void add_placeholder_scorer(const std::string& name) {

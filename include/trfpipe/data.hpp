@@ -15,17 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "trfpipe/attrs.hpp"  // spaCy attribute IDs (attrs::ORTH ...) used by the DocBin
 #include "trfpipe/doc.hpp"
 #include "trfpipe/vocab.hpp"
 
 namespace trfpipe {
 
-// spaCy attribute IDs (spacy/attrs.pxd) used by the DocBin.
-namespace attrs {
-constexpr uint64_t ORTH = 65, NORM = 67, LENGTH = 71, LEMMA = 73, POS = 74, TAG = 75, DEP = 76,
-                   ENT_IOB = 77, ENT_TYPE = 78, HEAD = 79, SENT_START = 80, SPACY = 81,
-                   ENT_KB_ID = 452, MORPH = 453, ENT_ID = 454;
-}  // namespace attrs
 // spaCy's DOCBIN_ALL_ATTRS, sorted (ORTH first).
 const std::vector<uint64_t>& docbin_all_attrs();
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "trfpipe/registry.hpp"
+#include "trfpipe/rulers.hpp"
 #include "trfpipe/trfpipe.hpp"
 
 using namespace trfpipe;
@@ -39,6 +40,22 @@ TEST(CoreLibrary, RuleBasedPipelineRunsWithoutLibTorch) {
   EXPECT_FALSE(registry::torch_library_loaded());
   EXPECT_FALSE(mapped("libtorch"));
   EXPECT_FALSE(mapped("libtrfpipe.so"));
+}
+
+// The rulers and spaCy's pipeline functions live in the core too (TRFPIPE_CORE_COMPONENTS).
+TEST(CoreLibrary, RulersAndMergeFunctionsRunWithoutLibTorch) {
+  auto nlp = Language::load("blank:en");
+  auto& ruler = dynamic_cast<PatternRuler&>(nlp->add_pipe("entity_ruler"));
+  ruler.add_patterns(nlohmann::ordered_json::parse(
+      R"([{"label": "GPE", "pattern": [{"LOWER": "new"}, {"LOWER": "york"}]}])"));
+  nlp->add_pipe("merge_entities");
+  nlp->add_pipe("doc_cleaner");
+  Doc doc = (*nlp)("I love New York in May.");
+  ASSERT_EQ(doc.ents().size(), 1u);
+  EXPECT_EQ(doc.ents()[0].label_(), "GPE");
+  EXPECT_EQ(doc.tokens().size(), 6u);  // "New York" merged into one token
+  EXPECT_FALSE(registry::torch_library_loaded());
+  EXPECT_FALSE(mapped("libtorch"));
 }
 
 TEST(CoreLibrary, AComponentOfTheLibTorchLibraryLoadsItOnFirstUse) {
