@@ -70,6 +70,7 @@ class RequestBatcher {
   std::condition_variable work_cv_;
   std::deque<Item> queue_;
   bool stopping_ = false;
+  size_t busy_ = 0;  // workers running a batch (guarded by mutex_)
   std::vector<std::thread> workers_;
 };
 
