@@ -2,7 +2,7 @@
 # Runs the whole test suite: installs missing dependencies, builds (Release) and runs ctest.
 #   scripts/test.sh          everything
 #   scripts/test.sh --tsan   the core areas (no LibTorch: config, registry, tokenization, pipeline,
-#                            formats, displacy) built with ThreadSanitizer in build-tsan/, and their
+#                            formats, displacy, matcher) built with ThreadSanitizer in build-tsan/, and their
 #                            test programs run under it (Language's threads contract included)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +13,7 @@ JOBS=${JOBS:-$(nproc)}
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 if [ "${1:-}" = "--tsan" ]; then
   BUILD_DIR=${BUILD_DIR:-build-tsan}
-  CORE_TESTS=(test_config test_registry test_tokenization test_pipeline test_formats test_displacy)
+  CORE_TESTS=(test_config test_registry test_tokenization test_pipeline test_formats test_displacy test_matcher)
   cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTRFPIPE_BUILD_BENCH=OFF \
     -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
     -DCMAKE_SHARED_LINKER_FLAGS="-fsanitize=thread" -DCMAKE_MODULE_LINKER_FLAGS="-fsanitize=thread"
