@@ -1,5 +1,6 @@
 // Internal helpers shared by the data-format readers and writers.
 #pragma once
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,8 +14,11 @@ namespace trfpipe::formats {
 void write_file_bytes(const std::string& path, std::string_view data);
 
 std::string zlib_compress(std::string_view data);
-// Throws std::runtime_error with zlib's reason when `data` is not one complete zlib stream.
-std::string zlib_decompress(std::string_view data);
+// Throws std::runtime_error with zlib's reason when `data` is not one complete zlib stream, or
+// when it inflates to more than `max_size` bytes (checked as it inflates, so a small "zip bomb"
+// never allocates what it claims).
+std::string zlib_decompress(std::string_view data,
+                            size_t max_size = std::numeric_limits<size_t>::max());
 
 // Lines without their terminator ("\n", "\r\n"); a final line without "\n" counts; a leading
 // UTF-8 byte order mark is dropped.

@@ -5,6 +5,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/example.hpp"
 #include "formats/data_util.hpp"
 
@@ -58,7 +59,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
                                const std::shared_ptr<Vocab>& vocab) {
   PlainJson root;
   try {
-    root = PlainJson::parse(text.begin(), text.end());
+    root = parse_json_limited<PlainJson>(text);
   } catch (const PlainJson::parse_error& e) {
     throw DataError(source, line_of_offset(text, e.byte > 0 ? e.byte - 1 : 0),
                     std::string("invalid JSON: ") + e.what());
@@ -289,7 +290,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
     const int64_t line_no = int64_t(ln) + 1;
     PlainJson obj;
     try {
-      obj = PlainJson::parse(lines[ln].begin(), lines[ln].end());
+      obj = parse_json_limited<PlainJson>(lines[ln]);
     } catch (const PlainJson::parse_error& e) {
       throw DataError(path, line_no, std::string("invalid JSON: ") + e.what());
     }
@@ -311,7 +312,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
     if (obj.contains("spans")) {
       try {
         // Re-read in key order: span groups keep their insertion order.
-        add_spans_from_dict(*doc, Json::parse(lines[ln].begin(), lines[ln].end())["spans"]);
+        add_spans_from_dict(*doc, parse_json_limited<Json>(lines[ln])["spans"]);
       } catch (const ValueError& e) {
         throw DataError(path, line_no, e.what());
       }
