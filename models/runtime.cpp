@@ -1,5 +1,11 @@
 // LibTorch runtime settings for applications and the CLI: the intra-op thread pool size
 // (`trfpipe apply --threads`) and the device transformer encoders run on (`--gpu-id`).
+#include <sched.h>
+
+#include <algorithm>
+#include <iostream>
+#include <thread>
+
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
@@ -9,8 +15,24 @@
 
 namespace trfpipe {
 
+namespace {
+// The cores this process may run on (its affinity mask, which containers and taskset narrow).
+int usable_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+}  // namespace
+
 void set_num_threads(int n) {
   if (n < 1) throw ValueError("the number of threads must be at least 1, got " + std::to_string(n));
+  // More threads than cores only adds contention (and `--threads 100000` started hundreds).
+  const int cores = usable_cores();
+  if (n > cores) {
+    std::cerr << "\u26a0 " << n << " threads requested, but this process can use " << cores
+              << " core(s): using " << cores << "\n";
+    n = cores;
+  }
   at::set_num_threads(n);
 }
 

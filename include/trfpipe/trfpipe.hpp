@@ -14,7 +14,8 @@ namespace trfpipe {
 // calls it when loaded, so applications need not; tests of a single area call their area's own.
 void register_all();
 // Threads LibTorch uses inside one operation (matrix products of the encoders). A server running
-// several pipelines side by side usually wants 1 each. ValueError when n < 1.
+// several pipelines side by side usually wants 1 each. ValueError when n < 1; more than the cores
+// this process may use is capped at that count, with a warning on stderr.
 void set_num_threads(int n);
 int get_num_threads();
 
