@@ -20,6 +20,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bench/bench_util.hpp"
+
 #include "trfpipe/torch/hf_checkpoint.hpp"
 #include "trfpipe/transformer.hpp"
 #include "trfpipe/trfpipe.hpp"
@@ -29,13 +31,7 @@ using trfpipe::Json;
 
 namespace {
 
-size_t count_words(const std::string& s) {
-  std::istringstream in(s);
-  std::string w;
-  size_t n = 0;
-  while (in >> w) ++n;
-  return n;
-}
+using trfpipe::bench::count_words;
 
 // SOTU speeches cut after ". " once a doc has doc_words words, until `total` words.
 std::vector<std::string> load_docs(const std::string& corpus, size_t total, size_t doc_words) {

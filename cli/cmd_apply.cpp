@@ -4,6 +4,8 @@
 // (one doc per line). OUTPUT `.jsonl` gets one Doc.to_json() per line, written batch by batch and
 // flushed; OUTPUT `.spacy` gets a DocBin, written at the end — or, after an error, with the docs
 // annotated before it — so nothing already processed is lost.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -11,11 +13,11 @@
 #include <memory>
 #include <sstream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/gpu_option.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -26,22 +28,6 @@ namespace fs = std::filesystem;
 
 namespace trfpipe::cli {
 namespace {
-
-const char* kUsage =
-    "Usage: trfpipe apply MODEL INPUT OUTPUT\n"
-    "  MODEL            a pipeline directory or blank:<lang> (blank:en)\n"
-    "  INPUT            .jsonl ({\"text\": ...} per line), .spacy (DocBin) or plain text\n"
-    "                   (one doc per line)\n"
-    "  OUTPUT           .jsonl: one Doc.to_json() per line ('-' = stdout), or .spacy (DocBin)\n"
-    "  --pipe/-p        factories to add to the pipeline, comma-separated (sentencizer)\n"
-    "  --text-key/-tk   the text field of .jsonl input (text)\n"
-    "  --batch-size/-b  docs per batch (the pipeline's [nlp] batch_size)\n"
-    "  --force/-F       overwrite an existing OUTPUT\n"
-    "  --threads/-t     LibTorch threads per operation (default: LibTorch's, one per core)\n"
-    "  --code/-c        plugin shared objects to load first (comma-separated)\n"
-    "  --gpu-id/-g      CUDA device for the transformer encoders (-1 = CPU, the default)\n"
-    "  --include-trf    also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\"\n"
-    "                   (wordpieces strings/input_ids, align) of transformer pipelines\n";
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -100,27 +86,21 @@ class TextReader {
   int64_t line_no_ = 0;
 };
 
-int run_apply(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--pipe", "-p", false, "factories to add"},
-                   {"--text-key", "-tk", false, "jsonl text field"},
-                   {"--batch-size", "-b", false, "docs per batch"},
-                   {"--force", "-F", true, "overwrite OUTPUT"},
-                   {"--threads", "-t", false, "LibTorch threads per operation"},
-                   {"--include-trf", "", true, "add doc.tensor and doc._.trf_data"},
-                   code_option(),
-                   gpu_id_option()});
-  const bool include_trf = args.flag("--include-trf");
-  const std::string model = args.positional(0, "MODEL");
-  const std::string input = args.positional(1, "INPUT");
-  const std::string output = args.positional(2, "OUTPUT");
-  if (args.positional().size() > 3) return fail("Too many arguments", kUsage);
-  size_t batch_size = 0;
-  if (auto b = args.get("--batch-size")) {
-    const auto v = parse_integer(*b, 1, LONG_MAX);
-    if (!v) return fail("--batch-size must be a positive integer, got '" + *b + "'");
-    batch_size = size_t(*v);
-  }
+struct ApplyArgs {
+  std::string model, input, output;
+  std::string pipe, text_key = "text";
+  long long batch_size = 0;  // 0: the pipeline's [nlp] batch_size
+  std::optional<long long> threads;
+  bool force = false, include_trf = false;
+  std::optional<std::string> code, gpu_id;
+};
+
+int run_apply(const ApplyArgs& args) {
+  const bool include_trf = args.include_trf;
+  const std::string& model = args.model;
+  const std::string& input = args.input;
+  const std::string& output = args.output;
+  size_t batch_size = size_t(args.batch_size);
   const bool docbin_in = ends_with(input, ".spacy");
   const bool docbin_out = ends_with(output, ".spacy");
   if (output != "-" && !ends_with(output, ".jsonl") && !docbin_out)
@@ -129,18 +109,14 @@ int run_apply(const std::vector<std::string>& argv) {
     return fail("--include-trf needs .jsonl output (a DocBin keeps no transformer data)");
   if (!fs::exists(input)) return fail("Input file not found: " + input);
   if (fs::is_directory(input)) return fail("INPUT must be a file, not a directory: " + input);
-  if (output != "-" && fs::exists(output) && !args.flag("--force"))
+  if (output != "-" && fs::exists(output) && !args.force)
     return fail("Output file already exists: " + output, "Use --force to overwrite it.");
 
-  if (auto t = args.get("--threads")) {
-    const auto n = parse_integer(*t, INT_MIN, INT_MAX);
-    if (!n) return fail("--threads must be a positive integer, got '" + *t + "'");
-    set_num_threads(static_cast<int>(*n));
-  }
-  if (int rc = use_gpu_id(args)) return rc;
-  load_code(args);
-  std::unique_ptr<Language> nlp = Language::load(model, args.overrides());
-  for (const std::string& factory : split_commas(args.get_or("--pipe", ""))) {
+  if (args.threads) set_num_threads(static_cast<int>(*args.threads));
+  if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  load_code(args.code);
+  std::unique_ptr<Language> nlp = Language::load(model);
+  for (const std::string& factory : split_commas(args.pipe)) {
     if (!has_factory(factory)) {
       std::string names;
       for (const auto& n : factory_names()) names += (names.empty() ? "" : ", ") + n;
@@ -155,8 +131,7 @@ int run_apply(const std::vector<std::string>& argv) {
   if (docbin_in)
     input_docs = read_docbin(input, nlp->vocab_ptr());
   else
-    reader = std::make_unique<TextReader>(input, ends_with(input, ".jsonl"),
-                                          args.get_or("--text-key", "text"));
+    reader = std::make_unique<TextReader>(input, ends_with(input, ".jsonl"), args.text_key);
   std::ofstream file;
   DocBin docbin;
   if (output != "-" && !docbin_out) {
@@ -262,9 +237,40 @@ int run_apply(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner apply_command(CLI::App& app) {
+  auto args = std::make_shared<ApplyArgs>();
+  app.add_option("MODEL", args->model, "a pipeline directory or blank:<lang> (blank:en)")
+      ->required();
+  app.add_option("INPUT", args->input,
+                 ".jsonl ({\"text\": ...} per line), .spacy (DocBin) or text (one doc per line)")
+      ->required();
+  app.add_option("OUTPUT", args->output,
+                 ".jsonl: one Doc.to_json() per line ('-' = stdout), or .spacy (DocBin)")
+      ->required();
+  app.add_option("-p,--pipe", args->pipe,
+                 "factories to add to the pipeline, comma-separated (sentencizer)");
+  app.add_option("--text-key", args->text_key, "the text field of .jsonl input");
+  add_dash_alias(app, "-tk", "--text-key");
+  add_integer_option(app, "-b,--batch-size", args->batch_size,
+                     "docs per batch (default: the pipeline's [nlp] batch_size)",
+                     "--batch-size must be a positive integer", 1, LONG_MAX);
+  app.add_flag("-F,--force", args->force, "overwrite an existing OUTPUT");
+  add_integer_option(app, "-t,--threads", args->threads,
+                     "LibTorch threads per operation (default: LibTorch's, one per core)",
+                     "--threads must be a positive integer", INT_MIN, INT_MAX);
+  add_code_option(app, args->code);
+  add_gpu_id_option(app, args->gpu_id);
+  app.add_flag("--include-trf", args->include_trf,
+               "also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\" (wordpieces "
+               "strings/input_ids, align) of transformer pipelines; with the 2019 trf_* components "
+               "trf_word_pieces_, trf_word_pieces, trf_alignment, trf_last_hidden_state and "
+               "trf_pooler_output (shape and rows)");
+  return [args] { return run_apply(*args); };
+}
+
 }  // namespace
 
 TRFPIPE_COMMAND("apply", "Apply a pipeline to texts or docs (.jsonl, .spacy, text); write .jsonl or .spacy",
-                run_apply);
+                apply_command);
 
 }  // namespace trfpipe::cli

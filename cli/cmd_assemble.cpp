@@ -1,12 +1,14 @@
 // trfpipe assemble CONFIG OUT [--code plugin.so] [--section.key value ...]
 // spaCy's `assemble`: builds a pipeline from a config without training (Language::from_config,
 // link the listeners, initialize) and writes it as a pipeline directory.
-#include <iostream>
+#include <CLI/CLI.hpp>
 
-#include "cli/args.hpp"
+#include <iostream>
+#include <memory>
+
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
-#include "cli/common.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -15,36 +17,44 @@
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe assemble CONFIG OUT [--code PLUGIN.so[,...]] [--section.key value ...]\n"
-    "  Builds the pipeline described by CONFIG (no training: components are initialized\n"
-    "  without examples, transformer weights come from their `name` folders) and writes it\n"
-    "  to the directory OUT, loadable with Language::load / `trfpipe apply`.\n";
+struct AssembleArgs {
+  std::string config_path, out;
+  std::optional<std::string> code;
+  ConfigOverrides overrides;
+};
 
-int run_assemble(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {code_option()}, /*allow_overrides=*/true);
-  const std::string config_path = args.positional(0, "CONFIG");
-  const std::string out = args.positional(1, "OUT (the pipeline directory to write)");
-  if (args.positional().size() > 2)
-    throw ValueError("assemble takes CONFIG and OUT, got extra argument '" + args.positional()[2] + "'");
+int run_assemble(const AssembleArgs& args) {
   register_all();
-  load_code(args);
-  Json config = load_config_file(config_path, args.overrides(), /*interpolate=*/true);
+  load_code(args.code);
+  Json config = load_config_file(args.config_path, args.overrides, /*interpolate=*/true);
   std::unique_ptr<Language> nlp = Language::from_config(config);
   nlp->link_components();
   nlp->initialize(nullptr);
-  nlp->to_disk(out);
+  nlp->to_disk(args.out);
   std::cout << "✔ Assembled pipeline [" ;
   auto names = nlp->pipe_names();
   for (size_t i = 0; i < names.size(); ++i) std::cout << (i ? ", " : "") << names[i];
-  std::cout << "] -> " << out << "\n";
+  std::cout << "] -> " << args.out << "\n";
   return 0;
+}
+
+CommandRunner assemble_command(CLI::App& app) {
+  auto args = std::make_shared<AssembleArgs>();
+  app.add_option("CONFIG", args->config_path,
+                 "the pipeline's config (no training: components are initialized without "
+                 "examples, transformer weights come from their `name` folders)")
+      ->required();
+  app.add_option("OUT", args->out,
+                 "the pipeline directory to write, loadable with Language::load / `trfpipe apply`")
+      ->required();
+  add_code_option(app, args->code);
+  add_config_overrides(app, args->overrides);
+  return [args] { return run_assemble(*args); };
 }
 
 }  // namespace
 
 TRFPIPE_COMMAND("assemble", "Build a pipeline directory from a config without training",
-                run_assemble);
+                assemble_command);
 
 }  // namespace trfpipe::cli

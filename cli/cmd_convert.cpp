@@ -1,14 +1,16 @@
 // trfpipe convert INPUT [OUTPUT_DIR] — spaCy's `spacy convert`: training data to .spacy (DocBin)
 // or spaCy's v2 JSON.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
-#include "cli/args.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -18,47 +20,23 @@ namespace fs = std::filesystem;
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe convert INPUT [OUTPUT_DIR]\n"
-    "  --converter/-c    auto|conllu|conllubio|conll|ner|iob|json|jsonl|goemotions (auto)\n"
-    "  --n-sents/-n      sentences per doc, 0 = no grouping (1)\n"
-    "  --file-type/-t    spacy|json (spacy); '-' as OUTPUT_DIR writes json to stdout\n"
-    "  --lang/-l         language of the tokenizer for jsonl/goemotions (en)\n"
-    "  --labels          labels.txt for goemotions\n"
-    "  --morphology/-m   append morphology to tags (conllu)\n"
-    "  --text-key        the text field for jsonl (text)\n"
-    "  --concatenate/-C  with a directory INPUT: one output file named after it\n";
+struct ConvertArgs {
+  std::string input, output_dir = "-";
+  ConvertOptions opts;  // its defaults are spaCy's
+  long long n_sents = ConvertOptions{}.n_sents;
+  std::string file_type = "spacy", lang = "en";
+  bool seg_sents = false, concatenate = false, spans_key_given = false;
+};
 
-int run_convert(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--converter", "-c", false, "converter"},
-                   {"--n-sents", "-n", false, "sentences per doc"},
-                   {"--file-type", "-t", false, "spacy or json"},
-                   {"--lang", "-l", false, "tokenizer language"},
-                   {"--labels", "", false, "labels.txt (goemotions)"},
-                   {"--morphology", "-m", true, "append morphology to tags"},
-                   {"--text-key", "", false, "jsonl text field"},
-                   {"--seg-sents", "-s", true, "not supported"},
-                   {"--concatenate", "-C", true, "one output file for a directory"}});
-  const std::string input = args.positional(0, "INPUT");
-  const std::string output_dir = args.positional().size() > 1 ? args.positional()[1] : "-";
-  if (args.positional().size() > 2) return fail("Too many arguments", kUsage);
-  ConvertOptions opts;
-  opts.converter = args.get_or("--converter", "auto");
-  try {
-    opts.n_sents = std::stoi(args.get_or("--n-sents", "1"));
-  } catch (const std::exception&) {
-    return fail("--n-sents must be an integer");
-  }
-  if (opts.n_sents < 0) return fail("--n-sents must be 0 or more");
-  opts.append_morphology = args.flag("--morphology");
-  opts.labels_path = args.get_or("--labels", "");
-  opts.text_key = args.get_or("--text-key", "text");
-  const std::string file_type = args.get_or("--file-type", "spacy");
-  const std::string lang = args.get_or("--lang", "en");
-  if (file_type != "spacy" && file_type != "json")
-    return fail("Invalid --file-type '" + file_type + "' (spacy or json)");
-  if (args.flag("--seg-sents")) return fail("--seg-sents is not supported");
+int run_convert(const ConvertArgs& args) {
+  const std::string& input = args.input;
+  const std::string& output_dir = args.output_dir;
+  ConvertOptions opts = args.opts;
+  opts.n_sents = int(args.n_sents);
+  const std::string& file_type = args.file_type;
+  const std::string& lang = args.lang;
+  if (args.seg_sents) return fail("--seg-sents is not supported");
+  if (args.spans_key_given && opts.spans_key.empty()) return fail("--spans-key must not be empty");
   if (file_type != "json" && output_dir == "-")
     return fail("Can't write ." + file_type + " data to stdout. Please specify an output directory.");
   if (!fs::exists(input)) return fail("Input file not found", input);
@@ -111,7 +89,7 @@ int run_convert(const std::vector<std::string>& argv) {
                           : fs::path(output_dir) / file.filename();
     outputs.emplace_back(out, convert_file(file.string(), file_opts, vocab, make_doc));
   }
-  if (args.flag("--concatenate") && is_dir) {
+  if (args.concatenate && is_dir) {
     // spaCy's --concatenate: one output named after the input.
     std::vector<Doc> all;
     for (auto& o : outputs)
@@ -146,9 +124,35 @@ int run_convert(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner convert_command(CLI::App& app) {
+  auto args = std::make_shared<ConvertArgs>();
+  ConvertOptions& opts = args->opts;
+  app.add_option("INPUT", args->input, "a file, or a directory of files")->required();
+  app.add_option("OUTPUT_DIR", args->output_dir, "'-' writes --file-type json to stdout");
+  app.add_option("-c,--converter", opts.converter,
+                 "auto|conllu|conllubio|conll|ner|iob|json|jsonl|goemotions");
+  add_integer_option(app, "-n,--n-sents", args->n_sents, "sentences per doc, 0 = no grouping",
+                     "--n-sents must be an integer, 0 or more", 0, INT_MAX);
+  app.add_option("-t,--file-type", args->file_type, "what to write")
+      ->check(CLI::IsMember({"spacy", "json"}));
+  app.add_option("-l,--lang", args->lang, "language of the tokenizer for jsonl/goemotions");
+  app.add_option("--labels", opts.labels_path, "labels.txt for goemotions");
+  app.add_flag("-m,--morphology", opts.append_morphology, "append morphology to tags (conllu)");
+  app.add_option("--text-key", opts.text_key, "the text field for jsonl");
+  app.add_option("--spans-key", opts.spans_key,
+                 "also copy each doc's entities into doc.spans[KEY] (to train a spancat on NER data, "
+                 "as `doc.spans[KEY] = list(doc.ents)` in spaCy)")
+      ->each([args](const std::string&) { args->spans_key_given = true; });
+  add_dash_alias(app, "-sk", "--spans-key");
+  app.add_flag("-s,--seg-sents", args->seg_sents, "segment sentences (not supported)");
+  app.add_flag("-C,--concatenate", args->concatenate,
+               "with a directory INPUT: one output file named after it");
+  return [args] { return run_convert(*args); };
+}
+
 }  // namespace
 
 TRFPIPE_COMMAND("convert", "Convert training data (CoNLL-U, CoNLL/IOB, JSON, JSONL, GoEmotions) to .spacy",
-                run_convert);
+                convert_command);
 
 }  // namespace trfpipe::cli

@@ -1,13 +1,15 @@
 // trfpipe debug config CONFIG [--show-functions] [--section.key value ...] — validates a training
 // config (auto-filled, interpolated, pipeline built, [training] resolved) and prints it.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -39,31 +41,29 @@ void list_functions(const Json& node, const std::string& path) {
     if (it.value().is_object()) list_functions(it.value(), path.empty() ? it.key() : path + "." + it.key());
 }
 
-const char* kUsage =
-    "Usage: trfpipe debug config CONFIG [--show-functions/-F] [--code/-c PLUGIN.so]\n"
-    "  [--section.key value ...]\n";
+struct DebugConfigArgs {
+  std::string path;
+  bool show_functions = false, show_variables = false;
+  std::optional<std::string> code;
+  ConfigOverrides overrides;
+};
 
-int run_debug_config(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--show-functions", "-F", true, "list the registered functions used"},
-                   {"--show-variables", "-V", true, "ignored"},
-                   code_option()},
-            /*allow_overrides=*/true);
-  const std::string path = args.positional(0, "CONFIG");
-  load_code(args);
+int run_debug_config(const DebugConfigArgs& args) {
+  const std::string& path = args.path;
+  load_code(args.code);
   if (!fs::exists(path)) {
     return fail("Config file not found", path);
   }
   Json config;
   try {
-    Json raw = load_config_file(path, args.overrides(), /*interpolate=*/false);
+    Json raw = load_config_file(path, args.overrides, /*interpolate=*/false);
     config = interpolate(fill_config(raw));
     validate_training_config(config);  // what `train` checks, no more and no less
   } catch (const ConfigError& e) {
     return fail("Config validation error", path + ": " + e.what());
   }
   std::cout << write_cfg(config) << "\n";
-  if (args.flag("--show-functions")) {
+  if (args.show_functions) {
     std::cout << "\u2139 Registered functions used\n";
     list_functions(config, "");
   }
@@ -71,9 +71,19 @@ int run_debug_config(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner debug_config_command(CLI::App& app) {
+  auto args = std::make_shared<DebugConfigArgs>();
+  app.add_option("CONFIG", args->path, "the training config")->required();
+  app.add_flag("-F,--show-functions", args->show_functions, "list the registered functions used");
+  app.add_flag("-V,--show-variables", args->show_variables, "ignored (spaCy's option)");
+  add_code_option(app, args->code);
+  add_config_overrides(app, args->overrides);
+  return [args] { return run_debug_config(*args); };
+}
+
 }  // namespace
 
 TRFPIPE_COMMAND("debug config", "Validate and show a training config (spacy debug config)",
-                run_debug_config);
+                debug_config_command);
 
 }  // namespace trfpipe::cli

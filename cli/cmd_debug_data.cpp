@@ -1,14 +1,16 @@
 // trfpipe debug data CONFIG [--section.key value ...] — spaCy's `debug data` (summary): docs,
 // words and labels in the training and development corpora, missing labels, label mismatches.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/printer.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -26,15 +28,16 @@ size_t total(const Json& counts) {
   return n;
 }
 
-const char* kUsage =
-    "Usage: trfpipe debug data CONFIG [--code/-c PLUGIN.so] [--section.key value ...]\n";
+struct DebugDataArgs {
+  std::string path;
+  bool verbose = false;
+  std::optional<std::string> code;
+  ConfigOverrides overrides;
+};
 
-int run_debug_data(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {code_option(), {"--verbose", "-V", true, "ignored"}},
-            /*allow_overrides=*/true);
-  const std::string path = args.positional(0, "CONFIG");
-  load_code(args);
+int run_debug_data(const DebugDataArgs& args) {
+  const std::string& path = args.path;
+  load_code(args.code);
   if (!fs::exists(path)) {
     return fail("Config file not found", path);
   }
@@ -42,7 +45,7 @@ int run_debug_data(const std::vector<std::string>& argv) {
   std::unique_ptr<Language> nlp;
   std::pair<Reader, Reader> corpora;
   try {
-    config = interpolate(fill_config(load_config_file(path, args.overrides(), false)));
+    config = interpolate(fill_config(load_config_file(path, args.overrides, false)));
     nlp = Language::from_config(config);
     corpora = resolve_corpora(config);
   } catch (const ConfigError& e) {
@@ -112,9 +115,18 @@ int run_debug_data(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner debug_data_command(CLI::App& app) {
+  auto args = std::make_shared<DebugDataArgs>();
+  app.add_option("CONFIG", args->path, "the training config naming the corpora")->required();
+  add_code_option(app, args->code);
+  app.add_flag("-V,--verbose", args->verbose, "ignored (spaCy's option)");
+  add_config_overrides(app, args->overrides);
+  return [args] { return run_debug_data(*args); };
+}
+
 }  // namespace
 
 TRFPIPE_COMMAND("debug data", "Show statistics of the training and development data (spacy debug data)",
-                run_debug_data);
+                debug_data_command);
 
 }  // namespace trfpipe::cli

@@ -3,10 +3,12 @@
 // {"text": ...} lines and writes {"ids", "tokens", "offsets_utf8"} per line.
 #include <nlohmann/json.hpp>
 
+#include <CLI/CLI.hpp>
+
 #include <fstream>
 #include <iostream>
+#include <memory>
 
-#include "cli/args.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "trfpipe/error.hpp"
@@ -15,42 +17,26 @@
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe debug pieces --tokenizer PATH INPUT.jsonl OUTPUT.jsonl\n"
-    "  --tokenizer/-t      HF model folder, tokenizer.json, vocab.txt, vocab.json or .model\n"
-    "  --lowercase         lowercase (and strip accents) for a bare vocab.txt\n"
-    "  --merges            merges file for a bare vocab.json (else merges.txt beside it)\n"
-    "  --no-special-tokens do not add the family's special tokens\n"
-    "  --codepoints        also write offsets_codepoints\n"
-    "  --text-key          the text field of the input lines (text)\n"
-    "INPUT.jsonl or OUTPUT.jsonl may be '-' for stdin / stdout.\n";
-
 nlohmann::json offsets_json(const std::vector<Offset>& offsets) {
   nlohmann::json a = nlohmann::json::array();
   for (const auto& o : offsets) a.push_back({o.first, o.second});
   return a;
 }
 
-int run_debug_pieces(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--tokenizer", "-t", false, "tokenizer path"},
-                   {"--lowercase", "", true, "lowercase a bare vocab.txt"},
-                   {"--merges", "", false, "merges file"},
-                   {"--no-special-tokens", "", true, "no special tokens"},
-                   {"--codepoints", "", true, "also write offsets_codepoints"},
-                   {"--text-key", "", false, "text field"}});
-  auto path = args.get("--tokenizer");
-  if (!path) throw ValueError(std::string("missing --tokenizer PATH\n") + kUsage);
-  const std::string input = args.positional(0, "INPUT.jsonl");
-  const std::string output = args.positional(1, "OUTPUT.jsonl");
-  if (args.positional().size() > 2) throw ValueError(std::string("too many arguments\n") + kUsage);
+struct PiecesArgs {
+  std::string tokenizer, input, output;
   SubwordTokenizerOptions options;
-  options.lowercase = args.flag("--lowercase");
-  options.merges = args.get_or("--merges", "");
-  const bool specials = !args.flag("--no-special-tokens");
-  const bool codepoints = args.flag("--codepoints");
-  const std::string text_key = args.get_or("--text-key", "text");
-  auto tok = load_subword_tokenizer(*path, options);
+  bool no_special_tokens = false, codepoints = false;
+  std::string text_key = "text";
+};
+
+int run_debug_pieces(const PiecesArgs& args) {
+  const std::string& input = args.input;
+  const std::string& output = args.output;
+  const bool specials = !args.no_special_tokens;
+  const bool codepoints = args.codepoints;
+  const std::string& text_key = args.text_key;
+  auto tok = load_subword_tokenizer(args.tokenizer, args.options);
 
   std::ifstream in_file;
   std::istream* in = &std::cin;
@@ -101,8 +87,26 @@ int run_debug_pieces(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner debug_pieces_command(CLI::App& app) {
+  auto args = std::make_shared<PiecesArgs>();
+  app.add_option("-t,--tokenizer", args->tokenizer,
+                 "HF model folder, tokenizer.json, vocab.txt, vocab.json or .model")
+      ->required();
+  app.add_option("INPUT", args->input, "JSONL texts ('-' = stdin)")->required();
+  app.add_option("OUTPUT", args->output, "JSONL pieces ('-' = stdout)")->required();
+  app.add_flag("--lowercase", args->options.lowercase,
+               "lowercase (and strip accents) for a bare vocab.txt");
+  app.add_option("--merges", args->options.merges,
+                 "merges file for a bare vocab.json (else merges.txt beside it)");
+  app.add_flag("--no-special-tokens", args->no_special_tokens,
+               "do not add the family's special tokens");
+  app.add_flag("--codepoints", args->codepoints, "also write offsets_codepoints");
+  app.add_option("--text-key", args->text_key, "the text field of the input lines");
+  return [args] { return run_debug_pieces(*args); };
+}
+
 }  // namespace
 
-TRFPIPE_COMMAND("debug pieces", "Subword pieces, ids and offsets of JSONL texts", run_debug_pieces);
+TRFPIPE_COMMAND("debug pieces", "Subword pieces, ids and offsets of JSONL texts", debug_pieces_command);
 
 }  // namespace trfpipe::cli

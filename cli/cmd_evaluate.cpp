@@ -1,5 +1,7 @@
 // trfpipe evaluate MODEL DATA [--output scores.json] — spaCy's `spacy evaluate`: the Results
-// table, per-type NER and textcat tables, and the scores as JSON.
+// table, per-type NER, span and textcat tables, and the scores as JSON.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -7,10 +9,10 @@
 #include <fstream>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/spacy_args.hpp"
 #include "cli/gpu_option.hpp"
 #include "cli/printer.hpp"
 #include "trfpipe/error.hpp"
@@ -23,11 +25,6 @@ namespace fs = std::filesystem;
 
 namespace trfpipe::cli {
 namespace {
-
-const char* kUsage =
-    "Usage: trfpipe evaluate MODEL DATA [--output/-o scores.json] [--code/-c PLUGIN.so]\n"
-    "  [--gold-preproc/-G]\n"
-    "Evaluates a pipeline directory on .spacy data as `spacy evaluate`.\n";
 
 std::string fmt(const char* f, double v) {
   char buf[64];
@@ -64,16 +61,18 @@ void table(const std::string& title, const std::vector<std::vector<std::string>>
 
 std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double>() * 100) : "-"; }
 
-int run_evaluate(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--output", "-o", false, "scores JSON"},
-                   code_option(),
-                   {"--gold-preproc", "-G", true, "use gold tokenization"},
-                   gpu_id_option()});
-  const std::string model = args.positional(0, "MODEL");
-  const std::string data = args.positional(1, "DATA");
-  if (int rc = use_gpu_id(args)) return rc;
-  load_code(args);
+struct EvaluateArgs {
+  std::string model, data;
+  std::optional<std::string> output, code, gpu_id;
+  bool gold_preproc = false;
+  std::string spans_key = "sc";
+};
+
+int run_evaluate(const EvaluateArgs& args) {
+  const std::string& model = args.model;
+  const std::string& data = args.data;
+  if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  load_code(args.code);
   if (!fs::exists(data)) {
     return fail("Evaluation data not found", data);
   }
@@ -83,34 +82,36 @@ int run_evaluate(const std::vector<std::string>& argv) {
   register_training();
   CorpusOptions co;
   co.path = data;
-  co.gold_preproc = args.flag("--gold-preproc");
+  co.gold_preproc = args.gold_preproc;
   Corpus corpus(co);
   std::unique_ptr<Language> nlp = Language::load(model);
   std::vector<Example> examples = corpus(*nlp);
   Json scores = evaluate(*nlp, examples);
 
-  const std::pair<const char*, const char*> metrics[] = {
+  const std::string spans = "spans_" + args.spans_key;
+  const std::vector<std::pair<std::string, std::string>> metrics = {
       {"TOK", "token_acc"},   {"TAG", "tag_acc"},     {"POS", "pos_acc"},
       {"MORPH", "morph_acc"}, {"LEMMA", "lemma_acc"}, {"UAS", "dep_uas"},
       {"LAS", "dep_las"},     {"NER P", "ents_p"},    {"NER R", "ents_r"},
       {"NER F", "ents_f"},    {"TEXTCAT", "cats_score"}, {"SENT P", "sents_p"},
-      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPEED", "speed"}};
+      {"SENT R", "sents_r"},  {"SENT F", "sents_f"},  {"SPAN P", spans + "_p"},
+      {"SPAN R", spans + "_r"}, {"SPAN F", spans + "_f"}, {"SPEED", "speed"}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& [name, key] : metrics) {
     if (!scores.contains(key)) continue;
     std::string label = name;
-    if (std::string(key) == "cats_score") {
+    if (key == "cats_score") {
       const Json& d = scores.value("cats_score_desc", Json("unk"));
       label += " (" + (d.is_string() ? d.get<std::string>() : std::string("unk")) + ")";
     }
     const Json& v = scores[key];
     std::string text = !v.is_number() ? "-"
-                       : std::string(key) == "speed" ? fmt("%.0f", v.get<double>())
+                       : key == "speed" ? fmt("%.0f", v.get<double>())
                                                       : fmt("%.2f", v.get<double>() * 100);
     rows.push_back({label, text});
   }
   table("Results", rows, {}, {'l', 'l'});
-  auto per_type = [&](const char* key, const std::string& title) {
+  auto per_type = [&](const std::string& key, const std::string& title) {
     if (!scores.contains(key) || !scores[key].is_object() || scores[key].empty()) return;
     std::vector<std::vector<std::string>> r;
     for (auto it = scores[key].begin(); it != scores[key].end(); ++it)
@@ -118,6 +119,9 @@ int run_evaluate(const std::vector<std::string>& argv) {
     table(title, r, {"", "P", "R", "F"}, {'l', 'r', 'r', 'r'});
   };
   per_type("ents_per_type", "NER (per type)");
+  per_type("dep_las_per_type", "LAS (per type)");
+  per_type("morph_per_feat", "MORPH (per feat)");
+  per_type(spans + "_per_type", "SPANS (per type)");
   per_type("cats_f_per_type", "Textcat F (per label)");
   if (scores.contains("cats_auc_per_type") && scores["cats_auc_per_type"].is_object() &&
       !scores["cats_auc_per_type"].empty()) {
@@ -126,7 +130,7 @@ int run_evaluate(const std::vector<std::string>& argv) {
       r.push_back({it.key(), it.value().is_number() ? fmt("%.2f", it.value().get<double>()) : "None"});
     table("Textcat ROC AUC (per label)", r, {"", "ROC AUC"}, {'l', 'r'});
   }
-  if (auto out = args.get("--output")) {
+  if (const auto& out = args.output) {
     std::ofstream f(*out);
     if (!f) {
       return fail("Can't write the scores", *out);
@@ -137,8 +141,21 @@ int run_evaluate(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner evaluate_command(CLI::App& app) {
+  auto args = std::make_shared<EvaluateArgs>();
+  app.add_option("MODEL", args->model, "a pipeline directory or blank:<lang>")->required();
+  app.add_option("DATA", args->data, "gold-standard .spacy data")->required();
+  add_optional_option(app, "-o,--output", args->output, "write the scores as JSON to this file");
+  add_code_option(app, args->code);
+  app.add_flag("-G,--gold-preproc", args->gold_preproc, "use the gold tokenization");
+  app.add_option("--spans-key", args->spans_key, "the span group whose scores are shown");
+  add_dash_alias(app, "-sk", "--spans-key");
+  add_gpu_id_option(app, args->gpu_id);
+  return [args] { return run_evaluate(*args); };
+}
+
 }  // namespace
 
-TRFPIPE_COMMAND("evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)", run_evaluate);
+TRFPIPE_COMMAND("evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)", evaluate_command);
 
 }  // namespace trfpipe::cli

@@ -1,12 +1,13 @@
 // trfpipe init config OUT --lang en --pipeline tagger,ner [--optimize efficiency|accuracy]
 // [--transformer HF_FOLDER] — spaCy's `init config`: the quickstart template, auto-filled.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
-#include "cli/args.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "trfpipe/config.hpp"
@@ -18,34 +19,25 @@ namespace fs = std::filesystem;
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe init config OUTPUT [--lang/-l en] [--pipeline/-p tagger,ner,textcat]\n"
-    "  [--optimize/-o efficiency|accuracy] [--transformer HF_FOLDER] [--force/-F]\n"
-    "OUTPUT '-' writes to stdout.\n";
+struct InitConfigArgs {
+  std::string out;
+  std::string lang = "en", pipeline = "tagger,parser,ner", optimize = "efficiency", transformer;
+  bool gpu = false, force = false;
+};
 
-int run_init_config(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--lang", "-l", false, "language"},
-                   {"--pipeline", "-p", false, "components"},
-                   {"--optimize", "-o", false, "efficiency or accuracy"},
-                   {"--transformer", "", false, "local HF model folder"},
-                   {"--gpu", "-G", true, "ignored (CPU)"},
-                   {"--force", "-F", true, "overwrite"}});
-  const std::string out = args.positional(0, "OUTPUT");
-  const std::string lang = args.get_or("--lang", "en");
-  const std::string optimize = args.get_or("--optimize", "efficiency");
-  if (optimize != "efficiency" && optimize != "accuracy") {
-    return fail("Invalid --optimize '" + optimize + "' (efficiency or accuracy)");
-  }
+int run_init_config(const InitConfigArgs& args) {
+  const std::string& out = args.out;
+  const std::string& lang = args.lang;
+  const std::string& optimize = args.optimize;
   std::vector<std::string> pipeline;
-  std::stringstream ss(args.get_or("--pipeline", "tagger,parser,ner"));
+  std::stringstream ss(args.pipeline);
   for (std::string p; std::getline(ss, p, ',');)
     if (!p.empty()) pipeline.push_back(p);
-  const std::string trf = args.get_or("--transformer", "");
+  const std::string& trf = args.transformer;
   if (!trf.empty() && !fs::is_directory(trf)) {
     return fail("Transformer folder not found", trf);
   }
-  if (out != "-" && fs::exists(out) && !args.flag("--force")) {
+  if (out != "-" && fs::exists(out) && !args.force) {
     return fail("The provided output file already exists. To force overwriting the config file, "
                 "set the --force or -F flag.");
   }
@@ -71,9 +63,22 @@ int run_init_config(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner init_config_command(CLI::App& app) {
+  auto args = std::make_shared<InitConfigArgs>();
+  app.add_option("OUTPUT", args->out, "the config file to write ('-' = stdout)")->required();
+  app.add_option("-l,--lang", args->lang, "language");
+  app.add_option("-p,--pipeline", args->pipeline, "components, comma-separated");
+  app.add_option("-o,--optimize", args->optimize, "smaller and faster, or larger and more accurate")
+      ->check(CLI::IsMember({"efficiency", "accuracy"}));
+  app.add_option("--transformer", args->transformer, "a local Hugging Face model folder");
+  app.add_flag("-G,--gpu", args->gpu, "ignored (the config is for the CPU)");
+  app.add_flag("-F,--force", args->force, "overwrite an existing OUTPUT");
+  return [args] { return run_init_config(*args); };
+}
+
 }  // namespace
 
 TRFPIPE_COMMAND("init config", "Generate a starter training config (spacy init config)",
-                run_init_config);
+                init_config_command);
 
 }  // namespace trfpipe::cli

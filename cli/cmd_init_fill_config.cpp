@@ -1,11 +1,12 @@
 // trfpipe init fill-config BASE OUT — spaCy's `init fill-config`: spaCy's default sections,
 // factory defaults and registry defaults filled into a partial config.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
@@ -19,16 +20,16 @@ namespace fs = std::filesystem;
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe init fill-config BASE OUTPUT [--code/-c PLUGIN.so]\n"
-    "OUTPUT '-' writes to stdout.\n";
+struct FillConfigArgs {
+  std::string base, out = "-";
+  std::optional<std::string> code;
+  bool diff = false;
+};
 
-int run_fill_config(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {code_option(), {"--diff", "-D", true, "ignored"}});
-  const std::string base = args.positional(0, "BASE");
-  const std::string out = args.positional().size() > 1 ? args.positional()[1] : "-";
-  load_code(args);
+int run_fill_config(const FillConfigArgs& args) {
+  const std::string& base = args.base;
+  const std::string& out = args.out;
+  load_code(args.code);
   if (!fs::exists(base)) {
     return fail("Config file not found", base);
   }
@@ -53,9 +54,18 @@ int run_fill_config(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner fill_config_command(CLI::App& app) {
+  auto args = std::make_shared<FillConfigArgs>();
+  app.add_option("BASE", args->base, "the partial config")->required();
+  app.add_option("OUTPUT", args->out, "the filled config to write ('-' = stdout)");
+  add_code_option(app, args->code);
+  app.add_flag("-D,--diff", args->diff, "ignored (spaCy's option)");
+  return [args] { return run_fill_config(*args); };
+}
+
 }  // namespace
 
 TRFPIPE_COMMAND("init fill-config", "Fill defaults into a partial config (spacy init fill-config)",
-                run_fill_config);
+                fill_config_command);
 
 }  // namespace trfpipe::cli

@@ -1,9 +1,11 @@
 // trfpipe init model OUT — a tiny randomly initialised Hugging Face checkpoint (config.json,
 // model.safetensors, tokenizer files) for tests, examples and benchmarks.
+#include <CLI/CLI.hpp>
+
 #include <iostream>
+#include <memory>
 #include <string>
 
-#include "cli/args.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "trfpipe/error.hpp"
@@ -12,58 +14,27 @@
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe init model OUT --arch ARCH --tokenizer PATH [options]\n"
-    "  --arch          bert|roberta|distilbert|albert|electra|gpt2\n"
-    "  --tokenizer     vocab.txt, vocab.json (merges.txt or one *.bpe beside it), *.model,\n"
-    "                  tokenizer.json, or a folder with Hugging Face tokenizer files\n"
-    "  --layers        number of layers (2)\n"
-    "  --width         hidden size (64)\n"
-    "  --heads         attention heads (2)\n"
-    "  --seed          random seed of the weights (0)\n"
-    "  --max-length    longest input in pieces (512; GPT-2 1024)\n"
-    "  --vocab-size    vocabulary size (counted from the tokenizer files)\n";
+const HFCheckpointOptions kDefaults;
 
-int64_t int_option(const Args& args, const std::string& name, int64_t fallback) {
-  auto v = args.get(name);
-  if (!v) return fallback;
-  const auto x = parse_integer(*v);
-  if (!x) throw ValueError("option " + name + " expects an integer, got '" + *v + "'");
-  return *x;
-}
+struct InitModelArgs {
+  std::string out;
+  HFCheckpointOptions options;  // arch and tokenizer_path; the integers come from below
+  // As parse_integer reads them (long long, not int64_t); a negative seed is checked when run.
+  long long layers = kDefaults.layers, width = kDefaults.width, heads = kDefaults.heads,
+            seed = static_cast<long long>(kDefaults.seed), max_length = kDefaults.max_length,
+            vocab_size = kDefaults.vocab_size;
+};
 
-int run_init_model(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv,
-            {{"--arch", "-a", false, "architecture"},
-             {"--tokenizer", "-t", false, "tokenizer files"},
-             {"--layers", "", false, "layers"},
-             {"--width", "", false, "hidden size"},
-             {"--heads", "", false, "attention heads"},
-             {"--seed", "", false, "seed"},
-             {"--max-length", "", false, "max length"},
-             {"--vocab-size", "", false, "vocab size"}});
-  HFCheckpointOptions o;
-  const std::string out = args.positional(0, "OUT (the model folder to write)");
-  if (args.positional().size() > 1) throw ValueError("unexpected argument '" + args.positional()[1] + "'");
-  auto arch = args.get("--arch");
-  if (!arch) {
-    std::string list;
-    for (const auto& a : hf_checkpoint_archs()) list += (list.empty() ? "" : "|") + a;
-    throw ValueError("missing --arch (" + list + ")");
-  }
-  o.arch = *arch;
-  auto tok = args.get("--tokenizer");
-  if (!tok) throw ValueError("missing --tokenizer (a vocab file or a folder of tokenizer files)");
-  o.tokenizer_path = *tok;
-  o.layers = int_option(args, "--layers", 2);
-  o.width = int_option(args, "--width", 64);
-  o.heads = int_option(args, "--heads", 2);
-  int64_t seed = int_option(args, "--seed", 0);
-  if (seed < 0) throw ValueError("--seed must not be negative");
-  o.seed = static_cast<uint64_t>(seed);
-  o.max_length = int_option(args, "--max-length", 0);
-  o.vocab_size = int_option(args, "--vocab-size", 0);
+int run_init_model(const InitModelArgs& args) {
+  const std::string& out = args.out;
+  HFCheckpointOptions o = args.options;
+  o.layers = args.layers;
+  o.width = args.width;
+  o.heads = args.heads;
+  if (args.seed < 0) throw ValueError("--seed must not be negative");
+  o.seed = static_cast<uint64_t>(args.seed);
+  o.max_length = args.max_length;
+  o.vocab_size = args.vocab_size;
   auto files = write_hf_checkpoint(out, o);
   std::cout << "\u2714 Wrote a " << o.arch << " checkpoint (" << o.layers << " layers, width " << o.width
             << ", " << o.heads << " heads) to " << out << "\n";
@@ -71,8 +42,32 @@ int run_init_model(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner init_model_command(CLI::App& app) {
+  auto args = std::make_shared<InitModelArgs>();
+  std::string archs;
+  for (const auto& a : hf_checkpoint_archs()) archs += (archs.empty() ? "" : "|") + a;
+  app.add_option("OUT", args->out, "the model folder to write")->required();
+  app.add_option("-a,--arch", args->options.arch, archs)->required();
+  app.add_option("-t,--tokenizer", args->options.tokenizer_path,
+                 "vocab.txt, vocab.json (merges.txt or one *.bpe beside it), *.model, "
+                 "tokenizer.json, or a folder with Hugging Face tokenizer files")
+      ->required();
+  auto integer = [&](const std::string& name, long long& target, const char* description) {
+    add_integer_option(app, name, target, description, "option " + name + " expects an integer");
+  };
+  integer("--layers", args->layers, "number of layers");
+  integer("--width", args->width, "hidden size");
+  integer("--heads", args->heads, "attention heads");
+  integer("--seed", args->seed, "random seed of the weights");
+  integer("--max-length", args->max_length, "longest input in pieces (0: 512; GPT-2 1024; XLNet: no limit)");
+  integer("--vocab-size", args->vocab_size,
+          "vocabulary size (0: counted from the tokenizer files)");
+  return [args] { return run_init_model(*args); };
+}
+
 }  // namespace
 
-TRFPIPE_COMMAND("init model", "Write a tiny randomly initialised Hugging Face checkpoint", run_init_model);
+TRFPIPE_COMMAND("init model", "Write a tiny randomly initialised Hugging Face checkpoint",
+                init_model_command);
 
 }  // namespace trfpipe::cli

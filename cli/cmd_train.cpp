@@ -1,14 +1,16 @@
 // trfpipe train CONFIG --output DIR [--code plugin.so] [--section.key value ...] — spaCy's
 // `spacy train`: init_nlp, the training loop and its console table, model-last / model-best.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/gpu_option.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 #include "trfpipe/training.hpp"
@@ -18,30 +20,23 @@ namespace fs = std::filesystem;
 namespace trfpipe::cli {
 namespace {
 
-const char* kUsage =
-    "Usage: trfpipe train CONFIG [--output/-o DIR] [--code/-c PLUGIN.so] [--section.key value ...]\n"
-    "Trains a pipeline as `spacy train`: DIR/model-last and DIR/model-best.\n";
+struct TrainArgs {
+  std::string config_path, output;
+  std::optional<std::string> code, gpu_id;
+  ConfigOverrides overrides;
+};
 
-int run_train(const std::vector<std::string>& argv) {
-  if (print_usage_on_help(argv, kUsage)) return 0;
-  Args args(argv, {{"--output", "-o", false, "output directory"},
-                   code_option(),
-                   gpu_id_option()},
-            /*allow_overrides=*/true);
-  const std::string config_path = args.positional(0, "CONFIG");
-  if (args.positional().size() > 1) {
-    std::cerr << "\u2718 Too many arguments\n" << kUsage;
-    return 1;
-  }
+int run_train(const TrainArgs& args) {
+  const std::string& config_path = args.config_path;
   if (!fs::exists(config_path)) {
     return fail("Config file not found", config_path);
   }
-  if (int rc = use_gpu_id(args)) return rc;
-  load_code(args);
+  if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  load_code(args.code);
   TrainOptions options;
-  options.output_path = args.get_or("--output", "");
+  options.output_path = args.output;
   try {
-    train_from_config_file(config_path, args.overrides(), options);
+    train_from_config_file(config_path, args.overrides, options);
   } catch (const ConfigError& e) {
     std::cout.flush();
     return fail("Config validation error", config_path + ": " + e.what());
@@ -49,8 +44,19 @@ int run_train(const std::vector<std::string>& argv) {
   return 0;
 }
 
+CommandRunner train_command(CLI::App& app) {
+  auto args = std::make_shared<TrainArgs>();
+  app.add_option("CONFIG", args->config_path, "the training config")->required();
+  app.add_option("-o,--output", args->output,
+                 "directory for model-last and model-best (none: the pipeline is not saved)");
+  add_code_option(app, args->code);
+  add_gpu_id_option(app, args->gpu_id);
+  add_config_overrides(app, args->overrides);
+  return [args] { return run_train(*args); };
+}
+
 }  // namespace
 
-TRFPIPE_COMMAND("train", "Train a pipeline (spacy train)", run_train);
+TRFPIPE_COMMAND("train", "Train a pipeline (spacy train)", train_command);
 
 }  // namespace trfpipe::cli

@@ -1,13 +1,14 @@
 #include "cli/code_option.hpp"
 
+#include "cli/common.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 
 namespace trfpipe::cli {
 
-OptionSpec code_option() {
-  return {"--code", "-c", false,
-          "plugin shared object(s) registering factories/functions, comma-separated"};
+void add_code_option(CLI::App& app, std::optional<std::string>& value) {
+  add_optional_option(app, "-c,--code", value,
+                      "plugin shared object(s) registering factories/functions, comma-separated");
 }
 
 std::vector<std::string> code_paths(const std::string& value) {
@@ -27,8 +28,7 @@ std::vector<std::string> code_paths(const std::string& value) {
   return paths;
 }
 
-void load_code(const Args& args) {
-  auto value = args.get("--code");
+void load_code(const std::optional<std::string>& value) {
   if (!value) return;
   for (const std::string& path : code_paths(*value)) registry::load_plugin(path);
 }

@@ -1,7 +1,8 @@
 #include "cli/gpu_option.hpp"
 
+#include <CLI/CLI.hpp>
+
 #include <climits>
-#include <string>
 
 #include "cli/common.hpp"
 #include "trfpipe/error.hpp"
@@ -9,10 +10,13 @@
 
 namespace trfpipe::cli {
 
-OptionSpec gpu_id_option() { return {"--gpu-id", "-g", false, "GPU id (-1 = CPU)"}; }
+void add_gpu_id_option(CLI::App& app, std::optional<std::string>& value) {
+  add_optional_option(app, "-g,--gpu-id", value,
+                      "CUDA device for the transformer encoders (-1 = CPU, the default)")
+      ->type_name("INT");
+}
 
-int use_gpu_id(const Args& args) {
-  auto value = args.get("--gpu-id");
+int use_gpu_id(const std::optional<std::string>& value) {
   if (!value) return 0;
   const auto id = parse_integer(*value, INT_MIN, INT_MAX);
   if (!id) return fail("--gpu-id must be an integer (-1 = CPU), got '" + *value + "'");

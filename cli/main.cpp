@@ -1,67 +1,161 @@
-// trfpipe: spaCy's command line for native pipelines. Commands live in cli/cmd_*.cpp.
+// trfpipe: spaCy's command line for native pipelines. Commands live in cli/cmd_*.cpp; CLI11 parses
+// their arguments and writes their --help.
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "cli/command.hpp"
+#include "cli/spacy_args.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::cli {
+
 std::vector<Command>& commands() {
   static std::vector<Command> table;
   return table;
 }
-}  // namespace trfpipe::cli
 
-using trfpipe::cli::commands;
+namespace {
 
-static void print_help() {
-  std::cout << "Usage: trfpipe COMMAND [ARGS]...\n\n"
-               "spaCy-compatible NLP pipelines with transformer components on LibTorch.\n\n"
-               "Options:\n  --version  Show the version and exit.\n  --help     Show this message and exit.\n\n"
-               "Commands:\n";
-  auto table = commands();
-  std::sort(table.begin(), table.end(), [](auto& a, auto& b) { return a.name < b.name; });
-  for (const auto& c : table) {
-    std::string name = c.name;
-    name.resize(std::max<size_t>(name.size() + 2, 20), ' ');
-    std::cout << "  " << name << c.summary << "\n";
+// Lists every command by its full name ("init model"), not only its group word, in the help of
+// `trfpipe` (as before CLI11) and of `trfpipe init`.
+class CommandListFormatter : public CLI::Formatter {
+ public:
+  std::string make_subcommand(const CLI::App* sub) const override {
+    return list(sub, sub->get_name());
   }
+
+ private:
+  std::string list(const CLI::App* sub, const std::string& name) const {
+    std::stringstream out;
+    std::vector<const CLI::App*> children = sub->get_subcommands({});
+    if (children.empty())
+      CLI::detail::format_help(out, name, sub->get_description(), get_column_width());
+    for (const CLI::App* child : children) out << list(child, name + " " + child->get_name());
+    return out.str();
+  }
+};
+
+// The subcommand of `parent` called `word`, or nullptr.
+CLI::App* find_subcommand(CLI::App& parent, const std::string& word) {
+  for (CLI::App* sub : parent.get_subcommands({}))
+    if (sub->check_name(word)) return sub;
+  return nullptr;
 }
 
-int main(int argc, char** argv) {
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "--help" || args[0] == "-h") {
-    print_help();
-    return args.empty() ? 1 : 0;
-  }
-  if (args[0] == "--version") {
-    std::cout << "trfpipe " << TRFPIPE_VERSION << "\n";
-    return 0;
-  }
-  // Longest match first: "init model" before "init".
-  const trfpipe::cli::Command* best = nullptr;
-  size_t best_words = 0;
-  for (const auto& c : commands()) {
-    size_t words = 1 + std::count(c.name.begin(), c.name.end(), ' ');
-    if (words > args.size() || words <= best_words) continue;
-    std::string joined = args[0];
-    for (size_t i = 1; i < words; ++i) joined += " " + args[i];
-    if (joined == c.name) {
-      best = &c;
-      best_words = words;
+// One subcommand per registered command, under group subcommands for its leading words ("init"
+// of "init model"), each with its runner.
+std::map<const CLI::App*, CommandRunner> add_commands(CLI::App& app) {
+  std::map<const CLI::App*, CommandRunner> runners;
+  auto table = commands();
+  std::sort(table.begin(), table.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  for (const Command& c : table) {
+    std::vector<std::string> words;
+    std::istringstream name(c.name);
+    for (std::string w; name >> w;) words.push_back(w);
+    CLI::App* parent = &app;
+    for (size_t i = 0; i + 1 < words.size(); ++i) {
+      CLI::App* group = find_subcommand(*parent, words[i]);
+      if (!group) {
+        group = parent->add_subcommand(words[i])->group("Commands");
+        group->require_subcommand(1);
+      }
+      parent = group;
     }
+    CLI::App* command = parent->add_subcommand(words.back(), c.summary)->group("Commands");
+    runners[command] = c.setup(*command);
   }
-  if (!best) {
-    std::cerr << "✘ Unknown command '" << args[0] << "'. Run 'trfpipe --help' for the list.\n";
+  for (CLI::App* group : app.get_subcommands({})) {
+    std::string names;
+    for (const CLI::App* sub : group->get_subcommands({}))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    if (!names.empty()) group->description("Commands: " + names);
+  }
+  return runners;
+}
+
+// What went wrong, in one line, for the arguments `args` of `command`. CLI11 keeps the arguments
+// it could not place (unknown options, one argument too many) aside and reports a missing one
+// first; the unknown option is the clearer message.
+std::string usage_problem(CLI::App& command, const std::vector<std::string>& args,
+                          const CLI::ParseError& e) {
+  std::vector<std::string> left = command.remaining();
+  left.erase(std::remove(left.begin(), left.end(), "--"), left.end());
+  for (const std::string& arg : left)
+    if (arg.size() > 1 && arg[0] == '-') return "unknown option " + arg;
+  if (!left.empty()) return "unexpected argument '" + left.front() + "'";
+  // CLI11 takes the next argument as an option's value whatever it looks like, so only the last
+  // one can lack its value.
+  if (dynamic_cast<const CLI::ArgumentMismatch*>(&e) && !args.empty() && args.back()[0] == '-') {
+    const CLI::Option* option = command.get_option_no_throw(args.back());
+    if (option && option->get_expected_min() > 0) return "option " + args.back() + " needs a value";
+  }
+  return e.what();
+}
+
+}  // namespace
+}  // namespace trfpipe::cli
+
+int main(int argc, char** argv) {
+  using namespace trfpipe::cli;
+  CLI::App app("spaCy-compatible NLP pipelines with transformer components on LibTorch.",
+               "trfpipe");
+  auto formatter = std::make_shared<CommandListFormatter>();
+  formatter->label("SUBCOMMAND", "COMMAND");
+  app.formatter(formatter);
+  app.set_version_flag("--version", "trfpipe " TRFPIPE_VERSION, "Show the version and exit.");
+  app.require_subcommand(1);
+  // Subcommands copy these when they are added: a repeated option keeps its last value (as
+  // spaCy's), help shows the defaults.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.option_defaults()->always_capture_default();
+  const auto runners = add_commands(app);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cout << app.help();
+    return 1;
+  }
+  // The command the leading words name; what follows is its arguments.
+  CLI::App* command = &app;
+  std::string path = "trfpipe";
+  size_t n_words = 0;
+  for (CLI::App* sub; n_words < args.size() && (sub = find_subcommand(*command, args[n_words]));) {
+    command = sub;
+    path += " " + args[n_words++];
+  }
+  if (!runners.count(command) && n_words < args.size() && args[n_words][0] != '-') {
+    std::cerr << "\u2718 Unknown command '" << args[n_words] << "'. Run '" << path
+              << " --help' for the list.\n";
+    return 2;
+  }
+  const std::vector<std::string> rest =
+      take_spacy_args(*command, {args.begin() + long(n_words), args.end()});
+  args.resize(n_words);
+  args.insert(args.end(), rest.begin(), rest.end());
+  std::reverse(args.begin(), args.end());  // CLI11 takes a vector last argument first
+  try {
+    app.parse(args);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // A usage error: exit code 2, as spaCy's (click's).
+    std::cerr << "\u2718 " << path << ": " << usage_problem(*command, rest, e) << ". Run '" << path
+              << " --help' for usage.\n";
     return 2;
   }
   try {
-    return best->run(std::vector<std::string>(args.begin() + best_words, args.end()));
+    return runners.at(command)();
   } catch (const trfpipe::Error& e) {
-    std::cerr << "✘ " << e.what() << "\n";
+    std::cerr << "\u2718 " << e.what() << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "✘ Unexpected error: " << e.what() << "\n";
+    std::cerr << "\u2718 Unexpected error: " << e.what() << "\n";
     return 1;
   }
 }

@@ -10,6 +10,7 @@
 #include <unordered_set>
 
 #include "config/internal.hpp"
+#include "config/text_util.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::config {
@@ -41,16 +42,8 @@ struct Section {
 
 std::vector<std::string> split(const std::string& s, char sep) {
   std::vector<std::string> parts;
-  size_t start = 0;
-  for (;;) {
-    size_t p = s.find(sep, start);
-    if (p == std::string::npos) {
-      parts.push_back(s.substr(start));
-      return parts;
-    }
-    parts.push_back(s.substr(start, p - start));
-    start = p + 1;
-  }
+  for (std::string_view part : split_on(s, sep)) parts.emplace_back(part);
+  return parts;
 }
 
 std::string quote(std::string_view s) {

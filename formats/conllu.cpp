@@ -4,6 +4,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/morphology.hpp"
 #include "formats/data_util.hpp"
 
 namespace trfpipe {
@@ -181,14 +182,12 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
         std::string tag = r.tag;
         if (append_morphology && !r.morph.empty()) tag += "__" + r.morph;
         td.tag = ss.add(tag);
-        std::string feats;
+        // spaCy keys an empty analysis by its placeholder "_" (Morphology.EMPTY_MORPH).
         try {
-          feats = formats::normalize_feats(r.morph);
+          td.morph = ss.add(morphology::normalize_features(r.morph));
         } catch (const ValueError& e) {
           throw DataError(source, r.line, e.what());
         }
-        // spaCy keys an empty analysis by its placeholder "_" (Morphology.EMPTY_MORPH).
-        td.morph = ss.add(feats.empty() ? std::string("_") : feats);
         td.dep = ss.add(r.dep);
         td.head = int32_t(r.head - int64_t(k));
         td.sent_start = k == 0 ? 1 : -1;
@@ -207,6 +206,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
       off += rows.size();
     }
     if (has_ner) set_entities(*doc, ents);
+    doc->set_children_from_heads();  // spaCy builds the doc from heads + deps (Doc.from_array)
     docs.push_back(std::move(*doc));
   }
   return docs;

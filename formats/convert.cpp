@@ -104,9 +104,10 @@ std::string detect_converter(const std::string& path, const ConvertOptions& opti
   return conv;
 }
 
-std::vector<Doc> convert_file(const std::string& path, const ConvertOptions& options,
-                              const std::shared_ptr<Vocab>& vocab, const MakeDoc& make_doc) {
-  const std::string conv = detect_converter(path, options);
+namespace {
+std::vector<Doc> convert_with(const std::string& conv, const std::string& path,
+                              const ConvertOptions& options, const std::shared_ptr<Vocab>& vocab,
+                              const MakeDoc& make_doc) {
   if (conv == "conllu") return read_conllu(path, vocab, options.n_sents, options.append_morphology);
   if (conv == "conll" || conv == "ner") return read_conll_ner(path, vocab, options.n_sents);
   if (conv == "iob") return read_iob(path, vocab, options.n_sents);
@@ -118,6 +119,26 @@ std::vector<Doc> convert_file(const std::string& path, const ConvertOptions& opt
     return read_goemotions(path, read_labels(options.labels_path), make_doc);
   }
   throw ValueError("Can't find converter for " + conv);
+}
+}  // namespace
+
+std::vector<Doc> convert_file(const std::string& path, const ConvertOptions& options,
+                              const std::shared_ptr<Vocab>& vocab, const MakeDoc& make_doc) {
+  std::vector<Doc> docs = convert_with(detect_converter(path, options), path, options, vocab, make_doc);
+  if (!options.spans_key.empty())
+    for (Doc& doc : docs) copy_ents_to_spans(doc, options.spans_key);
+  return docs;
+}
+
+void copy_ents_to_spans(Doc& doc, const std::string& key) {
+  if (key.empty()) throw ValueError("copy_ents_to_spans: the span group key is empty");
+  SpanGroup group;
+  group.name = key;
+  for (const Span& e : doc.ents()) {
+    const TokenData& t = doc.tokens()[e.start()];
+    group.spans.push_back({e.start(), e.end(), e.label(), t.ent_kb_id, t.ent_id});
+  }
+  doc.spans().set_group(key, std::move(group));
 }
 
 }  // namespace trfpipe

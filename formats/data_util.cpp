@@ -103,21 +103,6 @@ std::vector<std::string_view> split_ws(std::string_view s) {
   return out;
 }
 
-std::vector<std::string_view> split_on(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  size_t start = 0;
-  while (true) {
-    size_t p = s.find(sep, start);
-    if (p == std::string_view::npos) {
-      out.push_back(s.substr(start));
-      break;
-    }
-    out.push_back(s.substr(start, p - start));
-    start = p + 1;
-  }
-  return out;
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_ws(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_ws(s.back())) s.remove_suffix(1);
@@ -133,26 +118,6 @@ bool is_entity_tag(std::string_view tag) {
     case 'B': case 'I': case 'L': case 'U': case 'E': case 'S': return true;
     default: return false;
   }
-}
-
-std::string normalize_feats(std::string_view feats) {
-  if (feats.empty() || feats == "_") return "";
-  std::vector<std::string> parts;
-  for (auto f : split_on(feats, '|')) {
-    auto eq = f.find('=');
-    if (eq == std::string_view::npos || eq == 0)
-      throw ValueError("invalid FEATS entry '" + std::string(f) + "' (expected Field=Value)");
-    std::vector<std::string> values;
-    for (auto v : split_on(f.substr(eq + 1), ',')) values.emplace_back(v);
-    std::sort(values.begin(), values.end());
-    std::string joined;
-    for (size_t k = 0; k < values.size(); ++k) joined += (k ? "," : "") + values[k];
-    parts.push_back(std::string(f.substr(0, eq)) + "=" + joined);
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (size_t k = 0; k < parts.size(); ++k) out += (k ? "|" : "") + parts[k];
-  return out;
 }
 
 std::string string_or_empty(const Vocab& vocab, hash_t id) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "pipeline/file_io.hpp"  // read_file_bytes
+#include "config/text_util.hpp"  // split_on
 #include "trfpipe/doc.hpp"
 
 namespace trfpipe::formats {
@@ -24,16 +25,12 @@ std::string zlib_decompress(std::string_view data,
 // UTF-8 byte order mark is dropped.
 std::vector<std::string_view> split_lines(std::string_view text);
 std::vector<std::string_view> split_ws(std::string_view s);             // ASCII whitespace
-std::vector<std::string_view> split_on(std::string_view s, char sep);  // every field kept
+using trfpipe::split_on;  // every field kept
 std::string_view trim(std::string_view s);
 bool is_blank(std::string_view s);
 
 // A valid entity tag: "O" or one of B/I/L/U/E/S + "-" + non-empty label.
 bool is_entity_tag(std::string_view tag);
-
-// spaCy's normalized UD FEATS string (Morphology.normalize_features): fields sorted, the values
-// of a field sorted; "" for "" or "_". ValueError for an entry without "Field=Value".
-std::string normalize_feats(std::string_view feats);
 
 // The string for a StringStore ID ("" for 0), or "" when unknown.
 std::string string_or_empty(const Vocab& vocab, hash_t id);

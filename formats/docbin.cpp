@@ -25,7 +25,6 @@ const std::vector<uint64_t>& docbin_all_attrs() {
 namespace {
 
 constexpr const char* kUnknownSpaces = "has_unknown_spaces";
-constexpr uint64_t LOWER = 66, SHAPE = 68, PREFIX = 69, SUFFIX = 70;
 
 void ensure_unknown_spaces_extension() {
   static std::once_flag once;
@@ -34,7 +33,8 @@ void ensure_unknown_spaces_extension() {
   });
 }
 
-bool is_string_attr(uint64_t a) {
+// Attributes whose values the DocBin's string table must hold (lexical ones are recomputed).
+bool is_stored_string_attr(uint64_t a) {
   switch (a) {
     case attrs::NORM: case attrs::LEMMA: case attrs::POS: case attrs::TAG: case attrs::DEP:
     case attrs::ENT_TYPE: case attrs::ENT_KB_ID: case attrs::MORPH: case attrs::ENT_ID:
@@ -45,33 +45,9 @@ bool is_string_attr(uint64_t a) {
 }
 
 bool is_supported_attr(uint64_t a) {
-  return a == attrs::ORTH || is_string_attr(a) || a == attrs::ENT_IOB || a == attrs::HEAD ||
-         a == attrs::SENT_START || a == LOWER || a == SHAPE || a == PREFIX || a == SUFFIX ||
-         a == attrs::LENGTH;
-}
-
-const char* attr_name(uint64_t a) {
-  switch (a) {
-    case attrs::ORTH: return "ORTH";
-    case attrs::NORM: return "NORM";
-    case attrs::LEMMA: return "LEMMA";
-    case attrs::POS: return "POS";
-    case attrs::TAG: return "TAG";
-    case attrs::DEP: return "DEP";
-    case attrs::ENT_IOB: return "ENT_IOB";
-    case attrs::ENT_TYPE: return "ENT_TYPE";
-    case attrs::HEAD: return "HEAD";
-    case attrs::SENT_START: return "SENT_START";
-    case attrs::ENT_KB_ID: return "ENT_KB_ID";
-    case attrs::MORPH: return "MORPH";
-    case attrs::ENT_ID: return "ENT_ID";
-    case attrs::LENGTH: return "LENGTH";
-    case LOWER: return "LOWER";
-    case SHAPE: return "SHAPE";
-    case PREFIX: return "PREFIX";
-    case SUFFIX: return "SUFFIX";
-    default: return "attribute";
-  }
+  return a == attrs::ORTH || is_stored_string_attr(a) || a == attrs::ENT_IOB || a == attrs::HEAD ||
+         a == attrs::SENT_START || a == attrs::LOWER || a == attrs::SHAPE || a == attrs::PREFIX ||
+         a == attrs::SUFFIX || a == attrs::LENGTH;
 }
 
 void put_le(std::string& out, uint64_t v, int n) {
@@ -319,31 +295,11 @@ void DocBin::add(const Doc& doc) {
     const TokenData& td = doc.tokens()[i];
     Token tok = doc.token(i);
     for (uint64_t a : attrs_) {
-      uint64_t v = 0;
-      switch (a) {
-        case attrs::ORTH: v = td.orth ? td.orth : string_id(tok.text()); break;
-        case attrs::NORM: v = tok.norm(); break;
-        case attrs::LEMMA: v = td.lemma; break;
-        case attrs::POS: v = td.pos; break;
-        case attrs::TAG: v = td.tag; break;
-        case attrs::DEP: v = td.dep; break;
-        case attrs::ENT_IOB: v = td.ent_iob; break;
-        case attrs::ENT_TYPE: v = td.ent_type; break;
-        case attrs::HEAD: v = uint64_t(int64_t(td.head)); break;
-        case attrs::SENT_START:
-          // spaCy's Doc always marks the first token as a sentence start.
-          v = uint64_t(int64_t(i == 0 && td.sent_start == 0 ? 1 : td.sent_start));
-          break;
-        case attrs::ENT_KB_ID: v = td.ent_kb_id; break;
-        case attrs::MORPH: v = td.morph; break;
-        case attrs::ENT_ID: v = td.ent_id; break;
-        case LOWER: v = tok.lower(); break;
-        case SHAPE: v = tok.shape(); break;
-        case PREFIX: v = tok.prefix(); break;
-        case SUFFIX: v = tok.suffix(); break;
-        case attrs::LENGTH: v = tok.length(); break;
-        default: break;
-      }
+      uint64_t v;
+      if (a == attrs::ORTH) v = td.orth ? td.orth : string_id(tok.text());
+      // spaCy's Doc always marks the first token as a sentence start.
+      else if (a == attrs::SENT_START) v = uint64_t(int64_t(i == 0 && td.sent_start == 0 ? 1 : td.sent_start));
+      else v = token_attr(doc, td, tok.lex(), a);
       tokens_.push_back(v);
     }
     spaces_.push_back(td.space ? 1 : 0);
@@ -624,7 +580,7 @@ std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
       for (size_t i = 0; i < n; ++i) {
         const uint64_t v = cell(i, col);
         TokenData& td = toks[i];
-        if (is_string_attr(a)) {
+        if (is_stored_string_attr(a)) {
           if (v != 0 && !ss.contains(v))
             throw fail("unknown string hash " + std::to_string(v) + " in " + attr_name(a) +
                        " of token " + std::to_string(i));
@@ -665,6 +621,9 @@ std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
         throw fail(e.what());
       }
     }
+    // spaCy's Doc.from_array: a parsed doc gets its children and sentence starts from the heads.
+    const bool has_head_col = std::find(attrs_.begin(), attrs_.end(), attrs::HEAD) != attrs_.end();
+    if (has_head_col && doc->has_annotation("DEP")) doc->set_children_from_heads();
     for (auto& [key, group] : decode_span_groups(span_groups_[k])) {
       for (size_t i = 0; i < group.spans.size(); ++i)
         if (!ss.contains(group.spans[i].label))

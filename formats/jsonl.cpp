@@ -6,6 +6,7 @@
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/json_limits.hpp"
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/example.hpp"
 #include "formats/data_util.hpp"
 
@@ -51,6 +52,27 @@ Doc doc_from_line(const MakeDoc& make_doc, std::string_view text, const std::str
   } catch (const Error& e) {
     throw DataError(path, line_no, e.what());
   }
+}
+
+// Doc.to_json's span objects {"start", "end", "label", "kb_id"} as Example.from_dict's
+// [start, end, label, kb_id] (other values are left for add_spans_from_dict to refuse).
+Json spans_as_tuples(Json spans) {
+  if (!spans.is_object()) return spans;
+  for (auto& [key, list] : spans.items()) {
+    if (!list.is_array()) continue;
+    for (Json& item : list) {
+      if (!item.is_object()) continue;
+      Json t = Json::array({item.contains("start") ? item["start"] : Json(),
+                            item.contains("end") ? item["end"] : Json()});
+      const Json label = item.contains("label") ? item["label"] : Json("");
+      const Json kb_id = item.contains("kb_id") ? item["kb_id"] : Json("");
+      const bool has_kb = !(kb_id.is_string() && kb_id.get<std::string>().empty());
+      if (has_kb || !(label.is_string() && label.get<std::string>().empty())) t.push_back(label);
+      if (has_kb) t.push_back(kb_id);
+      item = std::move(t);
+    }
+  }
+  return spans;
 }
 
 }  // namespace
@@ -153,13 +175,11 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
           td[i].pos = ss.add(*v);
         }
         if (any_morph) {
-          std::string m;
           try {
-            m = formats::normalize_feats(str_field(tok, "morph").value_or(""));
+            td[i].morph = ss.add(morphology::normalize_features(str_field(tok, "morph").value_or("")));
           } catch (const ValueError& e) {
             throw fail("token '" + words[i] + "': " + e.what());
           }
-          td[i].morph = ss.add(m.empty() ? std::string("_") : m);
         }
         if (auto v = str_field(tok, "lemma"); v && !v->empty()) td[i].lemma = ss.add(*v);
         if (tok.contains("head") && !tok["head"].is_null()) {
@@ -195,6 +215,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
               c["value"].is_boolean() ? (c["value"].get<bool>() ? 1.0 : 0.0) : c["value"].get<double>();
         }
       }
+      if (doc->has_annotation("DEP")) doc->set_children_from_heads();  // as Doc.from_array
       docs.push_back(std::move(*doc));
     }
   }
@@ -312,7 +333,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
     if (obj.contains("spans")) {
       try {
         // Re-read in key order: span groups keep their insertion order.
-        add_spans_from_dict(*doc, parse_json_limited<Json>(lines[ln])["spans"]);
+        add_spans_from_dict(*doc, spans_as_tuples(parse_json_limited<Json>(lines[ln])["spans"]));
       } catch (const ValueError& e) {
         throw DataError(path, line_no, e.what());
       }

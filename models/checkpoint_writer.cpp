@@ -98,8 +98,8 @@ TokenizerFiles find_tokenizer(const std::string& path) {
   return t;
 }
 
-// Number of `pieces` (field 1) in a SentencePiece ModelProto.
-int64_t count_spm_pieces(const fs::path& p) {
+// The `pieces` (field 1) of a SentencePiece ModelProto, their text only (field 1 of a piece).
+std::vector<std::string> spm_pieces(const fs::path& p) {
   std::string b = read_file_bytes(p.string());
   size_t i = 0;
   auto varint = [&]() -> uint64_t {
@@ -112,7 +112,35 @@ int64_t count_spm_pieces(const fs::path& p) {
     }
     throw DataError(p.string(), -1, "bad varint in SentencePiece model");
   };
-  int64_t n = 0;
+  std::vector<std::string> pieces;
+  // The text of one piece message: its first length-delimited field 1.
+  auto piece_text = [&](size_t start, size_t end) {
+    const size_t outer = i;
+    i = start;
+    std::string text;
+    while (i < end) {
+      uint64_t tag = varint();
+      if ((tag & 7) == 2) {
+        uint64_t len = varint();
+        if (len > end - i) throw DataError(p.string(), -1, "truncated SentencePiece model");
+        if ((tag >> 3) == 1) {
+          text = b.substr(i, len);
+          break;
+        }
+        i += len;
+      } else if ((tag & 7) == 0) {
+        varint();
+      } else if ((tag & 7) == 5) {
+        i += 4;
+      } else if ((tag & 7) == 1) {
+        i += 8;
+      } else {
+        break;
+      }
+    }
+    i = outer;
+    return text;
+  };
   while (i < b.size()) {
     uint64_t tag = varint();
     switch (tag & 7) {
@@ -122,14 +150,38 @@ int64_t count_spm_pieces(const fs::path& p) {
       case 2: {
         uint64_t len = varint();
         if (len > b.size() - i) throw DataError(p.string(), -1, "truncated SentencePiece model");
+        if ((tag >> 3) == 1) pieces.push_back(piece_text(i, i + len));
         i += len;
-        if ((tag >> 3) == 1) ++n;
       } break;
       default: throw DataError(p.string(), -1, "not a SentencePiece model (bad protobuf wire type)");
     }
   }
-  if (i > b.size() || n == 0) throw DataError(p.string(), -1, "not a SentencePiece model");
-  return n;
+  if (i > b.size() || pieces.empty()) throw DataError(p.string(), -1, "not a SentencePiece model");
+  return pieces;
+}
+
+int64_t count_spm_pieces(const fs::path& p) { return static_cast<int64_t>(spm_pieces(p).size()); }
+
+// The id of `piece` in an XLNet tokenizer's files (spiece.model pieces, or a tokenizer.json's
+// Unigram vocabulary and added tokens); -1 when absent.
+int64_t piece_id(const TokenizerFiles& t, const std::string& piece) {
+  if (t.kind == "spm") {
+    auto pieces = spm_pieces(t.vocab);
+    auto it = std::find(pieces.begin(), pieces.end(), piece);
+    return it == pieces.end() ? -1 : static_cast<int64_t>(it - pieces.begin());
+  }
+  nlohmann::json j = nlohmann::json::parse(read_file_bytes(t.vocab.string()), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return -1;
+  if (j.contains("added_tokens") && j["added_tokens"].is_array())
+    for (auto& a : j["added_tokens"])
+      if (a.value("content", std::string()) == piece && a.contains("id") && a["id"].is_number_integer())
+        return a["id"].get<int64_t>();
+  if (j.contains("model") && j["model"].contains("vocab") && j["model"]["vocab"].is_array()) {
+    const auto& v = j["model"]["vocab"];
+    for (size_t k = 0; k < v.size(); ++k)
+      if (v[k].is_array() && !v[k].empty() && v[k][0] == piece) return static_cast<int64_t>(k);
+  }
+  return -1;
 }
 
 int64_t count_vocab(const TokenizerFiles& t) {
@@ -213,7 +265,7 @@ void write_json(const fs::path& p, const Json& j) {
 }  // namespace
 
 std::vector<std::string> hf_checkpoint_archs() {
-  return {"bert", "roberta", "distilbert", "albert", "electra", "gpt2"};
+  return {"bert", "roberta", "distilbert", "albert", "electra", "gpt2", "xlnet"};
 }
 
 std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const HFCheckpointOptions& o) {
@@ -235,7 +287,7 @@ std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const H
   const bool needs_bpe = o.arch == "roberta" || o.arch == "gpt2";
   if (tok.kind != "tokenizer.json" &&
       ((needs_wordpiece && tok.kind != "wordpiece") || (needs_bpe && tok.kind != "bpe") ||
-       (o.arch == "albert" && tok.kind != "spm")))
+       ((o.arch == "albert" || o.arch == "xlnet") && tok.kind != "spm")))
     throw ValueError("tokenizer '" + o.tokenizer_path + "' (" + tok.kind + ") does not fit " + o.arch +
                      " (expected " + (needs_wordpiece ? "vocab.txt" : needs_bpe ? "vocab.json + merges.txt" : "spiece.model") +
                      " or tokenizer.json)");
@@ -304,6 +356,37 @@ std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const H
     c["seq_classif_dropout"] = 0.2;
     c["sinusoidal_pos_embds"] = false;
     c["vocab_size"] = vocab;
+  } else if (o.arch == "xlnet") {
+    // The keys XLNetConfig.save_pretrained writes; <pad>, <s>, </s> ids from the tokenizer.
+    for (const char* needed : {"<sep>", "<cls>"})
+      if (piece_id(tok, needed) < 0)
+        throw ValueError("tokenizer '" + o.tokenizer_path + "' has no " + needed +
+                         " piece, which XLNet's template (A <sep> <cls>) needs");
+    auto id_or = [&](const char* piece, int64_t fallback) {
+      const int64_t id = piece_id(tok, piece);
+      return id >= 0 ? id : fallback;
+    };
+    c["architectures"] = {"XLNetModel"};
+    c["model_type"] = "xlnet";
+    c["attn_type"] = "bi";
+    c["bi_data"] = false;
+    c["bos_token_id"] = id_or("<s>", 1);
+    c["clamp_len"] = -1;
+    c["d_head"] = o.width / o.heads;
+    c["d_inner"] = inter;
+    c["d_model"] = o.width;
+    c["dropout"] = 0.1;
+    c["eos_token_id"] = id_or("</s>", 2);
+    c["ff_activation"] = "gelu";
+    c["initializer_range"] = 0.02;
+    c["layer_norm_eps"] = 1e-12;
+    c["mem_len"] = nullptr;
+    c["n_head"] = o.heads;
+    c["n_layer"] = o.layers;
+    c["pad_token_id"] = id_or("<pad>", 5);
+    c["reuse_len"] = nullptr;
+    c["same_length"] = false;
+    c["vocab_size"] = vocab;
   } else {  // gpt2
     c["architectures"] = {"GPT2Model"};
     c["model_type"] = "gpt2";
@@ -347,7 +430,8 @@ std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const H
     written.push_back((dir / name).string());
   }
   Json tc = Json::object();
-  tc["model_max_length"] = max_len;
+  // XLNet has no position table: without --max-length its tokenizer has no limit either (HF).
+  if (o.arch != "xlnet" || o.max_length > 0) tc["model_max_length"] = max_len;
   if (o.arch == "bert" || o.arch == "distilbert" || o.arch == "electra") {
     tc["tokenizer_class"] = o.arch == "bert" ? "BertTokenizer" : o.arch == "distilbert" ? "DistilBertTokenizer"
                                                                                        : "ElectraTokenizer";
@@ -356,6 +440,12 @@ std::vector<std::string> write_hf_checkpoint(const std::string& out_dir, const H
     tc["tokenizer_class"] = "RobertaTokenizer";
   } else if (o.arch == "gpt2") {
     tc["tokenizer_class"] = "GPT2Tokenizer";
+  } else if (o.arch == "xlnet") {
+    tc["tokenizer_class"] = "XLNetTokenizer";
+    tc["do_lower_case"] = false;
+    tc["remove_space"] = true;
+    tc["keep_accents"] = false;
+    tc["padding_side"] = "left";
   } else {
     tc["tokenizer_class"] = "AlbertTokenizer";
     tc["do_lower_case"] = true;

@@ -192,7 +192,7 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
 }
 
 std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& config_overrides,
-                                      bool with_weights) {
+                                      bool with_weights, LoadReport* report) {
   fs::path dir(hf_dir);
   if (!fs::is_directory(dir)) throw DataError(hf_dir, -1, "not a model folder");
   auto cfg_path = (dir / "config.json").string();
@@ -229,7 +229,8 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
   auto enc = models::build_encoder(cfg);
   // Half-precision checkpoints are computed in float32: copy_ converts each weight as it is
   // assigned (converting every tensor up front would also convert the ones the model ignores).
-  load_encoder_weights(*enc, tensors, source);
+  LoadReport loaded = load_encoder_weights(*enc, tensors, source);
+  if (report) *report = std::move(loaded);
   return enc;
 }
 

@@ -22,6 +22,7 @@ constexpr TypeInfo kTypes[] = {
     {"xlm-roberta", EncoderFamily::Roberta}, {"camembert", EncoderFamily::Roberta},
     {"distilbert", EncoderFamily::DistilBert}, {"albert", EncoderFamily::Albert},
     {"electra", EncoderFamily::Electra},     {"gpt2", EncoderFamily::Gpt2},
+    {"xlnet", EncoderFamily::Xlnet},
 };
 
 const std::set<std::string>& known_activations() {
@@ -106,6 +107,7 @@ std::string HFConfig::base_model_prefix() const {
     case EncoderFamily::Albert: return "albert.";
     case EncoderFamily::Electra: return "electra.";
     case EncoderFamily::Gpt2: return "transformer.";
+    case EncoderFamily::Xlnet: return "transformer.";
   }
   return "";
 }
@@ -174,6 +176,37 @@ HFConfig HFConfig::from_json(const Json& j) {
             "and scale_attn_weights=false are not supported");
       break;
     }
+    case EncoderFamily::Xlnet: {
+      // XLNetConfig: d_model, n_layer, n_head, d_inner, d_head (= d_model / n_head), one dropout.
+      c.hidden_size = get_first<int64_t>(j, {"d_model", "hidden_size"}, 1024);
+      c.num_hidden_layers = get_first<int64_t>(j, {"n_layer", "num_hidden_layers"}, 24);
+      c.num_attention_heads = get_first<int64_t>(j, {"n_head", "num_attention_heads"}, 16);
+      c.intermediate_size = get_first<int64_t>(j, {"d_inner", "intermediate_size"}, 4096);
+      c.hidden_act = get_first<std::string>(j, {"ff_activation", "hidden_act"}, "gelu");
+      c.hidden_dropout_prob = get_first<double>(j, {"dropout"}, 0.1);
+      c.attention_probs_dropout_prob = c.hidden_dropout_prob;
+      c.embedding_dropout_prob = c.hidden_dropout_prob;
+      c.max_position_embeddings = -1;  // relative positions: no table (HF returns -1 too)
+      c.type_vocab_size = 0;           // segments are compared, not embedded: any ids work
+      c.layer_norm_eps = get_first<double>(j, {"layer_norm_eps"}, 1e-12);
+      if (!j.contains("pad_token_id")) c.pad_token_id = 5;
+      c.attn_type = get_first<std::string>(j, {"attn_type"}, "bi");
+      if (c.attn_type != "bi" && c.attn_type != "uni")
+        throw ValueError("config.json: 'attn_type': unknown attention type '" + c.attn_type +
+                         "' (XLNet supports \"bi\" and \"uni\")");
+      c.clamp_len = get_first<int64_t>(j, {"clamp_len"}, -1);
+      c.same_length = get_first<bool>(j, {"same_length"}, false);
+      c.bi_data = get_first<bool>(j, {"bi_data"}, false);
+      require_positive(c.num_attention_heads, "n_head");
+      if (c.hidden_size % c.num_attention_heads != 0)
+        throw ValueError("config.json: 'd_model' " + std::to_string(c.hidden_size) +
+                         " is not a multiple of 'n_head' " + std::to_string(c.num_attention_heads));
+      const int64_t d_head = get_first<int64_t>(j, {"d_head"}, c.hidden_size / c.num_attention_heads);
+      if (d_head != c.hidden_size / c.num_attention_heads)
+        throw ValueError("config.json: 'd_head' " + std::to_string(d_head) + " must be d_model / n_head = " +
+                         std::to_string(c.hidden_size / c.num_attention_heads));
+      break;
+    }
     default: {
       bool roberta = c.family == EncoderFamily::Roberta;
       c.hidden_size = get_first<int64_t>(j, {"hidden_size"}, 768);
@@ -212,7 +245,7 @@ HFConfig HFConfig::from_json(const Json& j) {
   require_positive(c.num_hidden_layers, "num_hidden_layers");
   require_positive(c.num_attention_heads, "num_attention_heads");
   require_positive(c.intermediate_size, "intermediate_size");
-  require_positive(c.max_position_embeddings, "max_position_embeddings");
+  if (c.family != EncoderFamily::Xlnet) require_positive(c.max_position_embeddings, "max_position_embeddings");
   if (c.embedding_size != 0) require_positive(c.embedding_size, "embedding_size");
   require_at_most(c.vocab_size, int64_t{1} << 24, "vocab_size");
   require_at_most(c.hidden_size, int64_t{1} << 16, "hidden_size");
@@ -298,6 +331,20 @@ Json HFConfig::to_json() const {
       j["attn_pdrop"] = attention_probs_dropout_prob;
       j["n_positions"] = max_position_embeddings;
       j["layer_norm_epsilon"] = layer_norm_eps;
+      break;
+    case EncoderFamily::Xlnet:
+      j["d_model"] = hidden_size;
+      j["n_layer"] = num_hidden_layers;
+      j["n_head"] = num_attention_heads;
+      j["d_head"] = head_dim();
+      j["d_inner"] = intermediate_size;
+      j["ff_activation"] = hidden_act;
+      j["dropout"] = hidden_dropout_prob;
+      j["layer_norm_eps"] = layer_norm_eps;
+      j["attn_type"] = attn_type;
+      j["clamp_len"] = clamp_len;
+      j["same_length"] = same_length;
+      j["bi_data"] = bi_data;
       break;
     default:
       j["hidden_size"] = hidden_size;

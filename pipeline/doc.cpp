@@ -161,50 +161,24 @@ std::string Token::lemma_() const { return doc_->vocab().strings()[data().lemma]
 void Token::set_lemma(std::string_view s) { data().lemma = doc_->vocab().strings().add(s); }
 std::string Token::dep_() const { return doc_->vocab().strings()[data().dep]; }
 void Token::set_dep(std::string_view s) { data().dep = doc_->vocab().strings().add(s); }
-namespace {
-
-// spaCy's Morphology.normalize_features: fields sorted, the values of a field sorted; "" is "_".
-std::string normalize_morph(std::string_view feats) {
-  if (feats.empty() || feats == "_") return "_";
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos <= feats.size()) {
-    size_t bar = feats.find('|', pos);
-    if (bar == std::string_view::npos) bar = feats.size();
-    std::string_view feat = feats.substr(pos, bar - pos);
-    size_t eq = feat.find('=');
-    if (eq == std::string_view::npos || feat.find('=', eq + 1) != std::string_view::npos)
-      throw ValueError("Invalid morphological feature '" + std::string(feat) + "' in '" +
-                       std::string(feats) + "' (expected Field=Value[,Value]|...)");
-    std::vector<std::string> values;
-    std::string_view vals = feat.substr(eq + 1);
-    size_t vp = 0;
-    while (vp <= vals.size()) {
-      size_t comma = vals.find(',', vp);
-      if (comma == std::string_view::npos) comma = vals.size();
-      values.emplace_back(vals.substr(vp, comma - vp));
-      vp = comma + 1;
-    }
-    std::sort(values.begin(), values.end());
-    std::string joined(feat.substr(0, eq + 1));
-    for (size_t i = 0; i < values.size(); ++i) joined += (i ? "," : "") + values[i];
-    parts.push_back(joined);
-    pos = bar + 1;
-  }
-  std::sort(parts.begin(), parts.end());
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : "|") + p;
-  return out.empty() ? "_" : out;
-}
-
-}  // namespace
 
 std::string Token::morph_() const {
   const std::string& s = doc_->vocab().strings()[data().morph];
   return s == "_" ? std::string() : s;
 }
 void Token::set_morph(std::string_view s) {
-  data().morph = doc_->vocab().strings().add(normalize_morph(s));
+  data().morph = doc_->vocab().strings().add(morphology::normalize_features(s));
+}
+void Token::set_morph(const FeatsDict& feats) {
+  data().morph = doc_->vocab().strings().add(morphology::normalize_features(feats));
+}
+void Token::set_morph(const MorphAnalysis& morph) {
+  if (morph.key() != 0) doc_->vocab().strings().add(morph.key_string());
+  data().morph = morph.key();
+}
+void Token::clear_morph() { data().morph = 0; }
+MorphAnalysis Token::morph() const {
+  return MorphAnalysis::from_id(doc_->vocab().strings(), data().morph);
 }
 int Token::ent_iob() const { return data().ent_iob; }
 std::string Token::ent_iob_() const {
@@ -213,19 +187,6 @@ std::string Token::ent_iob_() const {
   return v < 4 ? names[v] : "";
 }
 std::string Token::ent_type_() const { return doc_->vocab().strings()[data().ent_type]; }
-
-Token Token::head() const {
-  int64_t h = int64_t(i_) + data().head;
-  if (h < 0 || size_t(h) >= doc_->size())
-    throw ValueError("Token " + std::to_string(i_) + " has a head outside the Doc");
-  return Token(doc_, size_t(h));
-}
-void Token::set_head(size_t head_i) {
-  if (head_i >= doc_->size())
-    throw ValueError("Head index " + std::to_string(head_i) + " is out of range for a Doc of " +
-                     std::to_string(doc_->size()) + " tokens");
-  data().head = int32_t(int64_t(head_i) - int64_t(i_));
-}
 
 std::optional<bool> Token::is_sent_start() const {
   int8_t v = data().sent_start;
@@ -258,6 +219,14 @@ double Token::similarity(const Token& other) const {
   return cosine(vector(), other.vector(), "Token");
 }
 std::any& Token::ext(const std::string& name) const { return doc_->token_ext(i_, name); }
+std::any Token::ext_value(const std::string& name) const {
+  const std::any& def = ext_default(extensions().token, "Token", name);
+  const std::map<std::string, std::any>& data = doc_->user_data_;
+  auto it = data.find(token_key(name, idx()));
+  if (it != data.end()) return it->second;
+  if (const TokenGetter* getter = std::any_cast<TokenGetter>(&def)) return (*getter)(*this);
+  return def;
+}
 
 // ----------------------------------------------------------------------------------- Span
 
@@ -341,6 +310,7 @@ Doc::Doc(std::shared_ptr<Vocab> vocab, const std::vector<std::string>& words,
                        ".");
     bool space = spaces.empty() ? (i + 1 < words.size()) : bool(spaces[i]);
     TokenData& t = tokens_[i];
+    t.l_edge = t.r_edge = int32_t(i);
     t.orth = vocab_->get(w).orth;
     t.space = space;
     t.idx_bytes = bytes;
@@ -487,6 +457,8 @@ bool Doc::has_annotation(std::string_view attr, bool require_complete) const {
   if (tokens_.empty()) return true;
   size_t begin = 0;
   if (a == SENT_START) {
+    // spaCy: a parsed Doc has sentence boundaries (set from the parse).
+    if (has_annotation("DEP")) return true;
     if (tokens_.size() == 1) return true;
     begin = 1;
   }
@@ -665,6 +637,11 @@ bool Doc::has_token_extension(const std::string& name) {
   std::lock_guard<std::mutex> lock(extensions().mutex);
   return extensions().token.count(name) > 0;
 }
+bool Doc::has_token_getter(const std::string& name) {
+  std::lock_guard<std::mutex> lock(extensions().mutex);
+  auto it = extensions().token.find(name);
+  return it != extensions().token.end() && std::any_cast<TokenGetter>(&it->second) != nullptr;
+}
 bool Doc::has_span_extension(const std::string& name) {
   std::lock_guard<std::mutex> lock(extensions().mutex);
   return extensions().span.count(name) > 0;
@@ -695,6 +672,7 @@ void Doc::set_ext(const std::string& name, std::any value) {
 bool Doc::has_ext_value(const std::string& name) const {
   return user_data_.count(doc_key(name)) > 0;
 }
+void Doc::unset_ext(const std::string& name) { user_data_.erase(doc_key(name)); }
 std::any& Doc::token_ext(size_t i, const std::string& name) {
   const std::any& def = ext_default(extensions().token, "Token", name);
   auto key = token_key(name, token(i).idx());
@@ -750,7 +728,7 @@ Json Doc::to_json(const std::vector<std::string>& underscore) const {
     if (lemma) tj["lemma"] = t.lemma_();
     if (dep) {
       tj["dep"] = t.dep_();
-      tj["head"] = int64_t(i) + tokens_[i].head;
+      tj["head"] = t.has_head() ? int64_t(i) + tokens_[i].head : int64_t(i);  // token.head.i
     }
     tokens.push_back(std::move(tj));
   }

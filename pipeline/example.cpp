@@ -7,6 +7,7 @@
 #include <unicode/utf8.h>
 
 #include "trfpipe/error.hpp"
+#include "trfpipe/nonproj.hpp"
 
 namespace trfpipe {
 
@@ -201,6 +202,14 @@ std::vector<std::string> Example::get_aligned_pos() const {
   return as_strings(*this, aligned_values(*this, [](const TokenData& t) { return t.pos; }));
 }
 
+std::vector<std::optional<int>> Example::get_aligned_sent_start_values() const {
+  auto values = aligned_values(*this, [](const TokenData& t) { return uint64_t(int64_t(t.sent_start)); });
+  std::vector<std::optional<int>> out;
+  out.reserve(values.size());
+  for (const auto& v : values) out.push_back(v ? std::optional<int>(int(int64_t(*v))) : std::nullopt);
+  return out;
+}
+
 std::vector<std::string> Example::get_aligned_ner() const {
   Doc& x = *predicted_;
   Doc& y = *reference_;
@@ -279,6 +288,25 @@ std::vector<Span> Example::get_aligned_spans_x2y(const std::vector<Span>& x_span
   return aligned_spans(*reference_, x_spans, alignment().x2y, allow_overlap);
 }
 
+std::vector<std::optional<std::string>> Example::get_aligned(std::string_view attr) const {
+  uint64_t (*get)(const TokenData&) = nullptr;
+  if (attr == "TAG") get = [](const TokenData& t) { return t.tag; };
+  else if (attr == "POS") get = [](const TokenData& t) { return t.pos; };
+  else if (attr == "MORPH") get = [](const TokenData& t) { return t.morph; };
+  else if (attr == "LEMMA") get = [](const TokenData& t) { return t.lemma; };
+  else if (attr == "DEP") get = [](const TokenData& t) { return t.dep; };
+  else
+    throw ValueError("Example.get_aligned: unsupported attribute '" + std::string(attr) +
+                     "' (TAG, POS, MORPH, LEMMA, DEP)");
+  const StringStore& ss = reference_->vocab().strings();
+  std::vector<std::optional<std::string>> out;
+  for (const auto& v : aligned_values(*this, get)) {
+    if (v) out.emplace_back(ss[*v]);
+    else out.emplace_back(std::nullopt);
+  }
+  return out;
+}
+
 void add_spans_from_dict(Doc& doc, const Json& spans) {
   if (!spans.is_object())
     throw ValueError("[E879] 'spans' must be a dict {key: [(start_char, end_char, label), ...]}");
@@ -289,7 +317,10 @@ void add_spans_from_dict(Doc& doc, const Json& spans) {
     for (size_t i = 0; i < list.size(); ++i) {
       const Json& t = list[i];
       auto where = "spans['" + key + "'][" + std::to_string(i) + "]";
-      if (!t.is_array() || t.size() < 2 || !t[0].is_number_unsigned() || !t[1].is_number_unsigned())
+      auto offset_ok = [](const Json& v) {  // any non-negative integer (signed when built in C++)
+        return v.is_number_unsigned() || (v.is_number_integer() && v.get<int64_t>() >= 0);
+      };
+      if (!t.is_array() || t.size() < 2 || !offset_ok(t[0]) || !offset_ok(t[1]))
         throw ValueError("[E879] " + where + " must be [start_char, end_char, label?, kb_id?]");
       for (size_t k = 2; k < t.size() && k < 4; ++k)
         if (!t[k].is_string())
@@ -320,6 +351,39 @@ std::vector<std::optional<bool>> Example::get_aligned_sent_starts() const {
   for (const Span& sent : y.sents()) {
     if (sent.start() < y2x.size() && !y2x[sent.start()].empty())
       out[size_t(y2x[sent.start()][0])] = true;
+  }
+  return out;
+}
+
+Example::AlignedParse Example::get_aligned_parse(bool projectivize) const {
+  Doc& y = *reference_;
+  std::vector<int64_t> heads(y.size());
+  std::vector<std::string> deps(y.size());
+  for (size_t i = 0; i < y.size(); ++i) {
+    const Token t = y.token(i);
+    heads[i] = t.has_head() ? int64_t(t.head().i()) : int64_t(i);
+    deps[i] = t.dep_();
+  }
+  if (projectivize) {
+    auto [proj_heads, proj_deps] = nonproj::projectivize(heads, deps);
+    // Missing data stays missing (spaCy keeps the unprojectivized values there).
+    for (size_t i = 0; i < y.size(); ++i)
+      if (y.token(i).has_dep()) {
+        heads[i] = proj_heads[i];
+        deps[i] = proj_deps[i];
+      }
+  }
+  const auto& x2y = alignment().x2y;
+  const auto& y2x = alignment().y2x;
+  AlignedParse out;
+  out.heads.resize(predicted_->size());
+  out.deps.resize(predicted_->size());
+  for (size_t i = 0; i < predicted_->size() && i < x2y.size(); ++i) {
+    if (x2y[i].size() != 1) continue;
+    const size_t gold_i = size_t(x2y[i][0]);
+    out.deps[i] = deps[gold_i];
+    const size_t gold_head = size_t(heads[gold_i]);
+    if (gold_head < y2x.size() && y2x[gold_head].size() == 1) out.heads[i] = size_t(y2x[gold_head][0]);
   }
   return out;
 }

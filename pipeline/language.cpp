@@ -415,8 +415,37 @@ void DisabledPipes::restore() {
 
 // ------------------------------------------------------------------------------- training
 
+void Pipe::initialize_with_settings(const GetExamples& get_examples, Language& nlp,
+                                    const registry::Value& settings) {
+  if (settings.is_section() && !settings.items().empty())
+    throw ConfigError({"initialize", "components", name(), settings.items().front().first},
+                      "unexpected initialization setting: the " +
+                          (factory_name().empty() ? std::string("component") : "'" + factory_name() + "' component") +
+                          " takes no settings in [initialize.components." + name() + "]");
+  initialize(get_examples, nlp);
+}
+
 void Language::initialize(const GetExamples& get_examples) {
-  for (Pipe* p : pipeline()) p->initialize(get_examples, *this);
+  // spaCy's nlp.initialize: each pipe gets its [initialize.components.<name>] settings.
+  const Json cfg = config();
+  Json settings = Json::object();
+  if (cfg.contains("initialize") && cfg["initialize"].is_object() &&
+      cfg["initialize"].contains("components")) {
+    settings = cfg["initialize"]["components"];
+    if (!settings.is_object())
+      throw ConfigError({"initialize", "components"}, "expected a section of component blocks");
+  }
+  for (Pipe* p : pipeline()) {
+    if (!settings.contains(p->name())) {
+      p->initialize(get_examples, *this);
+      continue;
+    }
+    const std::vector<std::string> path{"initialize", "components", p->name()};
+    const Json& block = settings[p->name()];
+    if (!block.is_object()) throw ConfigError(path, "expected a section, got " + block.dump());
+    registry::Value resolved = registry::resolve(block, path);
+    p->initialize_with_settings(get_examples, *this, resolved);
+  }
   link_components();
 }
 

@@ -11,6 +11,16 @@ AlignedText aligned_identity(std::string_view text, int64_t base) {
   t.text.assign(text.data(), text.size());
   t.map.resize(text.size() + 1);
   for (size_t i = 0; i <= text.size(); ++i) t.map[i] = base + static_cast<int64_t>(i);
+  t.start.resize(text.size());
+  t.end.resize(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {  // each byte: the start of its UTF-8 character
+    const bool lead = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    t.start[i] = lead || i == 0 ? base + static_cast<int64_t>(i) : t.start[i - 1];
+  }
+  for (size_t i = text.size(); i-- > 0;) {  // and the end of it
+    const bool last = i + 1 == text.size() || (static_cast<unsigned char>(text[i + 1]) & 0xC0) != 0x80;
+    t.end[i] = last ? base + static_cast<int64_t>(i + 1) : t.end[i + 1];
+  }
   return t;
 }
 
@@ -72,9 +82,11 @@ void PrecompiledCharsmap::normalize(AlignedText& t) const {
   static const char kReplacement[] = "\xEF\xBF\xBD";
   const std::string& in = t.text;
   std::string out;
-  std::vector<int64_t> map;
+  std::vector<int64_t> map, start, end;
   out.reserve(in.size() + in.size() / 4);
   map.reserve(in.size() + in.size() / 4 + 1);
+  start.reserve(in.size() + in.size() / 4);
+  end.reserve(in.size() + in.size() / 4);
   size_t i = 0, n = in.size();
   while (i < n) {
     std::string_view repl;
@@ -97,12 +109,16 @@ void PrecompiledCharsmap::normalize(AlignedText& t) const {
     for (char ch : repl) {
       out.push_back(ch);
       map.push_back(t.map[i]);
+      start.push_back(t.start[i]);
+      end.push_back(t.end[i + len - 1]);
     }
     i += len;
   }
   map.push_back(t.map[n]);
   t.text.swap(out);
   t.map.swap(map);
+  t.start.swap(start);
+  t.end.swap(end);
 }
 
 namespace {

@@ -14,7 +14,14 @@ namespace trfpipe::subword {
 // original offset of the end. A piece [b, e) of text covers original [map[b], map[e]).
 struct AlignedText {
   std::string text;
+  // map[i]: where the original character that produced byte i starts (map[size] = the end).
   std::vector<int64_t> map;
+  // Hugging Face's alignment of byte i (one per byte): the original range [start[i], end[i]) it
+  // comes from. SentencePiece reports a piece as [map[begin], map[end]); Hugging Face as
+  // [start[begin], end[end - 1]]: they differ where one character became several (NFKD, a
+  // prepended "▁"), where characters were removed, and for replacements (tokenizers aligns a
+  // replacement with the last character it replaced, SentencePiece with the first).
+  std::vector<int64_t> start, end;
 };
 // text with the identity alignment shifted by base.
 AlignedText aligned_identity(std::string_view text, int64_t base = 0);

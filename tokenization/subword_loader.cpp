@@ -134,6 +134,7 @@ void finish(ModelTokenizer& tok, TokenizerFamily family, const FolderConfig* fc,
   tok.set_special_tokens(base);
   size_t max_len = 512;
   if (family == TokenizerFamily::Gpt2) max_len = 1024;
+  if (family == TokenizerFamily::Xlnet) max_len = 0;  // relative positions: no limit, as HF
   if (fc && fc->has("model_max_length") && fc->config["model_max_length"].is_number()) {
     double v = fc->config["model_max_length"].get<double>();
     if (v > 0 && v < 1e9) max_len = static_cast<size_t>(v);  // HF writes 1e30 for "unset"
@@ -290,24 +291,25 @@ std::string string_field(const Json& o, const char* key, const std::string& fall
   return v.get<std::string>();
 }
 
-std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& path, const std::string& text,
-                                                           const FolderConfig* fc,
-                                                           const SubwordTokenizerOptions& options);
+std::unique_ptr<SubwordTokenizer> parse_tokenizer_json(const std::string& text, const std::string& path,
+                                                      const FolderConfig* fc,
+                                                      const SubwordTokenizerOptions& options);
 
-std::unique_ptr<SubwordTokenizer> load_tokenizer_json(const std::string& path, const FolderConfig* fc,
-                                                      const SubwordTokenizerOptions& options) {
-  std::string text = read_file(path);
-  // Any JSON type mismatch left unchecked below still names the file.
+// `text` is the content of the tokenizer.json at `path` (or one built for it, see load_xlnet_spm).
+// Any JSON type mismatch left unchecked in parse_tokenizer_json still names the file.
+std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& text, const std::string& path,
+                                                           const FolderConfig* fc,
+                                                           const SubwordTokenizerOptions& options) {
   try {
-    return load_tokenizer_json_text(path, text, fc, options);
+    return parse_tokenizer_json(text, path, fc, options);
   } catch (const nlohmann::json::exception& e) {
     throw Error("malformed tokenizer.json " + path + ": " + e.what());
   }
 }
 
-std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& path, const std::string& text,
-                                                           const FolderConfig* fc,
-                                                           const SubwordTokenizerOptions& options) {
+std::unique_ptr<SubwordTokenizer> parse_tokenizer_json(const std::string& text, const std::string& path,
+                                                      const FolderConfig* fc,
+                                                      const SubwordTokenizerOptions& options) {
   Json j;
   try {
     j = parse_json_limited<Json>(text);
@@ -472,6 +474,7 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& pa
     // Native SentencePiece-style pipeline (Precompiled/... normalizers, Metaspace, Viterbi).
     auto ut = make_unigram_tokenizer(j, path);
     if (ut->model().unk_id() >= 0) sp.unk = ut->model().pieces()[static_cast<size_t>(ut->model().unk_id())];
+    ut->set_hf_offsets(fam == TokenizerFamily::Xlnet);
     tok = std::move(ut);
   } else {
     throw Error("unknown model type '" + type + "' in " + path + " (supported: WordPiece, BPE, Unigram)");
@@ -502,9 +505,58 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& pa
   return tok;
 }
 
+std::unique_ptr<SubwordTokenizer> load_tokenizer_json(const std::string& path, const FolderConfig* fc,
+                                                      const SubwordTokenizerOptions& options) {
+  return load_tokenizer_json_text(read_file(path), path, fc, options);
+}
+
+// XLNet from spiece.model as transformers 5 reads it: the unigram pieces run natively with the
+// normalizers and added tokens XLNetTokenizer sets up (see xlnet_tokenizer_json), not through
+// libsentencepiece, so the offsets and the `` / accent handling are Hugging Face's.
+std::unique_ptr<SubwordTokenizer> load_xlnet_spm(const std::string& model_path, const FolderConfig* fc,
+                                                 const SubwordTokenizerOptions& options) {
+  const bool lowercase = fc ? fc->flag("do_lower_case", false) : options.lowercase;
+  std::string text;
+  try {
+    text = xlnet_tokenizer_json(read_file(model_path), lowercase);
+  } catch (const ValueError& e) {
+    throw Error(model_path + ": " + e.what());
+  }
+  return load_tokenizer_json_text(text, model_path, fc, options);
+}
+
+// The tokenizer class a folder declares: tokenizer_config.json's tokenizer_class, else the one
+// Hugging Face's AutoTokenizer picks for config.json's model_type (only the SentencePiece ones
+// matter here); `source` says which file and key it came from.
+std::string folder_tokenizer_class(const std::string& dir, const FolderConfig& fc, std::string& source) {
+  std::string cls = fc.str("tokenizer_class");
+  if (!cls.empty()) {
+    source = dir + "/tokenizer_config.json 'tokenizer_class'";
+    return cls;
+  }
+  const std::string cfg = dir + "/config.json";
+  if (!is_file(cfg)) return "";
+  Json j;
+  try {
+    j = Json::parse(read_file(cfg));
+  } catch (const std::exception&) {
+    return "";  // the model loader reports a malformed config.json
+  }
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string()) return "";
+  const std::string mt = j["model_type"].get<std::string>();
+  source = cfg + " 'model_type' (" + mt + ")";
+  if (mt == "xlnet") return "XLNetTokenizer";
+  if (mt == "albert") return "AlbertTokenizer";
+  if (mt == "t5") return "T5Tokenizer";
+  if (mt == "xlm-roberta") return "XLMRobertaTokenizer";
+  if (mt == "camembert") return "CamembertTokenizer";
+  return "";
+}
+
 std::unique_ptr<SubwordTokenizer> load_folder(const std::string& dir, const SubwordTokenizerOptions& options) {
   FolderConfig fc = read_folder_config(dir);
-  std::string cls = fc.str("tokenizer_class");
+  std::string cls_source;
+  std::string cls = folder_tokenizer_class(dir, fc, cls_source);
   auto f = [&](const char* name) { return dir + "/" + name; };
   if (is_file(f("tokenizer.json"))) return load_tokenizer_json(f("tokenizer.json"), &fc, options);
   if (is_file(f("vocab.txt"))) return load_wordpiece_vocab(f("vocab.txt"), true, &fc, options);
@@ -512,12 +564,16 @@ std::unique_ptr<SubwordTokenizer> load_folder(const std::string& dir, const Subw
     std::string merges = options.merges.empty() ? f("merges.txt") : options.merges;
     return load_bpe_files(f("vocab.json"), merges, &fc, options);
   }
+  const bool xlnet = cls.find("XLNet") != std::string::npos;
   if (is_file(f("spiece.model"))) {
-    TokenizerFamily fam = cls.find("XLNet") != std::string::npos ? TokenizerFamily::Xlnet
-                          : cls.find("T5") != std::string::npos  ? TokenizerFamily::SentencePiece
-                                                                 : TokenizerFamily::Albert;
+    if (xlnet) return load_xlnet_spm(f("spiece.model"), &fc, options);
+    TokenizerFamily fam = cls.find("T5") != std::string::npos ? TokenizerFamily::SentencePiece
+                                                               : TokenizerFamily::Albert;
     return load_spm(f("spiece.model"), fam, &fc, options);
   }
+  if (xlnet)
+    throw Error("missing tokenizer file " + f("spiece.model") + ": " + cls_source + " is " + cls +
+                ", which reads spiece.model (or tokenizer.json); copy the model's spiece.model into " + dir);
   if (is_file(f("sentencepiece.bpe.model")))
     return load_spm(f("sentencepiece.bpe.model"), TokenizerFamily::XlmRoberta, &fc, options);
   throw Error("no tokenizer files in " + dir +

@@ -199,7 +199,11 @@ void ModelTokenizer::save_config(const std::string& dir, const std::string& toke
   put("eos_token", special_.eos);
   nlohmann::ordered_json cfg = nlohmann::ordered_json::object();
   cfg["tokenizer_class"] = tokenizer_class;
-  cfg["model_max_length"] = model_max_length_;
+  // 0 = no limit (XLNet), written as Hugging Face's VERY_LARGE_INTEGER.
+  if (model_max_length_ == 0)
+    cfg["model_max_length"] = 1e30;
+  else
+    cfg["model_max_length"] = model_max_length_;
   cfg["trfpipe_family"] = family_name(family_);
   for (auto it = config_extra_.begin(); it != config_extra_.end(); ++it) cfg[it.key()] = it.value();
   for (auto it = extra.begin(); it != extra.end(); ++it) cfg[it.key()] = it.value();

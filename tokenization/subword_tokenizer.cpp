@@ -195,7 +195,7 @@ void SubwordTokenizer::pad(Encoding& e, size_t length) const {
   size_t k = length - e.ids.size();
   int64_t pid = pad_id();
   std::string ptok = id_to_token(pid);
-  bool left = family_ == TokenizerFamily::Xlnet;
+  const bool left = pads_left();
   auto grow = [&](auto& v, auto value) {
     if (left)
       v.insert(v.begin(), k, value);

@@ -3,6 +3,7 @@
 #include <unicode/normalizer2.h>
 #include <unicode/regex.h>
 #include <unicode/utext.h>
+#include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
 #include <algorithm>
@@ -24,16 +25,33 @@ using Json = nlohmann::json;
 // SentencePiece's OneCharLen: the UTF-8 length its lead byte announces.
 inline size_t one_char_len(unsigned char c) { return "\1\1\1\1\1\1\1\1\1\1\1\1\2\2\3\4"[c >> 4]; }
 
-// Appends bytes of src that all map to original offset `orig`.
-void append_mapped(AlignedText& out, std::string_view src, int64_t orig) {
+// Appends bytes of src that all map to original offset `orig` (SentencePiece) and come from the
+// original range [hf_start, hf_end) (Hugging Face); see AlignedText.
+void append_mapped(AlignedText& out, std::string_view src, int64_t orig, int64_t hf_start, int64_t hf_end) {
   out.text.append(src.data(), src.size());
   out.map.insert(out.map.end(), src.size(), orig);
+  out.start.insert(out.start.end(), src.size(), hf_start);
+  out.end.insert(out.end.end(), src.size(), hf_end);
+}
+
+// Appends src as the rewrite of t's bytes [b, e) (one character or several).
+void append_rewrite(AlignedText& out, std::string_view src, const AlignedText& t, size_t b, size_t e) {
+  append_mapped(out, src, t.map[b], t.start[b], t.end[e - 1]);
+}
+
+// Appends t's bytes [b, e) with their alignment.
+void append_range(AlignedText& out, const AlignedText& t, size_t b, size_t e) {
+  auto at = [](const std::vector<int64_t>& v, size_t i) { return v.begin() + static_cast<std::ptrdiff_t>(i); };
+  out.text.append(t.text, b, e - b);
+  out.map.insert(out.map.end(), at(t.map, b), at(t.map, e));
+  out.start.insert(out.start.end(), at(t.start, b), at(t.start, e));
+  out.end.insert(out.end.end(), at(t.end, b), at(t.end, e));
 }
 
 AlignedText slice(const AlignedText& t, size_t b, size_t e) {
   AlignedText s;
-  s.text = t.text.substr(b, e - b);
-  s.map.assign(t.map.begin() + static_cast<std::ptrdiff_t>(b), t.map.begin() + static_cast<std::ptrdiff_t>(e) + 1);
+  append_range(s, t, b, e);
+  s.map.push_back(t.map[e]);
   return s;
 }
 
@@ -106,13 +124,15 @@ class ReplaceNormalizer : public TextNormalizer {
     AlignedText out;
     size_t at = 0;
     for (auto [p, len] : matches) {
-      out.text.append(t.text, at, p - at);
-      out.map.insert(out.map.end(), t.map.begin() + static_cast<std::ptrdiff_t>(at), t.map.begin() + static_cast<std::ptrdiff_t>(p));
-      append_mapped(out, content_, t.map[p]);
+      append_range(out, t, at, p);
+      // tokenizers aligns the replacement with the last replaced character.
+      size_t last = p + len - 1;
+      while (last > p && (static_cast<unsigned char>(t.text[last]) & 0xC0) == 0x80) --last;
+      append_mapped(out, content_, t.map[p], t.start[last], t.end[p + len - 1]);
       at = p + len;
     }
-    out.text.append(t.text, at, std::string::npos);
-    out.map.insert(out.map.end(), t.map.begin() + static_cast<std::ptrdiff_t>(at), t.map.end());
+    append_range(out, t, at, t.text.size());
+    out.map.push_back(t.map.back());
     t = std::move(out);
   }
 
@@ -137,7 +157,7 @@ void rewrite_chars(AlignedText& t, F&& f) {
     uint32_t cp = decode_utf8(s, n, i, len);
     buf.clear();
     f(cp, buf);
-    append_mapped(out, buf, t.map[i]);
+    append_rewrite(out, buf, t, i, i + len);
     i += len;
   }
   out.map.push_back(t.map[n]);
@@ -155,11 +175,15 @@ class LowercaseNormalizer : public TextNormalizer {
   }
 };
 
+// tokenizers' StripAccents drops every combining mark (general category Mn, Mc, Me), not only the
+// nonspacing ones BERT's normalizer drops.
 class StripAccentsNormalizer : public TextNormalizer {
  public:
   void apply(AlignedText& t) const override {
     rewrite_chars(t, [](uint32_t cp, std::string& out) {
-      if (!(char_flags(cp) & kMarkNonspacing)) append_utf8(out, cp);
+      if (char_flags(cp) & kMarkNonspacing) return;
+      if (cp >= 0x300 && (U_GET_GC_MASK(static_cast<UChar32>(cp)) & (U_GC_MC_MASK | U_GC_ME_MASK))) return;
+      append_utf8(out, cp);
     });
   }
 };
@@ -212,15 +236,39 @@ class UnicodeFormNormalizer : public TextNormalizer {
     size_t n = t.text.size();
     AlignedText out;
     size_t chunk = 0;
-    auto flush = [&](size_t end) {
-      if (end <= chunk) return;
+    auto normalized = [&](size_t b, size_t e) {
       UErrorCode status = U_ZERO_ERROR;
-      icu::UnicodeString src = icu::UnicodeString::fromUTF8(icu::StringPiece(t.text.data() + chunk, static_cast<int32_t>(end - chunk)));
+      icu::UnicodeString src = icu::UnicodeString::fromUTF8(icu::StringPiece(t.text.data() + b, static_cast<int32_t>(e - b)));
       icu::UnicodeString dst = norm_->normalize(src, status);
       if (U_FAILURE(status)) throw Error("ICU normalization failed");
       std::string utf8;
       dst.toUTF8String(utf8);
-      append_mapped(out, utf8, t.map[chunk]);
+      return utf8;
+    };
+    auto flush = [&](size_t end) {
+      if (end <= chunk) return;
+      const std::string utf8 = normalized(chunk, end);
+      // Several characters (a letter and its combining marks): when normalizing them one by one
+      // gives the same text, each output keeps its own character's alignment (as Hugging Face's);
+      // otherwise (composition, reordering) the chunk's.
+      std::vector<std::pair<size_t, std::string>> parts;
+      std::string joined;
+      for (size_t i = chunk; i < end;) {
+        size_t len = 0;
+        decode_utf8(s, n, i, len);
+        if (len == end - chunk) break;
+        parts.emplace_back(i, normalized(i, i + len));
+        joined += parts.back().second;
+        i += len;
+      }
+      if (!parts.empty() && joined == utf8) {
+        for (size_t k = 0; k < parts.size(); ++k) {
+          const size_t b = parts[k].first, e = k + 1 < parts.size() ? parts[k + 1].first : end;
+          append_mapped(out, parts[k].second, t.map[chunk], t.start[b], t.end[e - 1]);
+        }
+      } else {
+        append_rewrite(out, utf8, t, chunk, end);
+      }
       chunk = end;
     };
     for (size_t i = 0; i < n;) {
@@ -530,23 +578,26 @@ void UnigramTokenizer::encode_segment(std::string_view text, size_t base, Encodi
                      (step.prepend == PreTokenizerStep::First && k == 0 && base == 0);
       std::string_view rep = step.replacement;
       bool starts = sp.text.compare(0, rep.size(), rep) == 0 || (!sp.text.empty() && sp.text[0] == ' ');
-      if (prepend && !starts) append_mapped(r, rep, sp.map[0]);
-      for (size_t i = 0; i < sp.text.size(); ++i) {
-        if (sp.text[i] == ' ') append_mapped(r, rep, sp.map[i]);
-        else append_mapped(r, std::string_view(&sp.text[i], 1), sp.map[i]);
+      const bool prepended = prepend && !starts;
+      // A prepended replacement comes from the first character (Hugging Face's alignment).
+      if (prepended) {
+        if (sp.text.empty()) append_mapped(r, rep, sp.map[0], sp.map[0], sp.map[0]);
+        else append_rewrite(r, rep, sp, 0, 1);
       }
+      for (size_t i = 0; i < sp.text.size(); ++i)
+        append_rewrite(r, sp.text[i] == ' ' ? rep : std::string_view(&sp.text[i], 1), sp, i, i + 1);
       r.map.push_back(sp.map.back());
       if (!step.split) {
         next.push_back(std::move(r));
-        continue;
+      } else {
+        size_t start = 0;
+        for (size_t p = r.text.find(rep, 1); p != std::string::npos;
+             p = r.text.find(rep, p + rep.size())) {
+          if (p > start) next.push_back(slice(r, start, p));
+          start = p;
+        }
+        if (r.text.size() > start) next.push_back(slice(r, start, r.text.size()));
       }
-      size_t start = 0;
-      for (size_t p = r.text.find(rep, 1); p != std::string::npos;
-           p = r.text.find(rep, p + rep.size())) {
-        if (p > start) next.push_back(slice(r, start, p));
-        start = p;
-      }
-      if (r.text.size() > start) next.push_back(slice(r, start, r.text.size()));
     }
     splits.swap(next);
   }
@@ -555,15 +606,25 @@ void UnigramTokenizer::encode_segment(std::string_view text, size_t base, Encodi
     pieces.clear();
     model_.encode(sp.text, pieces);
     for (auto& p : pieces) {
+      // SentencePiece: up to where the next piece's source starts; Hugging Face: the end of the
+      // last character's source (see AlignedText).
+      const bool sp_style = !hf_offsets_ || p.end == p.begin;
       out.ids.push_back(p.id);
       out.tokens.push_back(std::move(p.token));
-      out.offsets.emplace_back(sp.map[p.begin], sp.map[p.end]);
+      out.offsets.emplace_back(sp_style ? sp.map[p.begin] : sp.start[p.begin],
+                               sp_style ? sp.map[p.end] : sp.end[p.end - 1]);
     }
   }
 }
 
 void UnigramTokenizer::save(const std::string& dir) const {
   make_dir(dir);
+  if (family_ == TokenizerFamily::Xlnet) {  // so transformers reloads it as XLNetTokenizer (left padding)
+    nlohmann::ordered_json extra = nlohmann::ordered_json::object();
+    extra["padding_side"] = "left";
+    save_config(dir, "XLNetTokenizer", extra);
+    return;
+  }
   save_config(dir, "PreTrainedTokenizerFast");
 }
 
@@ -663,19 +724,22 @@ ProtoReader reader_of(std::string_view s) {
   return ProtoReader{b, b + s.size()};
 }
 
-}  // namespace
-
-std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes) {
-  struct Piece {
-    std::string text;
-    float score = 0;
-    int type = 1;  // NORMAL
-  };
-  std::vector<Piece> pieces;
+// The parts of a SentencePiece ModelProto the tokenizer.json builders need.
+struct SpmPiece {
+  std::string text;
+  float score = 0;
+  int type = 1;  // NORMAL; 2 UNKNOWN, 3 CONTROL, 4 USER_DEFINED, 5 UNUSED, 6 BYTE
+};
+struct SpmProto {
+  std::vector<SpmPiece> pieces;
   std::string charsmap;
-  bool add_dummy_prefix = true, remove_extra_whitespaces = true;
+  bool add_dummy_prefix = true, remove_extra_whitespaces = true, byte_fallback = false;
+  int64_t unk_id = -1;  // the UNKNOWN piece, else trainer_spec.unk_id
+};
+
+SpmProto read_sentencepiece_model(std::string_view model_bytes) {
+  SpmProto m;
   int model_type = 1;  // UNIGRAM
-  bool byte_fallback = false;
   int64_t trainer_unk_id = 0;
   ProtoReader r = reader_of(model_bytes);
   while (!r.done()) {
@@ -683,7 +747,7 @@ std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes) 
     int field = static_cast<int>(key >> 3), wire = static_cast<int>(key & 7);
     if (field == 1 && wire == 2) {
       ProtoReader pr = reader_of(r.bytes());
-      Piece piece;
+      SpmPiece piece;
       while (!pr.done()) {
         uint64_t k = pr.varint();
         int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
@@ -694,14 +758,14 @@ std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes) 
         } else if (f == 3 && w == 0) piece.type = static_cast<int>(pr.varint());
         else pr.skip(w);
       }
-      pieces.push_back(std::move(piece));
+      m.pieces.push_back(std::move(piece));
     } else if (field == 2 && wire == 2) {
       ProtoReader tr = reader_of(r.bytes());
       while (!tr.done()) {
         uint64_t k = tr.varint();
         int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
         if (f == 3 && w == 0) model_type = static_cast<int>(tr.varint());
-        else if (f == 35 && w == 0) byte_fallback = tr.varint() != 0;
+        else if (f == 35 && w == 0) m.byte_fallback = tr.varint() != 0;
         else if (f == 40 && w == 0) trainer_unk_id = static_cast<int64_t>(static_cast<int32_t>(tr.varint()));
         else tr.skip(w);
       }
@@ -710,48 +774,77 @@ std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes) 
       while (!nr.done()) {
         uint64_t k = nr.varint();
         int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 2 && w == 2) charsmap = std::string(nr.bytes());
-        else if (f == 3 && w == 0) add_dummy_prefix = nr.varint() != 0;
-        else if (f == 4 && w == 0) remove_extra_whitespaces = nr.varint() != 0;
+        if (f == 2 && w == 2) m.charsmap = std::string(nr.bytes());
+        else if (f == 3 && w == 0) m.add_dummy_prefix = nr.varint() != 0;
+        else if (f == 4 && w == 0) m.remove_extra_whitespaces = nr.varint() != 0;
         else nr.skip(w);
       }
     } else {
       r.skip(wire);
     }
   }
-  if (pieces.empty()) throw ValueError("SentencePiece model: no pieces");
+  if (m.pieces.empty()) throw ValueError("SentencePiece model: no pieces");
   if (model_type != 1)
     throw ValueError("SentencePiece model: model_type " + std::to_string(model_type) + " is not UNIGRAM (1)");
-  int64_t unk_id = -1;
-  for (size_t i = 0; i < pieces.size(); ++i)
-    if (pieces[i].type == 2) {
-      unk_id = static_cast<int64_t>(i);
+  for (size_t i = 0; i < m.pieces.size(); ++i)
+    if (m.pieces[i].type == 2) {
+      m.unk_id = static_cast<int64_t>(i);
       break;
     }
-  if (unk_id < 0 && trainer_unk_id >= 0 && trainer_unk_id < static_cast<int64_t>(pieces.size())) unk_id = trainer_unk_id;
+  if (m.unk_id < 0 && trainer_unk_id >= 0 && trainer_unk_id < static_cast<int64_t>(m.pieces.size()))
+    m.unk_id = trainer_unk_id;
+  return m;
+}
 
-  using OJson = nlohmann::ordered_json;
+using OJson = nlohmann::ordered_json;
+
+OJson added_token_json(size_t id, const std::string& content, bool special) {
+  OJson a;
+  a["id"] = id;
+  a["content"] = content;
+  a["single_word"] = false;
+  a["lstrip"] = false;
+  a["rstrip"] = false;
+  a["normalized"] = false;
+  a["special"] = special;
+  return a;
+}
+
+OJson unigram_model_json(const SpmProto& m) {
+  OJson vocab = OJson::array();
+  for (const auto& p : m.pieces) vocab.push_back(OJson::array({p.text, static_cast<double>(p.score)}));
+  OJson model;
+  model["type"] = "Unigram";
+  model["unk_id"] = m.unk_id >= 0 ? OJson(m.unk_id) : OJson(nullptr);
+  model["vocab"] = vocab;
+  model["byte_fallback"] = m.byte_fallback;
+  return model;
+}
+
+OJson metaspace_json(bool prepend, bool split) {
+  return OJson{{"type", "Metaspace"},
+               {"replacement", "\xE2\x96\x81"},
+               {"prepend_scheme", prepend ? "always" : "never"},
+               {"split", split}};
+}
+
+}  // namespace
+
+std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes) {
+  const SpmProto m = read_sentencepiece_model(model_bytes);
+  const auto& pieces = m.pieces;
   OJson j;
   j["version"] = "1.0";
   j["truncation"] = nullptr;
   j["padding"] = nullptr;
   OJson added = OJson::array();
-  for (size_t i = 0; i < pieces.size(); ++i) {
-    if (pieces[i].type != 2 && pieces[i].type != 3) continue;  // UNKNOWN, CONTROL
-    OJson a;
-    a["id"] = i;
-    a["content"] = pieces[i].text;
-    a["single_word"] = false;
-    a["lstrip"] = false;
-    a["rstrip"] = false;
-    a["normalized"] = false;
-    a["special"] = true;
-    added.push_back(a);
-  }
+  for (size_t i = 0; i < pieces.size(); ++i)
+    if (pieces[i].type == 2 || pieces[i].type == 3) added.push_back(added_token_json(i, pieces[i].text, true));
   j["added_tokens"] = added;
   OJson norms = OJson::array();
-  if (!charsmap.empty()) norms.push_back(OJson{{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(charsmap)}});
-  if (remove_extra_whitespaces) {
+  if (!m.charsmap.empty())
+    norms.push_back(OJson{{"type", "Precompiled"}, {"precompiled_charsmap", base64_encode(m.charsmap)}});
+  if (m.remove_extra_whitespaces) {
     norms.push_back(OJson{{"type", "Replace"}, {"pattern", OJson{{"Regex", " {2,}"}}}, {"content", " "}});
     norms.push_back(OJson{{"type", "Strip"}, {"strip_left", true}, {"strip_right", true}});
   }
@@ -760,23 +853,60 @@ std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes) 
   // sentence, accumulating float scores from its start, so ties between equal-sum segmentations
   // of a word resolve by the rounding of the running sum; per-word Viterbi (split: true) differs
   // on 9 of the 3,658 rows of the ALBERT golden (e.g. "***" after "surprise").
-  j["pre_tokenizer"] = OJson{{"type", "Metaspace"},
-                             {"replacement", "\xE2\x96\x81"},
-                             {"prepend_scheme", add_dummy_prefix ? "always" : "never"},
-                             {"split", false}};
+  j["pre_tokenizer"] = metaspace_json(m.add_dummy_prefix, false);
   j["post_processor"] = nullptr;
-  j["decoder"] = OJson{{"type", "Metaspace"},
-                       {"replacement", "\xE2\x96\x81"},
-                       {"prepend_scheme", add_dummy_prefix ? "always" : "never"},
-                       {"split", true}};
-  OJson vocab = OJson::array();
-  for (const auto& p : pieces) vocab.push_back(OJson::array({p.text, static_cast<double>(p.score)}));
-  OJson model;
-  model["type"] = "Unigram";
-  model["unk_id"] = unk_id >= 0 ? OJson(unk_id) : OJson(nullptr);
-  model["vocab"] = vocab;
-  model["byte_fallback"] = byte_fallback;
-  j["model"] = model;
+  j["decoder"] = metaspace_json(m.add_dummy_prefix, true);
+  j["model"] = unigram_model_json(m);
+  return j.dump();
+}
+
+std::string xlnet_tokenizer_json(std::string_view model_bytes, bool lowercase) {
+  const SpmProto m = read_sentencepiece_model(model_bytes);
+  OJson j;
+  j["version"] = "1.0";
+  j["truncation"] = nullptr;
+  j["padding"] = nullptr;
+  // HF's SentencePieceExtractor: control pieces are special added tokens, user-defined ones
+  // (XLNet's <eop> . ( ) " - – £ €) plain added tokens, both matched in the raw text.
+  OJson added = OJson::array();
+  for (size_t i = 0; i < m.pieces.size(); ++i) {
+    const int t = m.pieces[i].type;
+    if (t == 2 || t == 3 || t == 4) added.push_back(added_token_json(i, m.pieces[i].text, t != 4));
+  }
+  j["added_tokens"] = added;
+  // XLNetTokenizer.__init__ (transformers 5): no Precompiled charsmap, accents always stripped.
+  OJson norms = OJson::array();
+  norms.push_back(OJson{{"type", "Replace"}, {"pattern", OJson{{"String", "``"}}}, {"content", "\""}});
+  norms.push_back(OJson{{"type", "Replace"}, {"pattern", OJson{{"String", "''"}}}, {"content", "\""}});
+  norms.push_back(OJson{{"type", "NFKD"}});
+  norms.push_back(OJson{{"type", "StripAccents"}});
+  if (lowercase) norms.push_back(OJson{{"type", "Lowercase"}});
+  norms.push_back(OJson{{"type", "Replace"}, {"pattern", OJson{{"Regex", " {2,}"}}}, {"content", " "}});
+  j["normalizer"] = OJson{{"type", "Sequence"}, {"normalizers", norms}};
+  j["pre_tokenizer"] = OJson{{"type", "Sequence"},
+                             {"pretokenizers", OJson::array({OJson{{"type", "WhitespaceSplit"}},
+                                                             metaspace_json(true, true)})}};
+  auto seq = [](const char* id, int type) { return OJson{{"Sequence", OJson{{"id", id}, {"type_id", type}}}}; };
+  auto special = [](const char* id, int type) {
+    return OJson{{"SpecialToken", OJson{{"id", id}, {"type_id", type}}}};
+  };
+  auto special_entry = [&](const char* tok) {
+    int64_t id = -1;
+    for (size_t i = 0; i < m.pieces.size(); ++i)
+      if (m.pieces[i].text == tok) id = static_cast<int64_t>(i);
+    if (id < 0)
+      throw ValueError(std::string("SentencePiece model: XLNet's template needs the piece ") + tok +
+                       ", which the model does not have");
+    return OJson{{"id", tok}, {"ids", OJson::array({id})}, {"tokens", OJson::array({tok})}};
+  };
+  const OJson sep_entry = special_entry("<sep>"), cls_entry = special_entry("<cls>");
+  j["post_processor"] = OJson{
+      {"type", "TemplateProcessing"},
+      {"single", OJson::array({seq("A", 0), special("<sep>", 0), special("<cls>", 2)})},
+      {"pair", OJson::array({seq("A", 0), special("<sep>", 0), seq("B", 1), special("<sep>", 1), special("<cls>", 2)})},
+      {"special_tokens", OJson{{"<cls>", cls_entry}, {"<sep>", sep_entry}}}};
+  j["decoder"] = metaspace_json(true, true);
+  j["model"] = unigram_model_json(m);
   return j.dump();
 }
 

@@ -2,7 +2,8 @@
 // (Viterbi over a trie of pieces, SentencePiece's unknown penalty and merging of consecutive
 // unknowns, byte fallback), the normalizers such files use (Precompiled, Sequence, Replace,
 // Lowercase, Strip, NFKC/NFC/NFD/NFKD, StripAccents) and the Metaspace / WhitespaceSplit
-// pre-tokenizers. Offsets follow SentencePiece's norm_to_orig alignment into the original text.
+// pre-tokenizers. Offsets follow SentencePiece's norm_to_orig alignment into the original text
+// (Hugging Face tokenizers' alignment for XLNet: UnigramTokenizer::set_hf_offsets).
 // No libsentencepiece: sentencepiece_model_to_tokenizer_json reads a .model's protobuf itself.
 #pragma once
 #include <nlohmann/json.hpp>
@@ -101,6 +102,12 @@ class UnigramTokenizer : public ModelTokenizer {
                    std::vector<PreTokenizerStep> pre_tokenizer);
   void save(const std::string& dir) const override;
   const UnigramModel& model() const { return model_; }
+  // Piece offsets: SentencePiece's (default: a piece ends where the next one's source starts, a
+  // replacement belongs to the first character it replaced) or Hugging Face tokenizers' (each
+  // piece ends where its last character's source ends, a lone prepended "▁" spans the word's first
+  // character, a replacement belongs to the last character it replaced); see AlignedText. XLNet
+  // uses Hugging Face's: its reference is transformers' tokenizers-backed XLNetTokenizer.
+  void set_hf_offsets(bool on) { hf_offsets_ = on; }
 
  protected:
   void encode_segment(std::string_view text, size_t base, Encoding& out) const override;
@@ -112,6 +119,7 @@ class UnigramTokenizer : public ModelTokenizer {
   UnigramModel model_;
   std::unique_ptr<TextNormalizer> normalizer_;
   std::vector<PreTokenizerStep> pre_;
+  bool hf_offsets_ = false;
 };
 
 // Builds the tokenizer from a tokenizer.json whose model.type is "Unigram" (j is the whole
@@ -122,5 +130,12 @@ std::unique_ptr<UnigramTokenizer> make_unigram_tokenizer(const nlohmann::json& j
 // handling, Metaspace, control/unknown pieces as special added tokens, no post-processor) from
 // a SentencePiece unigram .model's bytes; parses the ModelProto wire format. No lowercasing.
 std::string sentencepiece_model_to_tokenizer_json(std::string_view model_bytes);
+
+// The tokenizer.json Hugging Face transformers 5 builds for XLNetTokenizer from a spiece.model:
+// Replace(``, '' → ") + NFKD + StripAccents (+ Lowercase) + Replace(" {2,}" → " ") normalizers,
+// WhitespaceSplit + Metaspace pre-tokenizers, the spm scores as they are, control pieces as
+// special and user-defined pieces as plain added tokens, and the `$A <sep> <cls>` template.
+// Throws ValueError for a model that is not unigram or lacks <sep> / <cls>.
+std::string xlnet_tokenizer_json(std::string_view model_bytes, bool lowercase);
 
 }  // namespace trfpipe::subword

@@ -44,6 +44,7 @@ Doc slice_doc(const Doc& doc, size_t start, size_t end) {
     if (out.tokens()[0].sent_start != 0) out.tokens()[0].sent_start = 1;
   }
   for (const auto& kv : doc.cats()) out.cats()[kv.first] = kv.second;
+  if (out.has_annotation("DEP")) out.set_children_from_heads();  // as Span.as_doc (from_array)
   return out;
 }
 

@@ -28,11 +28,15 @@ std::string listener_block(const std::string& prefix, bool transformer) {
 
 Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
                        bool accuracy, const std::string& transformer_name) {
-  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel"};
+  static const std::set<std::string> known = {"tagger", "ner", "textcat", "textcat_multilabel",
+                                              "spancat", "spancat_singlelabel", "parser", "senter",
+                                              "morphologizer", "trainable_lemmatizer"};
   for (const auto& p : pipeline)
     if (!known.count(p))
       throw ValueError("unsupported component '" + p +
-                       "' for init config (tagger, ner, textcat, textcat_multilabel)");
+                       "' for init config (tagger, morphologizer, parser, ner, senter, "
+                       "trainable_lemmatizer, textcat, textcat_multilabel, spancat, "
+                       "spancat_singlelabel)");
   if (pipeline.empty()) throw ValueError("init config: the pipeline is empty");
   const bool trf = !transformer_name.empty();
   std::vector<std::string> names{trf ? "transformer" : "tok2vec"};
@@ -63,6 +67,12 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "width = " << (accuracy ? 256 : 96) << "\ndepth = " << (accuracy ? 8 : 4)
       << "\nwindow_size = 1\nmaxout_pieces = 3\n\n";
   }
+  if (has(pipeline, "morphologizer")) {
+    c << "[components.morphologizer]\nfactory = \"morphologizer\"\n"
+      << (trf ? "" : "label_smoothing = 0.05\n") << "\n[components.morphologizer.model]\n"
+      << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
+      << listener_block("components.morphologizer.model.tok2vec", trf);
+  }
   if (has(pipeline, "tagger")) {
     c << "[components.tagger]\nfactory = \"tagger\"\n\n[components.tagger.model]\n"
       << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
@@ -74,6 +84,43 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
       << "extra_state_tokens = false\nhidden_width = 64\nmaxout_pieces = 2\nuse_upper = "
       << (trf ? "false" : "true") << "\nnO = null\n\n"
       << listener_block("components.ner.model.tok2vec", trf);
+  }
+  if (has(pipeline, "parser")) {
+    c << "[components.parser]\nfactory = \"parser\"\n\n[components.parser.model]\n"
+      << "@architectures = \"spacy.TransitionBasedParser.v2\"\nstate_type = \"parser\"\n"
+      << "extra_state_tokens = false\nhidden_width = 128\nmaxout_pieces = 3\nuse_upper = "
+      << (trf ? "false" : "true") << "\nnO = null\n\n"
+      << listener_block("components.parser.model.tok2vec", trf);
+  }
+  // spaCy's template has no senter block (its `init config -p senter` fails with E956): a
+  // spacy.Tagger.v2 senter listening to the shared tok2vec / transformer, like the tagger.
+  if (has(pipeline, "senter")) {
+    c << "[components.senter]\nfactory = \"senter\"\n\n[components.senter.model]\n"
+      << "@architectures = \"spacy.Tagger.v2\"\nnO = null\n\n"
+      << listener_block("components.senter.model.tok2vec", trf);
+  }
+  if (has(pipeline, "trainable_lemmatizer")) {
+    c << "[components.trainable_lemmatizer]\nfactory = \"trainable_lemmatizer\"\n"
+      << "backoff = \"orth\"\nmin_tree_freq = 3\noverwrite = false\n"
+      << "scorer = {\"@scorers\":\"spacy.lemmatizer_scorer.v1\"}\ntop_k = 1\n\n"
+      << "[components.trainable_lemmatizer.model]\n@architectures = \"spacy.Tagger.v2\"\n"
+      << "nO = null\nnormalize = false\n\n"
+      << listener_block("components.trainable_lemmatizer.model.tok2vec", trf);
+  }
+  for (const char* sc : {"spancat", "spancat_singlelabel"}) {
+    if (!has(pipeline, sc)) continue;
+    const std::string n = sc, b = "components." + n;
+    const bool single = n == "spancat_singlelabel";
+    c << "[" << b << "]\nfactory = \"" << n << "\"\n"
+      << (single ? "negative_weight = 1.0\nallow_overlap = true\n" : "max_positive = null\n")
+      << "scorer = {\"@scorers\":\"spacy.spancat_scorer.v1\"}\nspans_key = \"sc\"\n"
+      << (single ? "" : "threshold = 0.5\n") << "\n"
+      << "[" << b << ".model]\n@architectures = \"spacy.SpanCategorizer.v1\"\n\n"
+      << "[" << b << ".model.reducer]\n@layers = \"spacy.mean_max_reducer.v1\"\nhidden_size = 128\n\n"
+      << "[" << b << ".model.scorer]\n"
+      << (single ? "@layers = \"Softmax.v2\"\n\n" : "@layers = \"spacy.LinearLogistic.v1\"\nnO = null\nnI = null\n\n")
+      << listener_block(b + ".model.tok2vec", trf) << "[" << b << ".suggester]\n"
+      << "@misc = \"spacy.ngram_suggester.v1\"\nsizes = [1,2,3]\n\n";
   }
   for (const char* tc : {"textcat", "textcat_multilabel"}) {
     if (!has(pipeline, tc)) continue;

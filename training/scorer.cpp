@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <mutex>
 #include <set>
 #include <tuple>
@@ -11,6 +12,7 @@
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/morphology.hpp"
 
 namespace trfpipe {
 
@@ -94,40 +96,9 @@ std::string token_attr(const Token& t, const std::string& attr) {
   if (attr == "pos") return t.pos_();
   if (attr == "lemma") return t.lemma_();
   if (attr == "dep") return t.dep_();
-  if (attr == "morph") return t.morph_();
+  if (attr == "morph") return t.doc().vocab().strings()[t.data().morph];  // the key's string
   throw ValueError("score_token_attr: unsupported attribute '" + attr +
                    "' (tag, pos, lemma, dep, morph)");
-}
-
-std::string lower_nospace(std::string_view s) {
-  std::string out;
-  // strip() then remove spaces: removing every ASCII space covers both.
-  for (char c : s) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') continue;
-    out.push_back(char(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c));
-  }
-  return out;
-}
-
-// Example.get_aligned_spans_x2y (allow_overlap = false): predicted spans mapped onto reference
-// token indices, kept when the texts agree.
-std::vector<std::tuple<std::string, size_t, size_t>> aligned_spans_x2y(
-    const Example& eg, const std::vector<Span>& spans) {
-  const auto& x2y = eg.alignment().x2y;
-  std::set<int64_t> seen;
-  std::vector<std::tuple<std::string, size_t, size_t>> out;
-  for (const Span& span : spans) {
-    std::vector<int64_t> indices;
-    for (size_t i = span.start(); i < span.end(); ++i)
-      for (int64_t j : x2y[i])
-        if (!seen.count(j)) indices.push_back(j);
-    seen.insert(indices.begin(), indices.end());
-    if (indices.empty()) continue;
-    Span aligned = eg.reference().span(size_t(indices.front()), size_t(indices.back()) + 1);
-    if (lower_nospace(aligned.text()) == lower_nospace(span.text()))
-      out.emplace_back(span.label_(), size_t(indices.front()), size_t(indices.back()));
-  }
-  return out;
 }
 
 }  // namespace
@@ -185,6 +156,59 @@ Json score_token_attr(const std::vector<Example>& examples, const std::string& a
   return Json{{attr + "_acc", null_or(score.size() > 0, score.fscore())}};
 }
 
+Json score_morph_per_feat(const std::vector<Example>& examples) {
+  std::vector<std::pair<std::string, PRFScore>> per_feat;  // in order of first appearance
+  auto slot = [&](const std::string& field) -> PRFScore& {
+    for (auto& p : per_feat)
+      if (p.first == field) return p.second;
+    per_feat.emplace_back(field, PRFScore{});
+    return per_feat.back().second;
+  };
+  using Feats = std::map<std::string, std::set<std::pair<int64_t, std::string>>>;
+  // Adds token gold_i's "Field=Values" features; false for an unset or empty analysis.
+  auto add_feats = [&](const Token& t, int64_t gold_i, Feats& into) {
+    const hash_t key = t.data().morph;
+    if (key == 0) return false;
+    const std::string morph = t.doc().vocab().strings()[key];
+    if (morph == morphology::kEmptyMorph) return false;
+    for (const auto& [field, values] : morphology::feats_to_dict(morph)) {
+      slot(field);
+      into[field].emplace(gold_i, field + morphology::kFieldSep + values);
+    }
+    return true;
+  };
+  PRFScore micro;
+  for (const Example& eg : examples) {
+    const Doc& gold = eg.reference();
+    const Doc& pred = eg.predicted();
+    const auto& x2y = eg.alignment().x2y;
+    Feats gold_feats, pred_feats;
+    std::set<int64_t> missing;
+    for (size_t i = 0; i < gold.size(); ++i)
+      if (!add_feats(gold.token(i), int64_t(i), gold_feats)) missing.insert(int64_t(i));
+    for (size_t i = 0; i < pred.size(); ++i) {
+      Token t = pred.token(i);
+      if (t.is_space() || x2y[i].size() != 1 || missing.count(x2y[i][0])) continue;
+      add_feats(t, x2y[i][0], pred_feats);
+    }
+    static const std::set<std::pair<int64_t, std::string>> none;
+    for (auto& [field, score] : per_feat) {
+      auto p = pred_feats.find(field), g = gold_feats.find(field);
+      const auto& ps = p == pred_feats.end() ? none : p->second;
+      const auto& gs = g == gold_feats.end() ? none : g->second;
+      score_set(micro, ps, gs);
+      score_set(score, ps, gs);
+    }
+  }
+  if (micro.size() == 0)
+    return Json{{"morph_micro_p", nullptr}, {"morph_micro_r", nullptr},
+                {"morph_micro_f", nullptr}, {"morph_per_feat", nullptr}};
+  Json pf = Json::object();
+  for (const auto& [field, score] : per_feat) pf[field] = score.to_dict();
+  return Json{{"morph_micro_p", micro.precision()}, {"morph_micro_r", micro.recall()},
+              {"morph_micro_f", micro.fscore()}, {"morph_per_feat", pf}};
+}
+
 Json score_ents(const std::vector<Example>& examples) {
   std::vector<std::pair<std::string, PRFScore>> per_type;
   auto slot = [&](const std::string& label) -> PRFScore& {
@@ -234,22 +258,169 @@ Json score_ents(const std::vector<Example>& examples) {
               {"ents_f", totals.fscore()}, {"ents_per_type", pt}};
 }
 
-Json score_sents(const std::vector<Example>& examples) {
+Json score_spans(const std::vector<Example>& examples, const std::string& attr,
+                 const SpanGetter& getter, const std::function<bool(const Doc&)>& has_annotation,
+                 bool labeled, bool allow_overlap) {
+  using Key = std::tuple<std::string, size_t, size_t>;  // (label or "", start, end - 1)
+  auto key_of = [labeled](const Span& s) {
+    return Key(labeled ? s.label_() : std::string(), s.start(), s.end() - 1);
+  };
   PRFScore score;
+  std::vector<std::pair<std::string, PRFScore>> per_type;  // labels in order of appearance
+  auto slot = [&](const std::string& label) -> PRFScore& {
+    for (auto& p : per_type)
+      if (p.first == label) return p.second;
+    per_type.emplace_back(label, PRFScore{});
+    return per_type.back().second;
+  };
   for (const Example& eg : examples) {
     Doc& gold = eg.reference();
     Doc& pred = eg.predicted();
-    if (!gold.has_annotation("SENT_START")) continue;
-    std::set<std::tuple<std::string, size_t, size_t>> gold_spans, pred_spans;
-    for (const Span& s : gold.sents()) gold_spans.emplace(s.label_(), s.start(), s.end() - 1);
-    if (pred.has_annotation("SENT_START"))
-      for (const auto& t : aligned_spans_x2y(eg, pred.sents())) pred_spans.insert(t);
+    if (has_annotation && !has_annotation(gold)) continue;
+    const bool pred_annotated = !has_annotation || has_annotation(pred);
+    std::vector<Span> gold_list = getter(gold), pred_list;
+    if (pred_annotated) pred_list = getter(pred);
+    std::set<std::string> labels;  // this example's: gold and predicted
+    for (const auto* list : {&gold_list, &pred_list})
+      for (const Span& s : *list) {
+        (void)slot(s.label_());
+        labels.insert(s.label_());
+      }
+    std::set<Key> gold_spans, pred_spans;
+    std::map<std::string, std::set<Key>> gold_per_type, pred_per_type;
+    for (const Span& s : gold_list) {
+      gold_spans.insert(key_of(s));
+      gold_per_type[s.label_()].insert(key_of(s));
+    }
+    if (pred_annotated)
+      for (const Span& s : eg.get_aligned_spans_x2y(pred_list, allow_overlap)) {
+        pred_spans.insert(key_of(s));
+        pred_per_type[s.label_()].insert(key_of(s));
+      }
+    if (labeled)
+      for (const std::string& label : labels)
+        score_set(slot(label), pred_per_type[label], gold_per_type[label]);
     score_set(score, pred_spans, gold_spans);
   }
-  bool ok = score.size() > 0;
-  return Json{{"sents_p", null_or(ok, score.precision())},
-              {"sents_r", null_or(ok, score.recall())},
-              {"sents_f", null_or(ok, score.fscore())}};
+  const bool ok = score.size() > 0;
+  Json r{{attr + "_p", null_or(ok, score.precision())},
+         {attr + "_r", null_or(ok, score.recall())},
+         {attr + "_f", null_or(ok, score.fscore())}};
+  if (labeled) {
+    Json pt = Json::object();
+    for (const auto& [label, prf] : per_type) pt[label] = prf.to_dict();
+    r[attr + "_per_type"] = ok ? pt : Json();
+  }
+  return r;
+}
+
+Json score_span_group(const std::vector<Example>& examples, const std::string& key, bool labeled,
+                      bool allow_overlap) {
+  return score_spans(
+      examples, "spans_" + key,
+      [key](Doc& doc) { return doc.spans().contains(key) ? doc.spans().get(key) : std::vector<Span>{}; },
+      [key](const Doc& doc) { return doc.spans().contains(key); }, labeled, allow_overlap);
+}
+
+Json score_sents(const std::vector<Example>& examples) {
+  // spaCy's senter_score: score_spans over doc.sents, without sents_per_type.
+  Json r = score_spans(
+      examples, "sents", [](Doc& doc) { return doc.sents(); },
+      [](const Doc& doc) { return doc.has_annotation("SENT_START"); });
+  r.erase("sents_per_type");
+  return r;
+}
+
+namespace {
+
+std::string ascii_lower(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+bool is_all_space(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v') return false;
+  return true;
+}
+
+}  // namespace
+
+Json score_deps(const std::vector<Example>& examples, const std::vector<std::string>& ignore,
+                bool lowercase) {
+  using Dep = std::tuple<size_t, size_t, std::string>;
+  auto getter = [&](const Token& t) { return lowercase ? ascii_lower(t.dep_()) : t.dep_(); };
+  auto head_of = [](const Token& t) { return t.has_head() ? t.head().i() : t.i(); };
+  auto ignored = [&](const std::string& d) {
+    return std::find(ignore.begin(), ignore.end(), d) != ignore.end();
+  };
+  PRFScore unlabelled, labelled;
+  std::vector<std::pair<std::string, PRFScore>> per_dep;  // insertion order, as spaCy's dict
+  auto per = [&](const std::string& d) -> PRFScore& {
+    for (auto& p : per_dep)
+      if (p.first == d) return p.second;
+    return per_dep.emplace_back(d, PRFScore{}).second;
+  };
+  std::set<size_t> missing;  // spaCy keeps this set across examples
+  for (const Example& eg : examples) {
+    Doc& gold = eg.reference();
+    Doc& pred = eg.predicted();
+    const auto& x2y = eg.alignment().x2y;
+    std::set<Dep> gold_deps, pred_deps;
+    std::map<std::string, std::set<Dep>> gold_per, pred_per;
+    for (size_t i = 0; i < gold.size(); ++i) {
+      const Token t = gold.token(i);
+      const std::string dep = getter(t);
+      if (dep.empty()) {
+        missing.insert(i);
+        continue;
+      }
+      if (ignored(dep)) continue;
+      gold_deps.emplace(i, head_of(t), dep);
+      per(dep);
+      gold_per[dep].emplace(i, head_of(t), dep);
+    }
+    for (size_t i = 0; i < pred.size(); ++i) {
+      const Token t = pred.token(i);
+      if (is_all_space(t.text())) continue;
+      const bool single = i < x2y.size() && x2y[i].size() == 1;
+      if (single && missing.count(size_t(x2y[i][0]))) continue;
+      const std::string dep = getter(t);
+      if (ignored(dep)) continue;  // (a token that is all space was skipped above)
+      const size_t h = head_of(t);
+      const bool head_single = h < x2y.size() && x2y[h].size() == 1;
+      if (!single || !head_single) {
+        ++unlabelled.fp;
+        ++labelled.fp;
+        continue;
+      }
+      const Dep d(size_t(x2y[i][0]), size_t(x2y[h][0]), dep);
+      pred_deps.insert(d);
+      per(dep);
+      pred_per[dep].insert(d);
+    }
+    score_set(labelled, pred_deps, gold_deps);
+    for (auto& [dep, score] : per_dep) score_set(score, pred_per[dep], gold_per[dep]);
+    std::set<std::pair<size_t, size_t>> pu, gu;
+    for (const auto& [a, b, c] : pred_deps) pu.emplace(a, b);
+    for (const auto& [a, b, c] : gold_deps) gu.emplace(a, b);
+    score_set(unlabelled, pu, gu);
+  }
+  if (unlabelled.size() == 0)
+    return Json{{"dep_uas", nullptr}, {"dep_las", nullptr}, {"dep_las_per_type", nullptr}};
+  Json pt = Json::object();
+  for (const auto& [dep, score] : per_dep) pt[dep] = score.to_dict();
+  return Json{{"dep_uas", unlabelled.fscore()}, {"dep_las", labelled.fscore()},
+              {"dep_las_per_type", pt}};
+}
+
+Json score_parser(const std::vector<Example>& examples) {
+  Json out = score_sents(examples);
+  Json deps = score_deps(examples, {"p", "punct"}, true);
+  for (auto it = deps.begin(); it != deps.end(); ++it) out[it.key()] = it.value();
+  return out;
 }
 
 Json score_cats(const std::vector<Example>& examples, const std::string& attr,
@@ -387,8 +558,26 @@ const std::map<std::string, ScorerFn>& builtins() {
        [](const std::vector<Example>& egs, const Json&) { return score_token_attr(egs, "tag"); }},
       {"spacy.ner_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
+      {"spacy.morphologizer_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) {
+         Json r = score_token_attr(egs, "pos");
+         r.update(score_token_attr(egs, "morph"));
+         r.update(score_morph_per_feat(egs));
+         return r;
+       }},
+      {"spacy.lemmatizer_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_token_attr(egs, "lemma"); }},
       {"spacy.senter_scorer.v1",
        [](const std::vector<Example>& egs, const Json&) { return score_sents(egs); }},
+      {"spacy.spancat_scorer.v1",
+       [](const std::vector<Example>& egs, const Json& s) {
+         std::string key = s.contains("spans_key") && s["spans_key"].is_string()
+                               ? s["spans_key"].get<std::string>()
+                               : std::string("sc");
+         return score_span_group(egs, key, /*labeled=*/true, /*allow_overlap=*/true);
+       }},
+      {"spacy.parser_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_parser(egs); }},
       {"spacy.textcat_scorer.v2",
        [](const std::vector<Example>& egs, const Json& s) {
          return score_cats(egs, "cats", cats_options(s, false));
@@ -396,6 +585,24 @@ const std::map<std::string, ScorerFn>& builtins() {
       {"spacy.textcat_multilabel_scorer.v2",
        [](const std::vector<Example>& egs, const Json& s) {
          return score_cats(egs, "cats", cats_options(s, true));
+       }},
+      {"spacy.entity_ruler_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) { return score_ents(egs); }},
+      // spaCy's attribute_ruler_score, without morph_per_feat.
+      {"spacy.attribute_ruler_scorer.v1",
+       [](const std::vector<Example>& egs, const Json&) {
+         Json out = Json::object();
+         for (const char* attr : {"tag", "pos", "morph", "lemma"}) {
+           // Held in a variable: items() of a temporary would dangle in the range-for.
+           const Json scores = score_token_attr(egs, attr);
+           for (const auto& [k, v] : scores.items()) out[k] = v;
+         }
+         return out;
+       }},
+      {"spacy.overlapping_labeled_spans_scorer.v1",
+       [](const std::vector<Example>& egs, const Json& s) {
+         return score_span_group(egs, s.value("spans_key", std::string("ruler")), /*labeled=*/true,
+                                 /*allow_overlap=*/true);
        }},
   };
   return table;
@@ -422,6 +629,8 @@ void register_scorers() {
     for (const auto& kv : builtins()) {
       registry::Function f;
       f.name = kv.first;
+      if (kv.first == "spacy.overlapping_labeled_spans_scorer.v1")
+        f.args = {registry::arg("spans_key", "str", "ruler")};
       ScorerFn fn = kv.second;
       f.make = [fn](const registry::Value&, const std::vector<std::string>&) -> std::any {
         return fn;
@@ -462,6 +671,11 @@ Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_
     if (block && block->contains("threshold")) settings["threshold"] = (*block)["threshold"];
     if (block && block->contains("positive_label"))
       settings["positive_label"] = (*block)["positive_label"];
+    if (block && block->contains("spans_key")) settings["spans_key"] = (*block)["spans_key"];
+    // The scorer block's own arguments (spans_key of the span scorers).
+    if (block && block->contains("scorer"))
+      for (const auto& [k, v] : (*block)["scorer"].items())
+        if (k != "@scorers") settings[k] = v;
     Json s = scorer::get(scorer_name)(egs, settings);
     for (auto it = s.begin(); it != s.end(); ++it) results[it.key()] = it.value();
   }

@@ -1,5 +1,7 @@
 #include "components/common/registration.hpp"
 
+#include <algorithm>
+
 namespace trfpipe {
 
 void add_function(const std::string& reg, const std::string& name,
@@ -25,6 +27,33 @@ int64_t optional_int(const registry::Value& args, const std::string& name) {
   return registry::is_null(args, name) ? 0 : registry::get_int(args, name);
 }
 
+void check_settings(const registry::Value& config, const std::string& name,
+                    const std::string& factory, const std::vector<std::string>& allowed) {
+  for (const auto& [key, value] : config.items()) {
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string list;
+    for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+    throw ConfigError({"components", name, key},
+                      "unknown setting of the " + factory + " (expected " + list + ")");
+  }
+}
+
+bool bool_setting(const registry::Value& config, const std::string& name, const std::string& key) {
+  const registry::Value& v = config.at(key);
+  if (!v.is_json() || !v.json().is_boolean())
+    throw ConfigError({"components", name, key}, "expected true or false, got " + v.describe());
+  return v.json().get<bool>();
+}
+
+std::optional<std::string> optional_str_setting(const registry::Value& config,
+                                                const std::string& name, const std::string& key) {
+  const registry::Value& v = config.at(key);
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_json() || !v.json().is_string())
+    throw ConfigError({"components", name, key}, "expected a string or null, got " + v.describe());
+  return v.json().get<std::string>();
+}
+
 void add_placeholder_scorer(const std::string& name) {
   auto& reg = registry::get("scorers");
   if (reg.has(name)) return;
@@ -35,6 +64,14 @@ void add_placeholder_scorer(const std::string& name) {
   };
   f.returns = "Callable";
   reg.add(std::move(f));
+}
+
+Json textcat_score_weights() {
+  return Json{{"cats_score", 1.0},         {"cats_score_desc", nullptr},
+              {"cats_micro_p", nullptr},   {"cats_micro_r", nullptr},
+              {"cats_micro_f", nullptr},   {"cats_macro_p", nullptr},
+              {"cats_macro_r", nullptr},   {"cats_macro_f", nullptr},
+              {"cats_macro_auc", nullptr}, {"cats_f_per_type", nullptr}};
 }
 
 Json default_hash_embed_cnn() {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,10 +53,34 @@ std::shared_ptr<T> component_model(const registry::Value& config, const std::str
       "the model (" + v.describe() + ") is not an architecture this component can use");
 }
 
+// Refuses a key of component `name`'s resolved config block that its factory does not take
+// (spaCy validates component settings): ConfigError naming components -> name -> key.
+void check_settings(const registry::Value& config, const std::string& name,
+                    const std::string& factory, const std::vector<std::string>& allowed);
+// A true/false setting of component `name`; ConfigError naming components -> name -> key.
+bool bool_setting(const registry::Value& config, const std::string& name, const std::string& key);
+// A string-or-null setting (nullopt for null); ConfigError naming the key otherwise.
+std::optional<std::string> optional_str_setting(const registry::Value& config,
+                                                const std::string& name, const std::string& key);
+// A setting made by a registered function (a FuzzyCompare, a SpansFilter ...): ConfigError
+// naming the key and `expected` when it is something else.
+template <class T>
+T object_setting(const registry::Value& config, const std::string& name, const std::string& key,
+                 const std::string& expected) {
+  const registry::Value& v = config.at(key);
+  if (v.is_object())
+    if (const T* p = std::any_cast<T>(&v.object())) return *p;
+  throw ConfigError({"components", name, key}, "expected " + expected + ", got " + v.describe());
+}
+
 // Registers scorer `name` as a placeholder unless it exists: the training area registers the real
 // scorers; this keeps the components' default configs resolvable in a process without them (the
 // components do not use the scorer object).
 void add_placeholder_scorer(const std::string& name);
+
+// spaCy's default score weights of textcat / textcat_multilabel (cats_score 1.0, the other
+// cats_* keys reported but not weighted), shared with the 2019 trf_textcat.
+Json textcat_score_weights();
 
 // spaCy's default tok2vec block (HashEmbedCNN.v2 width 96, depth 4, embed_size 2000,
 // window_size 1, maxout_pieces 3, subword_features true) of tok2vec, tagger and ner.

@@ -23,7 +23,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 
 #include <ATen/ATen.h>
 #include <ATen/core/grad_mode.h>
@@ -32,6 +31,7 @@
 #include "components/common/torch_pipe.hpp"
 #include "components/ner/ner_moves.hpp"
 #include "components/parser_internals/parser_model.hpp"
+#include "components/parser_internals/transition_loop.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 
@@ -43,17 +43,34 @@ using ner::BiluoMoves;
 using ner::Entity;
 using NerState = ner::State;
 
-// Feature token ids (batch rows; `none` = the padding row) of a state: nF = 3.
-void features(const NerState& s, int64_t none, int64_t* ids) {
-  ids[0] = s.b0 < s.n ? s.offset + s.b0 : none;
-  ids[1] = s.open() ? s.offset + s.ent_start : none;
-  ids[2] = (s.b0 < s.n && s.open()) ? s.offset + s.b0 - 1 : none;
-}
-
-at::Tensor long_tensor(const std::vector<int64_t>& v, int64_t cols) {
-  return at::from_blob(const_cast<int64_t*>(v.data()), {int64_t(v.size()) / cols, cols}, at::kLong)
-      .clone();
-}
+// The BILUO system as the shared greedy loops (components/parser_internals/transition_loop.hpp)
+// see it. State features (nF = 3): B(0), the first token of the open entity, B(0) - 1 when an
+// entity is open; the padding row otherwise.
+struct BiluoLoop {
+  using State = NerState;
+  using Gold = ner::Gold;
+  const BiluoMoves& moves;
+  int64_t n_actions() const { return moves.n_actions(); }
+  int64_t n_features() const { return 3; }
+  void features(const State& s, int64_t none, int64_t* ids) const {
+    ids[0] = s.b0 < s.n ? s.offset + s.b0 : none;
+    ids[1] = s.open() ? s.offset + s.ent_start : none;
+    ids[2] = (s.b0 < s.n && s.open()) ? s.offset + s.b0 - 1 : none;
+  }
+  void set_valid(const State& s, uint8_t* valid) const {
+    for (int64_t a = 0; a < moves.n_actions(); ++a) valid[a] = moves.is_valid(s, a);
+  }
+  void apply(State& s, int64_t a) const { moves.apply(s, a); }
+  // Only malformed preset entities leave a state without a valid action: close the entity or
+  // move on with O.
+  void no_valid_action(State& s) const {
+    moves.apply(s, s.open() ? moves.action(ner::LAST, s.ent_label) : moves.out_action());
+  }
+  void set_costs(const State& s, Gold& g, float* costs) const {
+    for (int64_t a = 0; a < moves.n_actions(); ++a) costs[a] = moves.cost(s, g, a);
+  }
+  std::vector<int64_t> oracle_sequence(State s, Gold& g) const { return moves.oracle_sequence(s, g); }
+};
 
 class NerPipe : public TorchPipe {
  public:
@@ -79,16 +96,13 @@ class NerPipe : public TorchPipe {
     at::Tensor P = model_->precompute(tokvecs);
     std::vector<ner::DocInfo> infos;
     std::vector<NerState> states = init_states(docs, infos);
-    std::vector<NerState*> active;
-    for (NerState& s : states) active.push_back(&s);
-    while (!active.empty()) {
-      step(P, N, active);
-      active.erase(std::remove_if(active.begin(), active.end(),
-                                  [](const NerState* s) { return s->is_final(); }),
-                   active.end());
-    }
+    transition::parse(BiluoLoop{moves_}, *model_, P, N, states);
     for (size_t k = 0; k < states.size(); ++k) out[k] = states[k].ents;
     return out;
+  }
+
+  void pipe(const std::vector<Doc*>& docs, size_t batch_size) override {
+    transition::pipe_by_length(*this, docs, batch_size);
   }
 
   void set_annotations(const std::vector<Doc*>& docs, const std::any& scores) override {
@@ -116,13 +130,7 @@ class NerPipe : public TorchPipe {
     }
     if (!any) return;
     require_model();
-    int64_t max_moves = oracle_cut_;
-    if (max_moves >= 1) {
-      // random.uniform(max_moves // 2, max_moves * 2), from torch's global generator.
-      const double lo = double(max_moves / 2), hi = double(max_moves * 2);
-      max_moves = int64_t(lo + (hi - lo) * at::rand({1}, at::kDouble).item<double>());
-      max_moves = std::max<int64_t>(max_moves, 1);  // a cut size of 1 can draw 0 (spaCy fails)
-    }
+    const int64_t max_moves = transition::draw_max_moves(oracle_cut_);
     std::vector<ner::DocInfo> infos;
     std::vector<NerState> starts = init_states(docs, infos);
     std::vector<NerState> states;    // the states trained on
@@ -135,59 +143,32 @@ class NerPipe : public TorchPipe {
         continue;
       }
       // _init_gold_batch: cut a long doc into start states along its oracle sequence.
-      std::vector<int64_t> oracle;
+      auto keep = [&](const NerState& start, const NerState& state) {
+        // spaCy passes state.B(0), which is -1 for a final state: eg.x[start:-1].
+        const int64_t end = state.is_final() ? state.n - 1 : state.b0;
+        return has_gold(examples[k], size_t(start.b0), size_t(std::max(end, start.b0)));
+      };
+      std::vector<NerState> segments;
       try {
-        oracle = moves_.oracle_sequence(starts[k], golds[k]);
+        segments = transition::oracle_segments(BiluoLoop{moves_}, starts[k], golds[k], max_moves, keep);
       } catch (const ValueError& e) {
         throw ValueError("component '" + name() + "', example " + std::to_string(k) + ": " + e.what());
       }
-      NerState state = starts[k];
-      for (size_t i = 0; i < oracle.size(); i += size_t(max_moves)) {
-        NerState start = state;
-        for (size_t j = i; j < oracle.size() && j < i + size_t(max_moves); ++j) {
-          moves_.apply(state, oracle[j]);
-          if (state.is_final()) break;
-        }
-        // spaCy passes state.B(0), which is -1 for a final state: eg.x[start:-1].
-        const int64_t end = state.is_final() ? state.n - 1 : state.b0;
-        if (has_gold(examples[k], size_t(start.b0), size_t(std::max(end, start.b0)))) {
-          states.push_back(start);
-          gold_of.push_back(k);
-        }
-        if (state.is_final()) break;
+      for (NerState& seg : segments) {
+        states.push_back(std::move(seg));
+        gold_of.push_back(k);
       }
     }
     if (states.empty()) return;
 
     model_->tok2vec()->set_dropout(drop);
     at::Tensor tokvecs = model_->tokvecs(docs, true);
-    const int64_t N = tokvecs.size(0), A = moves_.n_actions();
+    const int64_t N = tokvecs.size(0);
     at::Tensor P = model_->precompute(tokvecs);
-    at::Tensor P_nograd = P.detach();
-    std::vector<std::pair<NerState*, const ner::Gold*>> active;
+    std::vector<std::pair<NerState*, ner::Gold*>> active;
     for (size_t i = 0; i < states.size(); ++i) active.emplace_back(&states[i], &golds[gold_of[i]]);
-    Visited visited;
-    int64_t n_moves = 0;
-    while (!active.empty()) {
-      std::vector<NerState*> batch;
-      for (const auto& [s, g] : active) {
-        visited.costs.resize(visited.costs.size() + size_t(A));
-        float* costs = visited.costs.data() + visited.costs.size() - size_t(A);
-        for (int64_t a = 0; a < A; ++a) costs[a] = moves_.cost(*s, *g, a);
-        visited.ids.resize(visited.ids.size() + 3);
-        features(*s, N, visited.ids.data() + visited.ids.size() - 3);
-        batch.push_back(s);
-      }
-      step(P_nograd, N, batch);  // follow the predicted best valid action
-      active.erase(std::remove_if(active.begin(), active.end(),
-                                  [](const auto& sg) { return sg.first->is_final(); }),
-                   active.end());
-      if (max_moves >= 1 && n_moves >= max_moves) break;
-      ++n_moves;
-    }
-    at::Tensor scores = model_->scores(P, long_tensor(visited.ids, 3));
-    auto [loss, d_squared] = log_loss(scores, visited.costs, A);
-    loss.backward();
+    const double d_squared =
+        transition::update(BiluoLoop{moves_}, *model_, P, N, std::move(active), max_moves);
     finish_backward(losses);
     losses[name()] += d_squared;
     if (sgd) finish_update(*sgd);
@@ -273,26 +254,6 @@ class NerPipe : public TorchPipe {
     return states;
   }
 
-  // Scores the (non-final) states with no grad and applies each one's best valid action. A
-  // state left with no valid action (only malformed preset entities do that) closes its entity
-  // or moves on with O.
-  void step(const at::Tensor& P, int64_t N, const std::vector<NerState*>& states) const {
-    at::NoGradGuard no_grad;
-    std::vector<int64_t> ids(states.size() * 3);
-    for (size_t r = 0; r < states.size(); ++r) features(*states[r], N, ids.data() + 3 * r);
-    at::Tensor scores = model_->scores(P, long_tensor(ids, 3)).contiguous();
-    auto S = scores.accessor<float, 2>();
-    const int64_t A = moves_.n_actions();
-    for (size_t r = 0; r < states.size(); ++r) {
-      NerState& s = *states[r];
-      int64_t best = -1;
-      for (int64_t a = 0; a < A; ++a)
-        if (moves_.is_valid(s, a) && (best < 0 || S[int64_t(r)][a] > S[int64_t(r)][best])) best = a;
-      if (best < 0) best = s.open() ? moves_.action(ner::LAST, s.ent_label) : moves_.out_action();
-      moves_.apply(s, best);
-    }
-  }
-
   // ner.pyx has_gold: any negative span or any annotated entity tag in the reference tokens
   // aligned to predicted tokens [start, end) (the whole reference when they do not align).
   bool has_gold(const Example& eg, size_t start, size_t end) const {
@@ -343,40 +304,6 @@ class NerPipe : public TorchPipe {
     return incorrect_spans_key_.is_string() ? incorrect_spans_key_.get<std::string>() : std::string();
   }
 
-  // The rows (feature ids, costs) of the states visited in an update.
-  struct Visited {
-    std::vector<int64_t> ids;
-    std::vector<float> costs;
-  };
-
-  // spaCy's cpu_log_loss for every row: d = softmax(scores) - softmax(scores over G), G = the
-  // actions costing no more than the cheapest valid action (cost capped at 1 from above, as
-  // arg_max_if_gold); rows whose valid actions all cost more than 1 get no gradient. Returns the
-  // loss whose gradient is d, and sum(d^2).
-  static std::pair<at::Tensor, double> log_loss(const at::Tensor& scores,
-                                                const std::vector<float>& costs, int64_t A) {
-    const int64_t T = scores.size(0);
-    std::vector<uint8_t> gold(costs.size(), 0);
-    std::vector<float> has(size_t(T), 0.f);
-    for (int64_t r = 0; r < T; ++r) {
-      const float* c = costs.data() + r * A;
-      float threshold = 1.f;
-      for (int64_t a = 0; a < A; ++a) threshold = std::min(threshold, c[a]);  // invalid: 9000
-      for (int64_t a = 0; a < A; ++a)
-        if (c[a] <= threshold) gold[size_t(r * A + a)] = 1, has[size_t(r)] = 1.f;
-    }
-    at::Tensor not_gold = at::from_blob(gold.data(), {T, A}, at::kByte).clone().to(at::kBool)
-                              .logical_not();
-    at::Tensor row = at::from_blob(has.data(), {T}, at::kFloat).clone();
-    // Rows without gold get all-zero gold scores (finite) and weight 0.
-    at::Tensor gold_scores = scores.masked_fill(not_gold, -std::numeric_limits<float>::infinity())
-                                 .masked_fill(row.eq(0).unsqueeze(1), 0.f);
-    at::Tensor loss = ((at::logsumexp(scores, {1}) - at::logsumexp(gold_scores, {1})) * row).sum();
-    at::NoGradGuard no_grad;
-    at::Tensor d = (at::softmax(scores, 1) - at::softmax(gold_scores, 1)) * row.unsqueeze(1);
-    return {loss, d.pow(2).sum().item<double>()};
-  }
-
   std::shared_ptr<ParserModel> model_;
   BiluoMoves moves_;
   int64_t oracle_cut_;
@@ -393,36 +320,17 @@ void register_ner() {
   ner.default_config =
       Json{{"moves", nullptr},
            {"update_with_oracle_cut_size", 100},
-           {"model", Json{{"@architectures", "spacy.TransitionBasedParser.v2"},
-                          {"state_type", "ner"},
-                          {"extra_state_tokens", false},
-                          {"hidden_width", 64},
-                          {"maxout_pieces", 2},
-                          {"use_upper", true},
-                          {"nO", nullptr},
-                          {"tok2vec", default_hash_embed_cnn()}}},
+           {"model", default_transition_model("ner")},
            {"incorrect_spans_key", nullptr},
            {"scorer", Json{{"@scorers", "spacy.ner_scorer.v1"}}}};
   ner.assigns = {"doc.ents", "token.ent_iob", "token.ent_type"};
   ner.default_score_weights =
       Json{{"ents_f", 1.0}, {"ents_p", 0.0}, {"ents_r", 0.0}, {"ents_per_type", nullptr}};
   ner.make = [](Language& nlp, const std::string& name, const registry::Value& config) {
-    const registry::Value& m = config.at("model");
-    std::shared_ptr<ParserModel> model;
-    if (m.is_object())
-      if (const auto* p = std::any_cast<std::shared_ptr<ParserModel>>(&m.object())) model = *p;
-    if (!model)
-      throw ConfigError({"components", name, "model"},
-                        "expected a spacy.TransitionBasedParser model, got " + m.describe());
-    if (model->state_type() != "ner")
-      throw ConfigError({"components", name, "model", "state_type"},
-                        "the ner component needs state_type \"ner\", not \"" +
-                            model->state_type() + "\"");
+    std::shared_ptr<ParserModel> model = transition_component_model(config, name, "ner");
     if (model->nF() != 3)
       throw ConfigError({"components", name, "model", "extra_state_tokens"},
                         "extra_state_tokens = true is not supported");
-    if (!registry::is_null(config, "moves"))
-      throw ConfigError({"components", name, "moves"}, "custom moves are not supported (use null)");
     Json key = registry::is_null(config, "incorrect_spans_key")
                    ? Json()
                    : Json(registry::get_str(config, "incorrect_spans_key"));

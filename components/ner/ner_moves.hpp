@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "components/parser_internals/costs.hpp"
 #include "trfpipe/doc.hpp"
 
 namespace trfpipe::ner {
@@ -54,7 +55,7 @@ struct Gold {
   std::vector<Entity> negs;
 };
 
-constexpr float kInvalidCost = 9000.f;
+using transition::kInvalidCost;
 
 class BiluoMoves {
  public:

@@ -97,19 +97,51 @@ void ParserModel::collect(const std::string& prefix, NamedTensors& out) const {
 void register_parser_architectures() {
   using registry::arg;
   using registry::Value;
-  add_function(
-      "architectures", "spacy.TransitionBasedParser.v2",
-      {arg("tok2vec", "Model"), arg("state_type", "str"), arg("extra_state_tokens", "bool"),
-       arg("hidden_width", "int"), arg("maxout_pieces", "int"), arg("use_upper", "bool", true),
-       arg("nO", "int", nullptr)},
-      [](const Value& a, const ConfigPath& path) -> std::any {
-        return std::make_shared<ParserModel>(
-            model_arg<Tok2VecModel>(a, "tok2vec", path), registry::get_str(a, "state_type"),
-            registry::get_bool(a, "extra_state_tokens"), registry::get_int(a, "hidden_width"),
-            registry::get_int(a, "maxout_pieces"), registry::get_bool(a, "use_upper"),
-            optional_int(a, "nO"));
-      },
-      "Model[List[Doc], List[Floats2d]]");
+  // v1 (spacy-legacy) builds the same model; only use_upper has a default there.
+  for (const char* name : {"spacy.TransitionBasedParser.v2", "spacy.TransitionBasedParser.v1"})
+    add_function(
+        "architectures", name,
+        {arg("tok2vec", "Model"), arg("state_type", "str"), arg("extra_state_tokens", "bool"),
+         arg("hidden_width", "int"), arg("maxout_pieces", "int"), arg("use_upper", "bool", true),
+         arg("nO", "int", nullptr)},
+        [](const Value& a, const ConfigPath& path) -> std::any {
+          return std::make_shared<ParserModel>(
+              model_arg<Tok2VecModel>(a, "tok2vec", path), registry::get_str(a, "state_type"),
+              registry::get_bool(a, "extra_state_tokens"), registry::get_int(a, "hidden_width"),
+              registry::get_int(a, "maxout_pieces"), registry::get_bool(a, "use_upper"),
+              optional_int(a, "nO"));
+        },
+        "Model[List[Doc], List[Floats2d]]");
+}
+
+Json default_transition_model(const std::string& state_type) {
+  return Json{{"@architectures", "spacy.TransitionBasedParser.v2"},
+              {"state_type", state_type},
+              {"extra_state_tokens", false},
+              {"hidden_width", 64},
+              {"maxout_pieces", 2},
+              {"use_upper", true},
+              {"nO", nullptr},
+              {"tok2vec", default_hash_embed_cnn()}};
+}
+
+std::shared_ptr<ParserModel> transition_component_model(const registry::Value& config,
+                                                        const std::string& name,
+                                                        const std::string& state_type) {
+  const registry::Value& m = config.at("model");
+  std::shared_ptr<ParserModel> model;
+  if (m.is_object())
+    if (const auto* p = std::any_cast<std::shared_ptr<ParserModel>>(&m.object())) model = *p;
+  if (!model)
+    throw ConfigError({"components", name, "model"},
+                      "expected a spacy.TransitionBasedParser model, got " + m.describe());
+  if (model->state_type() != state_type)
+    throw ConfigError({"components", name, "model", "state_type"},
+                      "the " + state_type + " component needs state_type \"" + state_type +
+                          "\", not \"" + model->state_type() + "\"");
+  if (!registry::is_null(config, "moves"))
+    throw ConfigError({"components", name, "moves"}, "custom moves are not supported (use null)");
+  return model;
 }
 
 }  // namespace trfpipe

@@ -9,6 +9,8 @@
 #include <ATen/core/Tensor.h>
 
 #include "components/common/tok2vec_model.hpp"
+#include "trfpipe/config.hpp"
+#include "trfpipe/registry.hpp"
 #include "models/layers/layers.hpp"
 
 namespace trfpipe {
@@ -49,7 +51,18 @@ class ParserModel {
   std::unique_ptr<layers::Linear> upper_;
 };
 
-// Registers spacy.TransitionBasedParser.v2.
+// Registers spacy.TransitionBasedParser.v2 and .v1 (idempotent).
 void register_parser_architectures();
+
+// The default `model` block of a transition-based factory (spaCy's DEFAULT_PARSER_MODEL /
+// DEFAULT_NER_MODEL): TransitionBasedParser.v2, hidden_width 64, maxout_pieces 2, use_upper,
+// the default HashEmbedCNN tok2vec.
+Json default_transition_model(const std::string& state_type);
+
+// The model of transition-based component `name`'s resolved config: a TransitionBasedParser
+// with the given state_type and `moves = null`; ConfigErrors naming the setting otherwise.
+std::shared_ptr<ParserModel> transition_component_model(const registry::Value& config,
+                                                        const std::string& name,
+                                                        const std::string& state_type);
 
 }  // namespace trfpipe

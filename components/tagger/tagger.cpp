@@ -3,11 +3,10 @@
 #include <algorithm>
 
 #include <ATen/ATen.h>
-#include <ATen/core/grad_mode.h>
 
 #include "components/common/registration.hpp"
 #include "components/common/torch_pipe.hpp"
-#include "components/tagger/tagger_model.hpp"
+#include "components/common/tagger_model.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -28,16 +27,7 @@ class TaggerPipe : public TorchPipe {
 
   bool add_label(const std::string& label) override { return add_label_to(labels_, label); }
 
-  std::any predict(const std::vector<Doc*>& docs) override {
-    std::vector<std::vector<int64_t>> guesses(docs.size());
-    if (total_tokens(docs) == 0) return guesses;
-    at::NoGradGuard no_grad;
-    at::Tensor ids = model_->forward(docs, false).argmax(1).contiguous();
-    const int64_t* p = ids.data_ptr<int64_t>();
-    for (size_t d = 0; d < docs.size(); ++d)
-      for (size_t i = 0; i < docs[d]->size(); ++i) guesses[d].push_back(*p++);
-    return guesses;
-  }
+  std::any predict(const std::vector<Doc*>& docs) override { return model_->best_labels(docs); }
 
   void set_annotations(const std::vector<Doc*>& docs, const std::any& scores) override {
     const auto& guesses = std::any_cast<const std::vector<std::vector<int64_t>>&>(scores);
@@ -57,36 +47,21 @@ class TaggerPipe : public TorchPipe {
     if (total_tokens(docs) == 0) return;
     model_->tok2vec()->set_dropout(drop);
     at::Tensor logits = model_->forward(docs, true);
-    at::Tensor probs = at::softmax(logits.detach(), 1).contiguous();
-    const int64_t N = probs.size(0), C = probs.size(1);
-    at::Tensor d = at::zeros({N, C}, at::kFloat);
-    auto P = probs.accessor<float, 2>();
-    auto D = d.accessor<float, 2>();
-    const double ls = label_smoothing_;
-    int64_t row = 0;
+    std::vector<TokenTarget> targets;
     for (const auto& eg : examples) {
       std::vector<std::string> gold = eg.get_aligned_tags();
-      for (size_t i = 0; i < eg.predicted().size(); ++i, ++row) {
+      for (size_t i = 0; i < eg.predicted().size(); ++i) {
+        TokenTarget& t = targets.emplace_back();
         const std::string g = i < gold.size() ? gold[i] : std::string();
         if (g.empty()) continue;
-        bool negative = !neg_prefix_.empty() && g.size() > neg_prefix_.size() &&
-                        g.compare(0, neg_prefix_.size(), neg_prefix_) == 0;
-        std::string label = negative ? g.substr(neg_prefix_.size()) : g;
+        t.negative = !neg_prefix_.empty() && g.size() > neg_prefix_.size() &&
+                     g.compare(0, neg_prefix_.size(), neg_prefix_) == 0;
+        std::string label = t.negative ? g.substr(neg_prefix_.size()) : g;
         auto it = std::find(labels_.begin(), labels_.end(), label);
-        if (it == labels_.end()) continue;  // unknown label: treated as missing
-        const int64_t c = it - labels_.begin();
-        if (negative) {
-          D[row][c] = P[row][c];
-          continue;
-        }
-        for (int64_t k = 0; k < C; ++k) {
-          double target = k == c ? 1.0 - ls : (C > 1 ? ls / double(C - 1) : 0.0);
-          D[row][k] = float(P[row][k] - target);
-        }
+        if (it != labels_.end()) t.label = it - labels_.begin();  // unknown label: missing
       }
     }
-    const double loss = d.pow(2).sum().item<double>();
-    (logits * d).sum().backward();
+    const double loss = xent_backward(logits, targets, label_smoothing_);
     finish_backward(losses);
     losses[name()] += loss;
     if (sgd) finish_update(*sgd);

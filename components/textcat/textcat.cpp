@@ -164,14 +164,6 @@ Json textcat_model(bool exclusive) {
                             {"no_output_layer", false}}}};
 }
 
-Json textcat_weights() {
-  return Json{{"cats_score", 1.0},         {"cats_score_desc", nullptr},
-              {"cats_micro_p", nullptr},   {"cats_micro_r", nullptr},
-              {"cats_micro_f", nullptr},   {"cats_macro_p", nullptr},
-              {"cats_macro_r", nullptr},   {"cats_macro_f", nullptr},
-              {"cats_macro_auc", nullptr}, {"cats_f_per_type", nullptr}};
-}
-
 }  // namespace
 
 void register_textcat() {
@@ -187,7 +179,7 @@ void register_textcat() {
              {"scorer", Json{{"@scorers", multi ? "spacy.textcat_multilabel_scorer.v2"
                                                 : "spacy.textcat_scorer.v2"}}}};
     tc.assigns = {"doc.cats"};
-    tc.default_score_weights = textcat_weights();
+    tc.default_score_weights = textcat_score_weights();
     tc.make = [multi](Language& nlp, const std::string& name, const registry::Value& config) {
       std::optional<std::string> positive;
       if (config.has("positive_label") && !registry::is_null(config, "positive_label"))

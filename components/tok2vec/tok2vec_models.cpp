@@ -87,6 +87,51 @@ void MultiHashEmbed::collect(const std::string& prefix, NamedTensors& out) const
   mix_->collect(prefix + "maxout.", out);
 }
 
+// ---- CharacterEmbed ----
+CharacterEmbed::CharacterEmbed(int64_t width, int64_t rows, int64_t nM, int64_t nC,
+                               const std::string& feature)
+    : width_(width), nM_(nM), nC_(nC), feature_(token_attr_from_name(feature)) {
+  if (width <= 0 || rows <= 0 || nM <= 0 || nC <= 0)
+    throw ValueError("CharacterEmbed: width, rows, nM and nC must be positive");
+  E_ = at::zeros({nC, 256, nM}, at::kFloat).set_requires_grad(true);
+  embed_ = std::make_unique<layers::HashEmbed>(width, rows, 5, 0);
+  mix_ = std::make_unique<layers::Maxout>(width, nM * nC + width, 3, true);
+}
+
+std::vector<uint8_t> CharacterEmbed::utf8_array(std::string_view word, int64_t nC) {
+  std::vector<uint8_t> out(size_t(nC), 255);
+  int64_t j = 0, start = 0, end = int64_t(word.size()) - 1;
+  while (j < nC && start <= end) {
+    out[size_t(j++)] = uint8_t(word[size_t(start++)]);
+    if (j < nC && start <= end) out[size_t(j++)] = uint8_t(word[size_t(end--)]);
+  }
+  return out;
+}
+
+std::vector<at::Tensor> CharacterEmbed::forward(const std::vector<Doc*>& docs, bool is_train) {
+  const auto lengths = doc_lengths(docs);
+  std::vector<int64_t> rows;  // row of E viewed as [nC * 256, nM]
+  std::vector<uint64_t> ids;
+  for (const Doc* d : docs)
+    for (size_t i = 0; i < d->size(); ++i) {
+      std::vector<uint8_t> bytes = utf8_array(d->token(i).text(), nC_);
+      for (int64_t j = 0; j < nC_; ++j) rows.push_back(j * 256 + bytes[size_t(j)]);
+      ids.push_back(token_attr(*d, i, feature_));
+    }
+  const int64_t N = int64_t(ids.size());
+  if (N == 0) return split_rows(at::zeros({0, width_}, at::kFloat), lengths);
+  at::Tensor index = at::from_blob(rows.data(), {int64_t(rows.size())}, at::kLong).clone();
+  at::Tensor chars = E_.view({nC_ * 256, nM_}).index_select(0, index).view({N, nC_ * nM_});
+  at::Tensor X = at::cat({chars, embed_->forward(ids, is_train ? drop_ : 0.0)}, 1);
+  return split_rows(mix_->forward(X, is_train ? drop_ : 0.0), lengths);
+}
+
+void CharacterEmbed::collect(const std::string& prefix, NamedTensors& out) const {
+  out.emplace_back(prefix + "charembed.E", E_);
+  embed_->collect(prefix + "hashembed.", out);
+  mix_->collect(prefix + "maxout.", out);
+}
+
 // ---- MaxoutWindowEncoder ----
 MaxoutWindowEncoder::MaxoutWindowEncoder(int64_t width, int64_t window_size, int64_t maxout_pieces,
                                          int64_t depth)
@@ -194,21 +239,39 @@ void register_tok2vec_architectures() {
             model_arg<Tok2VecModel>(a, "embed", path), model_arg<EncoderModel>(a, "encode", path)));
       },
       T2V);
+  // MultiHashEmbed.v1 (spacy-legacy; spancat_singlelabel's default and spaCy's tagger_parser_ud
+  // project name it) differs from .v2 only in its static-vectors layer, not supported here either.
+  for (const char* name : {"spacy.MultiHashEmbed.v2", "spacy.MultiHashEmbed.v1"})
+    add_function(
+        "architectures", name,
+        {arg("width", "int"), arg("attrs", "list[str]"), arg("rows", "list[int]"),
+         arg("include_static_vectors", "bool")},
+        [](const Value& a, const ConfigPath& path) -> std::any {
+          if (registry::get_bool(a, "include_static_vectors")) {
+            ConfigPath p = path;
+            p.push_back("include_static_vectors");
+            throw ConfigError(p, "static vectors are not supported (use false)");
+          }
+          return Tok2VecPtr(std::make_shared<MultiHashEmbed>(
+              registry::get_int(a, "width"), registry::get_str_list(a, "attrs"),
+              a.at("rows").as<std::vector<int64_t>>()));
+        },
+        "Model[List[Doc], List[Floats2d]]");
   add_function(
-      "architectures", "spacy.MultiHashEmbed.v2",
-      {arg("width", "int"), arg("attrs", "list[str]"), arg("rows", "list[int]"),
-       arg("include_static_vectors", "bool")},
+      "architectures", "spacy.CharacterEmbed.v2",
+      {arg("width", "int"), arg("rows", "int"), arg("nM", "int"), arg("nC", "int"),
+       arg("include_static_vectors", "bool"), arg("feature", "str", "LOWER")},
       [](const Value& a, const ConfigPath& path) -> std::any {
         if (registry::get_bool(a, "include_static_vectors")) {
           ConfigPath p = path;
           p.push_back("include_static_vectors");
           throw ConfigError(p, "static vectors are not supported (use false)");
         }
-        return Tok2VecPtr(std::make_shared<MultiHashEmbed>(
-            registry::get_int(a, "width"), registry::get_str_list(a, "attrs"),
-            a.at("rows").as<std::vector<int64_t>>()));
+        return Tok2VecPtr(std::make_shared<CharacterEmbed>(
+            registry::get_int(a, "width"), registry::get_int(a, "rows"), registry::get_int(a, "nM"),
+            registry::get_int(a, "nC"), registry::get_str(a, "feature")));
       },
-      "Model[List[Doc], List[Floats2d]]");
+      T2V);
   add_function(
       "architectures", "spacy.MaxoutWindowEncoder.v2",
       {arg("width", "int"), arg("window_size", "int"), arg("maxout_pieces", "int"),

@@ -51,6 +51,29 @@ class MultiHashEmbed : public Tok2VecModel {
   std::unique_ptr<layers::Maxout> mix_;
 };
 
+// spacy.CharacterEmbed.v2 (the morphologizer's default embedding): per token, nC UTF-8 bytes of
+// its text taken alternately from the start and the end (Doc.to_utf8_array; 255 pads short
+// words) are embedded in one nM-wide table per position (zero-initialized, as thinc's alloc),
+// concatenated with a HashEmbed of `feature` (seed 5), then Maxout(width, nP=3, normalize=True).
+class CharacterEmbed : public Tok2VecModel {
+ public:
+  CharacterEmbed(int64_t width, int64_t rows, int64_t nM, int64_t nC, const std::string& feature);
+  std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
+  int64_t width() const override { return width_; }
+  void collect(const std::string& prefix, NamedTensors& out) const override;
+  void set_dropout(double drop) override { drop_ = drop; }
+  // Doc.to_utf8_array(nr_char=nC) of one word, row-major.
+  static std::vector<uint8_t> utf8_array(std::string_view word, int64_t nC);
+
+ private:
+  int64_t width_, nM_, nC_;
+  double drop_ = 0.0;
+  TokenAttr feature_;
+  at::Tensor E_;  // [nC, 256, nM]
+  std::unique_ptr<layers::HashEmbed> embed_;
+  std::unique_ptr<layers::Maxout> mix_;
+};
+
 // spacy.MaxoutWindowEncoder.v2: depth x residual(expand_window(ws) >> Maxout(width, nP,
 // normalize)), over docs joined with ws*depth zero rows (thinc's with_array(pad=...)).
 class MaxoutWindowEncoder : public EncoderModel {
@@ -99,8 +122,8 @@ class Tok2VecListenerModel : public Tok2VecModel {
   Listener listener_;
 };
 
-// Registers spacy.HashEmbedCNN.v2, spacy.Tok2Vec.v2, spacy.MultiHashEmbed.v2,
-// spacy.MaxoutWindowEncoder.v2 and spacy.Tok2VecListener.v1.
+// Registers spacy.HashEmbedCNN.v2, spacy.Tok2Vec.v2, spacy.MultiHashEmbed.v2 (and .v1),
+// spacy.CharacterEmbed.v2, spacy.MaxoutWindowEncoder.v2 and spacy.Tok2VecListener.v1.
 void register_tok2vec_architectures();
 
 }  // namespace trfpipe

@@ -11,6 +11,7 @@
 // model's maximum keeps its first pieces (the final [SEP] is dropped, as spacy-transformers 1.x).
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <mutex>
 
@@ -18,6 +19,7 @@
 #include <ATen/core/grad_mode.h>
 #include <torch/csrc/autograd/autograd.h>
 
+#include "components/common/registration.hpp"
 #include "components/transformer/transformer.hpp"
 #include "pipeline/file_io.hpp"
 #include "models/safetensors.hpp"
@@ -69,6 +71,7 @@ std::vector<TokenRange> legacy_sents(Doc& doc) {
 
 struct LegacyPieces {
   IdList ids;
+  IdList types;  // the tokenizer's token_type_ids (XLNet: 2 for <cls>)
   StrList strings;
   AlignList alignment;              // per token, indices into the flat pieces
   std::vector<int64_t> starts, lengths;  // per sentence: first flat piece, piece count
@@ -96,6 +99,7 @@ LegacyPieces word_pieces(Doc& doc, const SubwordTokenizer& tok, int64_t max_len)
         if (al.data[k] < n) p.alignment[t].push_back(start + al.data[k]);
     for (int64_t j = 0; j < n; ++j) {
       p.ids.push_back(enc.ids[static_cast<size_t>(j)]);
+      p.types.push_back(enc.type_ids.empty() ? 0 : enc.type_ids[static_cast<size_t>(j)]);
       p.strings.push_back(enc.tokens[static_cast<size_t>(j)]);
     }
     p.starts.push_back(start);
@@ -166,7 +170,10 @@ class TrfWordpiecer : public Pipe {
   std::any predict(const std::vector<Doc*>& docs) override {
     std::vector<LegacyPieces> out;
     SubwordTokenizer& tok = tokenizer();
-    for (Doc* d : docs) out.push_back(word_pieces(*d, tok, static_cast<int64_t>(tok.model_max_length())));
+    // model_max_length 0: no limit (XLNet)
+    const int64_t max_len = tok.model_max_length() > 0 ? static_cast<int64_t>(tok.model_max_length())
+                                                       : std::numeric_limits<int64_t>::max();
+    for (Doc* d : docs) out.push_back(word_pieces(*d, tok, max_len));
     return out;
   }
   void set_annotations(const std::vector<Doc*>& docs, const std::any& scores) override {
@@ -227,13 +234,20 @@ class TrfTok2Vec : public TrainablePipe, public ParameterOwner {
       for (int64_t n : o.pieces.lengths) L = std::max(L, n);
       at::Tensor ids = at::full({ns, L}, model_->tokenizer().pad_id() < 0 ? 0 : model_->tokenizer().pad_id(), at::kLong);
       at::Tensor mask = at::zeros({ns, L}, at::kFloat);
+      at::Tensor types = at::zeros({ns, L}, at::kLong);
       for (int64_t s = 0; s < ns; ++s)
         for (int64_t j = 0; j < o.pieces.lengths[s]; ++j) {
-          ids[s][j] = o.pieces.ids[static_cast<size_t>(o.pieces.starts[s] + j)];
+          const size_t flat = static_cast<size_t>(o.pieces.starts[s] + j);
+          ids[s][j] = o.pieces.ids[flat];
+          types[s][j] = o.pieces.types[flat];
           mask[s][j] = 1.0f;
         }
       const at::Device dev = enc.device();
-      EncoderOutput eo = enc.forward({ids.to(dev), mask.to(dev), {}});
+      // Rows padded at the end, as the 2019 components did; XLNet also gets its segment ids
+      // (<cls> = 2), which its relative segment encoding compares (the others' are all zero).
+      EncoderInput in{ids.to(dev), mask.to(dev), {}};
+      if (enc.config().family == EncoderFamily::Xlnet) in.token_type_ids = types.to(dev);
+      EncoderOutput eo = enc.forward(in);
       std::vector<at::Tensor> rows;
       for (int64_t s = 0; s < ns; ++s) rows.push_back(eo.last_hidden_state[s].slice(0, 0, o.pieces.lengths[s]));
       o.lhs = at::cat(rows, 0);
@@ -524,10 +538,17 @@ void register_legacy_transformer_components() {
   register_factory(std::move(t2v));
   FactoryMeta tc;
   tc.name = "trf_textcat";
+  // The scorer and score weights of spaCy's textcat, so `train` selects model-best by cats_score
+  // and `evaluate` reports it (exclusive_classes = false: use spacy.textcat_multilabel_scorer.v2
+  // with threshold 0.5).
+  add_placeholder_scorer("spacy.textcat_scorer.v2");
   tc.default_config = Json{{"trf_name", "bert-base-uncased"},
                            {"architecture", "softmax_class_vector"},
                            {"exclusive_classes", true},
-                           {"token_vector_width", nullptr}};
+                           {"token_vector_width", nullptr},
+                           {"threshold", 0.0},
+                           {"scorer", Json{{"@scorers", "spacy.textcat_scorer.v2"}}}};
+  tc.default_score_weights = textcat_score_weights();
   tc.assigns = {"doc.cats"};
   tc.make = [](Language&, const std::string& name, const registry::Value& c) {
     const int64_t w = registry::is_null(c, "token_vector_width") ? 0 : registry::get_int(c, "token_vector_width");

@@ -100,13 +100,21 @@ Matrix weighted_token_tensor(const TransformerData& data, size_t n_tokens) {
       token_rows[t].push_back(r);
     }
   }
+  // The rows of real pieces: the attention mask says which (left-padded XLNet rows have their
+  // padding first); without one, the first `lengths[s]` columns.
+  at::Tensor real;
+  if (data.wordpieces.attention_mask.defined() && data.wordpieces.attention_mask.dim() == 2 &&
+      data.wordpieces.attention_mask.size(0) == n_spans && data.wordpieces.attention_mask.size(1) == padded)
+    real = data.wordpieces.attention_mask.to(at::kCPU).ne(0).contiguous();
+  const bool* is_real = real.defined() ? real.data_ptr<bool>() : nullptr;
   for (int64_t s = 0; s < n_spans; ++s) {
     const auto [start, end] = s < static_cast<int64_t>(data.spans.size())
                                   ? data.spans[static_cast<size_t>(s)]
                                   : std::pair<int64_t, int64_t>{0, 0};
     const int64_t len = s < data.wordpieces.size() ? data.wordpieces.lengths[static_cast<size_t>(s)]
                                                    : padded;
-    for (int64_t p = 0; p < len && p < padded; ++p) {
+    for (int64_t p = 0; p < padded; ++p) {
+      if (is_real ? !is_real[s * padded + p] : p >= len) continue;
       const int64_t r = s * padded + p;
       const float* x = X + r * width;
       const auto& toks = row_tokens[static_cast<size_t>(r)];
@@ -175,15 +183,42 @@ void install_tensor_vector_hooks(Doc& doc) {
   };
 }
 
+namespace {
+Json matrix_json(int64_t rows, int64_t cols, const float* data) {
+  Json r = Json::array();
+  for (int64_t i = 0; i < rows; ++i) r.push_back(std::vector<float>(data + i * cols, data + (i + 1) * cols));
+  return {{"shape", {rows, cols}}, {"rows", std::move(r)}};
+}
+
+// A doc extension's value as T, or null when the extension is not registered or holds no T.
+template <typename T>
+const T* ext_value(const Doc& doc, const char* name) {
+  if (!Doc::has_extension(name)) return nullptr;
+  return std::any_cast<T>(&doc.get_ext(name));
+}
+
+// The 2019 trf_wordpiecer / trf_tok2vec annotations, under their extension names (only when set).
+void add_legacy_json(const Doc& doc, Json& out) {
+  if (const auto* v = ext_value<std::vector<std::string>>(doc, "trf_word_pieces_"); v && !v->empty())
+    out["trf_word_pieces_"] = *v;
+  if (const auto* v = ext_value<std::vector<int64_t>>(doc, "trf_word_pieces"); v && !v->empty())
+    out["trf_word_pieces"] = *v;
+  if (const auto* v = ext_value<std::vector<std::vector<int64_t>>>(doc, "trf_alignment"); v && !v->empty())
+    out["trf_alignment"] = *v;
+  for (const char* name : {"trf_last_hidden_state", "trf_pooler_output"}) {
+    const auto* t = ext_value<at::Tensor>(doc, name);
+    if (!t || !t->defined() || t->dim() != 2 || t->numel() == 0) continue;
+    at::Tensor m = t->detach().to(at::kCPU).to(at::kFloat).contiguous();
+    out[name] = matrix_json(m.size(0), m.size(1), m.data_ptr<float>());
+  }
+}
+}  // namespace
+
 Json transformer_doc_json(const Doc& doc) {
   Json out = Json::object();
   const Matrix& m = doc.tensor();
-  if (!m.empty()) {
-    Json rows = Json::array();
-    for (int64_t i = 0; i < m.rows; ++i)
-      rows.push_back(std::vector<float>(m.row(i), m.row(i) + m.cols));
-    out["tensor"] = {{"shape", {m.rows, m.cols}}, {"rows", std::move(rows)}};
-  }
+  if (!m.empty()) out["tensor"] = matrix_json(m.rows, m.cols, m.row(0));
+  add_legacy_json(doc, out);
   TransformerDataPtr d = get_trf_data(doc);
   if (d) {
     Json wp = Json::object();

@@ -236,24 +236,43 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
               << "). Pieces beyond the maximum are dropped (spacy-transformers' "
                  "truncate_oversize_splits); tokens cut completely get zero vectors.\n";
   }
-  // Wordpieces (truncated columns dropped).
+  // Wordpieces. Truncation keeps each row's first Lk pieces; a left-padded row (XLNet) keeps its
+  // padding on the left, so the kept pieces move to the row's end.
+  const bool left = tokenizer_->pads_left();
+  std::vector<int64_t> n_real(static_cast<size_t>(n), 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const Encoding& e = encs[static_cast<size_t>(i)];
+    for (int64_t j = 0; j < L; ++j)
+      n_real[static_cast<size_t>(i)] += e.attention_mask.empty() ? 1 : e.attention_mask[static_cast<size_t>(j)];
+  }
+  // Column of row i's piece at column c after truncation; -1 when it is dropped (or padding).
+  auto new_column = [&](int64_t i, int64_t c) -> int64_t {
+    if (Lk == L) return c;
+    const int64_t real = n_real[static_cast<size_t>(i)], first = left ? L - real : 0;
+    const int64_t p = c - first;
+    if (p < 0 || p >= real || p >= Lk) return -1;
+    return (left ? Lk - std::min(real, Lk) : 0) + p;
+  };
   WordpieceBatch wp;
-  at::Tensor ids = at::zeros({n, Lk}, at::kLong), mask = at::zeros({n, Lk}, at::kFloat),
-             types = at::zeros({n, Lk}, at::kLong);
+  at::Tensor ids = at::full({n, Lk}, tokenizer_->pad_id(), at::kLong), mask = at::zeros({n, Lk}, at::kFloat),
+             types = at::full({n, Lk}, left ? int64_t{3} : int64_t{0}, at::kLong);
   int64_t* pid = ids.data_ptr<int64_t>();
   float* pm = mask.data_ptr<float>();
   int64_t* pt = types.data_ptr<int64_t>();
+  const std::string pad_string = tokenizer_->id_to_token(tokenizer_->pad_id());
   for (int64_t i = 0; i < n; ++i) {
     const Encoding& e = encs[static_cast<size_t>(i)];
-    std::vector<std::string> strings;
+    std::vector<std::string> strings(static_cast<size_t>(Lk), pad_string);
     int64_t len = 0;
-    for (int64_t j = 0; j < Lk; ++j) {
-      pid[i * Lk + j] = e.ids[static_cast<size_t>(j)];
+    for (int64_t j = 0; j < L; ++j) {
+      const int64_t c = new_column(i, j);
+      if (c < 0) continue;
+      pid[i * Lk + c] = e.ids[static_cast<size_t>(j)];
       const int64_t m = e.attention_mask.empty() ? 1 : e.attention_mask[static_cast<size_t>(j)];
-      pm[i * Lk + j] = static_cast<float>(m);
+      pm[i * Lk + c] = static_cast<float>(m);
       len += m ? 1 : 0;
-      pt[i * Lk + j] = e.type_ids.empty() ? 0 : e.type_ids[static_cast<size_t>(j)];
-      strings.push_back(e.tokens[static_cast<size_t>(j)]);
+      pt[i * Lk + c] = e.type_ids.empty() ? 0 : e.type_ids[static_cast<size_t>(j)];
+      strings[static_cast<size_t>(c)] = e.tokens[static_cast<size_t>(j)];
     }
     wp.strings.push_back(std::move(strings));
     wp.lengths.push_back(len);
@@ -270,8 +289,10 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
     if (!is_train) no_grad = std::make_unique<at::NoGradGuard>();
     const at::Device dev = encoder_->device();
     EncoderInput in{ids.to(dev), mask.to(dev), types.to(dev)};
-    if (encoder_->config().family == EncoderFamily::DistilBert ||
-        encoder_->config().family == EncoderFamily::Gpt2 || encoder_->config().type_vocab_size <= 0)
+    // XLNet compares segments instead of embedding them (any ids; <cls> is 2): it gets them too.
+    const EncoderFamily fam = encoder_->config().family;
+    if (fam == EncoderFamily::DistilBert || fam == EncoderFamily::Gpt2 ||
+        (fam != EncoderFamily::Xlnet && encoder_->config().type_vocab_size <= 0))
       in.token_type_ids = at::Tensor();
     eo = encoder_->forward(in);
   }
@@ -302,23 +323,20 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
     }
     Ragged al = align_pieces_to_tokens({tok_offsets}, aspans, offs, static_cast<size_t>(L));
     std::vector<int64_t> cut_tokens;
-    if (Lk < L) {  // truncation: drop columns >= Lk, remap rows
+    if (Lk < L) {  // truncation: drop the pieces beyond Lk, remap the rows
       Ragged cut;
       size_t k = 0;
       for (int64_t len : al.lengths) {
-        if (len > 0 && cut.lengths.size() < al.lengths.size()) {
-          bool any_kept = false;
-          for (int64_t j = 0; j < len; ++j) any_kept = any_kept || al.data[k + static_cast<size_t>(j)] % L < Lk;
-          if (!any_kept) cut_tokens.push_back(static_cast<int64_t>(cut.lengths.size()));
-        }
         int64_t kept_n = 0;
         for (int64_t j = 0; j < len; ++j, ++k) {
-          const int64_t r = al.data[k], s = r / L, c = r % L;
-          if (c < Lk) {
+          const int64_t r = al.data[k], s = r / L;
+          const int64_t c = new_column(row + s, r % L);
+          if (c >= 0) {
             cut.data.push_back(s * Lk + c);
             ++kept_n;
           }
         }
+        if (len > 0 && kept_n == 0) cut_tokens.push_back(static_cast<int64_t>(cut.lengths.size()));
         cut.lengths.push_back(kept_n);
       }
       al = std::move(cut);

@@ -1,6 +1,7 @@
 // A complete trfpipe plugin: the `keyword_matcher` pipeline component (entities from a list of
-// phrases, like spaCy's EntityRuler with phrase patterns) and the registered function
-// `my_components.patterns_from_jsonl.v1` that its config uses to read patterns from a file.
+// phrases, like spaCy's EntityRuler with phrase patterns, built on trfpipe's PhraseMatcher) and
+// the registered function `my_components.patterns_from_jsonl.v1` that its config uses to read
+// patterns from a file.
 //
 // Build it against an installed trfpipe (see README.md), then
 //   trfpipe assemble config.cfg my_pipeline --code build/libmy_components.so
@@ -10,7 +11,6 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -20,6 +20,7 @@
 #include <trfpipe/doc.hpp>
 #include <trfpipe/error.hpp>
 #include <trfpipe/language.hpp>
+#include <trfpipe/matcher.hpp>
 #include <trfpipe/registry.hpp>
 
 namespace fs = std::filesystem;
@@ -38,7 +39,6 @@ using PatternLoader = std::function<Json()>;
 
 struct Pattern {
   std::string label, phrase;
-  std::vector<std::string> keys;  // the phrase's tokens, lower-cased when ignoring case
 };
 
 // One match in a doc: tokens [start, end) get `label`.
@@ -96,15 +96,14 @@ class KeywordMatcher : public trfpipe::Pipe {
         nlp_(&nlp),
         overwrite_(overwrite),
         ignore_case_(ignore_case),
-        loader_(std::move(loader)) {}
+        loader_(std::move(loader)),
+        matcher_(new_matcher()) {}
 
   void add(const std::string& label, const std::string& phrase) {
-    Pattern p{label, phrase, {}};
     Doc doc = nlp_->make_doc(phrase);  // the pipeline's own tokenizer, as spaCy's PhraseMatcher
-    for (size_t i = 0; i < doc.size(); ++i) p.keys.push_back(key(doc.token(i)));
-    if (p.keys.empty()) return;
-    by_first_key_[p.keys.front()].push_back(patterns_.size());
-    patterns_.push_back(std::move(p));
+    if (doc.size() == 0) return;
+    matcher_.add(label, std::vector<const Doc*>{&doc});  // the label is the rule key
+    patterns_.push_back({label, phrase});
   }
 
   // A JSON list of patterns; `where` names the source in error messages.
@@ -123,31 +122,18 @@ class KeywordMatcher : public trfpipe::Pipe {
     return {labels.begin(), labels.end()};
   }
 
-  // Leftmost-longest, non-overlapping matches; among equally long ones the first added wins.
+  // Leftmost-longest, non-overlapping matches; among equally long ones the first added wins
+  // (the PhraseMatcher lists the rules of one phrase in the order they were added).
   std::any predict(const std::vector<Doc*>& docs) override {
     Matches all;
     for (Doc* doc : docs) {
-      std::vector<std::string> keys;
-      for (size_t i = 0; i < doc->size(); ++i) keys.push_back(key(doc->token(i)));
+      std::vector<trfpipe::Span> spans = matcher_.match_spans(*doc);
+      std::stable_sort(spans.begin(), spans.end(), [](const trfpipe::Span& a, const trfpipe::Span& b) {
+        return a.start() != b.start() ? a.start() < b.start() : a.size() > b.size();
+      });
       std::vector<Match> found;
-      for (size_t i = 0; i < keys.size();) {
-        const Pattern* best = nullptr;
-        auto it = by_first_key_.find(keys[i]);
-        if (it != by_first_key_.end()) {
-          for (size_t index : it->second) {
-            const Pattern& p = patterns_[index];
-            if (i + p.keys.size() > keys.size()) continue;
-            if (!std::equal(p.keys.begin(), p.keys.end(), keys.begin() + long(i))) continue;
-            if (!best || p.keys.size() > best->keys.size()) best = &p;
-          }
-        }
-        if (!best) {
-          ++i;
-          continue;
-        }
-        found.push_back({i, i + best->keys.size(), best->label});
-        i += best->keys.size();
-      }
+      for (const trfpipe::Span& s : spans)
+        if (found.empty() || s.start() >= found.back().end) found.push_back({s.start(), s.end(), s.label_()});
       all.push_back(std::move(found));
     }
     return all;
@@ -198,20 +184,20 @@ class KeywordMatcher : public trfpipe::Pipe {
   void from_disk(const std::string& dir) override {
     const Json list = read_pattern_file((fs::path(dir) / "patterns.jsonl").string());
     patterns_.clear();
-    by_first_key_.clear();
+    matcher_ = new_matcher();
     for (const Json& p : list) add(p["label"].get<std::string>(), p["phrase"].get<std::string>());
   }
 
  private:
-  std::string key(const trfpipe::Token& t) const {
-    return ignore_case_ ? t.lower_() : std::string(t.text());
+  trfpipe::PhraseMatcher new_matcher() const {
+    return trfpipe::PhraseMatcher(nlp_->vocab_ptr(), ignore_case_ ? "LOWER" : "ORTH");
   }
 
-  Language* nlp_;  // the pipeline owning this component (for its tokenizer)
+  Language* nlp_;  // the pipeline owning this component (for its tokenizer and vocab)
   bool overwrite_, ignore_case_;
   PatternLoader loader_;
+  trfpipe::PhraseMatcher matcher_;
   std::vector<Pattern> patterns_;
-  std::map<std::string, std::vector<size_t>> by_first_key_;
 };
 
 // my_components.patterns_from_jsonl.v1: a loader reading one pattern per line of a JSONL file.

@@ -15,17 +15,12 @@
 #include <utility>
 #include <vector>
 
+#include "trfpipe/attrs.hpp"  // spaCy attribute IDs (attrs::ORTH ...) used by the DocBin
 #include "trfpipe/doc.hpp"
 #include "trfpipe/vocab.hpp"
 
 namespace trfpipe {
 
-// spaCy attribute IDs (spacy/attrs.pxd) used by the DocBin.
-namespace attrs {
-constexpr uint64_t ORTH = 65, NORM = 67, LENGTH = 71, LEMMA = 73, POS = 74, TAG = 75, DEP = 76,
-                   ENT_IOB = 77, ENT_TYPE = 78, HEAD = 79, SENT_START = 80, SPACY = 81,
-                   ENT_KB_ID = 452, MORPH = 453, ENT_ID = 454;
-}  // namespace attrs
 // spaCy's DOCBIN_ALL_ATTRS, sorted (ORTH first).
 const std::vector<uint64_t>& docbin_all_attrs();
 
@@ -127,8 +122,9 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
 Json docs_to_json(const std::vector<const Doc*>& docs, int doc_id = 0);
 
 // JSONL: one {"text": ...} object per line (blank lines skipped); an optional "cats" object
-// ({label: score}) is kept, and optional "spans" ({key: [[start_char, end_char, label], ...]},
-// spaCy's Example.from_dict form) become doc.spans.
+// ({label: score}) is kept, and optional "spans" become doc.spans: {key: [[start_char, end_char,
+// label, kb_id?], ...]} (spaCy's Example.from_dict form) or {key: [{"start", "end", "label",
+// "kb_id"?}, ...]} (Doc.to_json's form, as `trfpipe apply` writes it).
 std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
                             const std::string& text_key = "text");
 
@@ -160,10 +156,15 @@ struct ConvertOptions {
   bool append_morphology = false;
   std::string labels_path;         // goemotions
   std::string text_key = "text";   // jsonl
+  std::string spans_key;           // non-empty: copy_ents_to_spans(doc, spans_key) on every doc
 };
 // The converter `auto` picks for `path` (by extension and, for .conll/.iob/.ner, by content:
 // token-per-line columns -> "ner", sentence-per-line `w|tag|IOB` -> "iob").
 std::string detect_converter(const std::string& path, const ConvertOptions& options);
+// What spaCy users write as `doc.spans[key] = list(doc.ents)` to train a spancat on NER data:
+// the entities (label, kb_id, id) become span group `key`, an empty group for a doc without
+// entities, replacing a group of that name. ValueError for an empty key.
+void copy_ents_to_spans(Doc& doc, const std::string& key);
 // Converts one file. `make_doc` is needed for jsonl and goemotions.
 std::vector<Doc> convert_file(const std::string& path, const ConvertOptions& options,
                               const std::shared_ptr<Vocab>& vocab, const MakeDoc& make_doc = {});

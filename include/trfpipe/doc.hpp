@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/strings.hpp"
 #include "trfpipe/vocab.hpp"
 
@@ -25,6 +26,11 @@ namespace trfpipe {
 using Json = nlohmann::ordered_json;
 class Doc;
 class Span;
+class Token;
+
+// A token extension registered with a TokenGetter as its default is computed, not stored
+// (spaCy's Token.set_extension(name, getter=...)): Token::ext_value() calls it.
+using TokenGetter = std::function<std::any(const Token&)>;
 
 // Owned row-major float matrix: doc.tensor (one row per token), vectors.
 struct Matrix {
@@ -42,6 +48,11 @@ struct TokenData {
   hash_t orth = 0, norm = 0, lemma = 0, tag = 0, pos = 0, dep = 0, morph = 0;
   hash_t ent_type = 0, ent_kb_id = 0, ent_id = 0;
   int32_t head = 0;        // head.i - i
+  // The parse's navigation data (spaCy's TokenC l_kids, r_kids, l_edge, r_edge), derived from
+  // the heads by Doc::set_children_from_heads: counts of left/right children and the absolute
+  // indices of the leftmost/rightmost token of the subtree.
+  uint32_t l_kids = 0, r_kids = 0;
+  int32_t l_edge = 0, r_edge = 0;
   uint8_t ent_iob = 0;     // 0 = unset "", 1 = "I", 2 = "O", 3 = "B"
   int8_t sent_start = 0;   // 1 = starts a sentence, -1 = does not, 0 = unknown
   bool space = false;      // followed by one space
@@ -77,11 +88,39 @@ class Token {
   std::string lemma_() const; void set_lemma(std::string_view);
   std::string dep_() const; void set_dep(std::string_view);
   std::string morph_() const; void set_morph(std::string_view);
+  // spaCy's token.morph (key 0 = unset), set_morph(dict / MorphAnalysis / None), has_morph().
+  MorphAnalysis morph() const;
+  void set_morph(const FeatsDict& feats);
+  void set_morph(const MorphAnalysis& morph);
+  void clear_morph();  // set_morph(None)
+  bool has_morph() const { return data().morph != 0; }
   std::string ent_iob_() const;   // "", "I", "O", "B"
   std::string ent_type_() const;
   int ent_iob() const;
+  // The syntactic head (itself for a root or an unset head). Unlike spaCy, a head set without a
+  // dep label is returned as set (spaCy returns the token itself when dep_ is unset).
   Token head() const;
+  // spaCy's head setter: head.i, then the navigation data and sentence starts of the affected
+  // trees are recomputed (ValueError when out of range).
   void set_head(size_t head_i);
+  void set_head(const Token& head);  // ValueError (spaCy's E191) for a token of another Doc
+  bool has_head() const;  // spaCy: the dep label is set (a missing dep means a missing head)
+  bool has_dep() const;
+  // Tree navigation (spaCy's Token API). All need the navigation data, which the parser, the
+  // readers and set_head keep up to date.
+  std::vector<Token> lefts() const;     // left children, left to right
+  std::vector<Token> rights() const;    // right children, left to right
+  std::vector<Token> children() const;  // lefts then rights
+  std::vector<Token> subtree() const;   // the token and its descendants, in order
+  std::vector<Token> ancestors() const; // head, head's head, ... up to the root
+  bool is_ancestor(const Token& descendant) const;
+  Token left_edge() const;
+  Token right_edge() const;
+  size_t n_lefts() const;
+  size_t n_rights() const;
+  // spaCy's conjuncts: tokens coordinated with this one ("conj" chains), without itself.
+  std::vector<Token> conjuncts() const;
+  Span sent() const;  // the sentence containing the token (ValueError E030 without boundaries)
   std::optional<bool> is_sent_start() const;
   void set_is_sent_start(std::optional<bool> v);
   TokenData& data() const;
@@ -91,6 +130,9 @@ class Token {
   // Typed extension attributes (token._.name); see Doc::set_token_extension.
   std::any& ext(const std::string& name) const;
   template <class T> T& ext_as(const std::string& name) const { return std::any_cast<T&>(ext(name)); }
+  // The value of token._.name for reading (spaCy's token._.get): the value set on this token,
+  // else the getter's result (TokenGetter default), else the default. Stores nothing.
+  std::any ext_value(const std::string& name) const;
   std::optional<bool> is_sent_end() const;
   double vector_norm() const;
 
@@ -119,6 +161,15 @@ class Span {
   double similarity(const Span& other) const;
   std::any& ext(const std::string& name) const;
   bool operator==(const Span& o) const;
+  // spaCy's Span.root: a token of the span whose head is itself, else the token with the
+  // shortest path to the root among those whose head lies outside the span; the first token
+  // when none qualifies.
+  Token root() const;
+  // The sentence containing the span's start (spaCy's Span.sent); ValueError E030 without
+  // sentence boundaries.
+  Span sent() const;
+  // The language's noun_chunks syntax iterator over this span (spaCy's Span.noun_chunks).
+  std::vector<Span> noun_chunks() const;
 
  private:
   Doc* doc_;
@@ -230,6 +281,21 @@ class Doc {
   // Sentences; ValueError (spaCy's E030) when no boundaries are set.
   std::vector<Span> sents();
   bool has_sents() const;
+  // Base noun phrases from the dependency parse, through the syntax iterator of the vocab's
+  // language (pipeline/lang/: English has spaCy's). ValueError E029 without a parse,
+  // ValueError E894 for a language without one.
+  std::vector<Span> noun_chunks();
+  // spaCy's Doc(words, heads=..., deps=...): absolute head indices (nullopt: missing, stored as
+  // the token itself) and dep labels ("": missing; a token without a dep label has no head for
+  // has_head()). Then set_children_from_heads(). ValueError on a size mismatch or an
+  // out-of-range head.
+  void set_parse(const std::vector<std::optional<size_t>>& heads,
+                 const std::vector<std::string>& deps);
+  // spaCy's set_children_from_heads over tokens [start, end) (default: all): left/right child
+  // counts and subtree edges (iterated for non-projective trees), then sentence starts: -1
+  // everywhere, 1 at the left edge of every token that is its own head and has a dep label.
+  // Call it after writing TokenData::head directly.
+  void set_children_from_heads(size_t start = 0, size_t end = size_t(-1));
 
   // doc.cats: label -> score, in insertion order.
   nlohmann::ordered_map<std::string, double>& cats() { return cats_; }
@@ -260,6 +326,8 @@ class Doc {
   static bool has_extension(const std::string& name);
   static bool has_token_extension(const std::string& name);
   static bool has_span_extension(const std::string& name);
+  // Whether token extension `name` is registered with a TokenGetter (computed, not writable).
+  static bool has_token_getter(const std::string& name);
   static void remove_extension(const std::string& name);  // ValueError when not registered
   // Mutable access: an unset value is first set to a copy of the default.
   std::any& ext(const std::string& name);
@@ -268,6 +336,8 @@ class Doc {
   void set_ext(const std::string& name, std::any value);
   template <class T> T& ext_as(const std::string& name) { return std::any_cast<T&>(ext(name)); }
   bool has_ext_value(const std::string& name) const;  // set on this Doc (not just default)
+  // Forgets the value set on this Doc (doc._.name reads the default again); no-op when unset.
+  void unset_ext(const std::string& name);
   std::any& token_ext(size_t i, const std::string& name);
   std::any& span_ext(size_t start_char, size_t end_char, const std::string& name);
 
@@ -281,6 +351,7 @@ class Doc {
   Json to_json(const std::vector<std::string>& underscore) const;
 
  private:
+  friend class Token;  // Token::ext_value reads user_data_ without storing a default
   std::shared_ptr<Vocab> vocab_;
   std::string text_;
   std::vector<TokenData> tokens_;

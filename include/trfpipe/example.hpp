@@ -40,6 +40,21 @@ class Example {
   std::vector<std::string> get_aligned_pos() const;
   std::vector<std::string> get_aligned_ner() const;
   std::vector<std::optional<bool>> get_aligned_sent_starts() const;
+  // spaCy's get_aligned("SENT_START"): the reference tokens' raw sent_start values (1, -1, 0)
+  // on the predicted tokens, where the aligned reference tokens agree (nullopt elsewhere).
+  std::vector<std::optional<int>> get_aligned_sent_start_values() const;
+  // spaCy's get_aligned_parse(projectivize): the reference's heads and dep labels on the
+  // predicted tokens. With `projectivize` the reference tree is first made projective
+  // (include/trfpipe/nonproj.hpp; a token without a dep keeps its own head). A predicted token
+  // aligned to exactly one reference token gets that token's dep; its head is set when the
+  // reference head is aligned to exactly one predicted token. Missing: nullopt. A reference
+  // token without a dep has itself as head and dep "" (spaCy's token.head / dep_). A cyclic
+  // reference tree is a ValueError.
+  struct AlignedParse {
+    std::vector<std::optional<size_t>> heads;
+    std::vector<std::optional<std::string>> deps;
+  };
+  AlignedParse get_aligned_parse(bool projectivize = true) const;
   // spaCy's get_aligned_spans_y2x / _x2y: reference spans as spans of the predicted Doc (and
   // back), kept only where the covered text matches (case and spaces ignored); without
   // `allow_overlap` a token already used by an earlier span is skipped.
@@ -47,6 +62,11 @@ class Example {
                                           bool allow_overlap = false) const;
   std::vector<Span> get_aligned_spans_x2y(const std::vector<Span>& x_spans,
                                           bool allow_overlap = false) const;
+  // spaCy's get_aligned(attr, as_string=True) for "TAG", "POS", "MORPH", "LEMMA" or "DEP":
+  // nullopt where a predicted token aligns to no reference token or to several that disagree,
+  // "" where the reference leaves it unset (MORPH: "_" for the empty analysis). ValueError for
+  // other attributes.
+  std::vector<std::optional<std::string>> get_aligned(std::string_view attr) const;
 
  private:
   std::shared_ptr<Doc> predicted_, reference_;

@@ -44,6 +44,12 @@ class Pipe {
   virtual std::vector<std::string> labels() const { return {}; }
   // Called by Language::initialize (spaCy's pipe.initialize(get_examples, nlp=nlp)).
   virtual void initialize(const GetExamples& get_examples, Language& nlp) {}
+  // Called by Language::initialize instead when the config has an
+  // [initialize.components.<name>] block, with that block resolved (spaCy's keyword arguments
+  // of pipe.initialize, e.g. `patterns` of an entity_ruler). The default accepts no settings
+  // (a ConfigError names the first one) and calls initialize().
+  virtual void initialize_with_settings(const GetExamples& get_examples, Language& nlp,
+                                        const registry::Value& settings);
   // Called once the whole pipeline is built or loaded (listeners find their upstream here).
   virtual void on_pipeline_built(Language& nlp) {}
   // The component's folder in a pipeline directory.

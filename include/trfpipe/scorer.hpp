@@ -50,11 +50,41 @@ namespace scorer {
 // reference has known spaces).
 Json score_tokenization(const std::vector<Example>& examples);
 // Scorer.score_token_attr for "tag", "pos", "lemma", "dep" or "morph": {"<attr>_acc": F or null}.
+// "morph" compares analyses by key, as spaCy's morphologizer scorer: the empty analysis ("_")
+// is a value, only an unset one is missing.
 Json score_token_attr(const std::vector<Example>& examples, const std::string& attr);
+// Scorer.score_token_attr_per_feat(examples, "morph"): morph_micro_p/r/f over "Field=Values"
+// features and morph_per_feat {field: {p, r, f}} (fields in order of first appearance; null
+// when nothing was counted). Reference tokens with an unset or empty analysis are not scored.
+Json score_morph_per_feat(const std::vector<Example>& examples);
 // get_ner_prf: ents_p, ents_r, ents_f, ents_per_type (null when nothing to count).
 Json score_ents(const std::vector<Example>& examples);
+// Scorer.score_spans: <attr>_p, _r, _f and (labeled) <attr>_per_type ({label: {p, r, f}}), all
+// null when nothing was counted. Spans are compared as (label, start, end); examples whose
+// reference fails has_annotation are skipped, predictions are read only where the predicted doc
+// passes it; predicted spans are aligned to the reference (get_aligned_spans_x2y with
+// allow_overlap).
+using SpanGetter = std::function<std::vector<Span>(Doc&)>;
+Json score_spans(const std::vector<Example>& examples, const std::string& attr,
+                 const SpanGetter& getter,
+                 const std::function<bool(const Doc&)>& has_annotation = {}, bool labeled = true,
+                 bool allow_overlap = false);
+// score_spans over the span group `key` (getter doc.spans[key], has_annotation = the doc has the
+// group): spans_<key>_p/_r/_f and, when labeled, spans_<key>_per_type.
+Json score_span_group(const std::vector<Example>& examples, const std::string& key, bool labeled = true,
+                      bool allow_overlap = false);
 // Scorer.score_spans(examples, "sents", has_annotation=SENT_START) without sents_per_type.
 Json score_sents(const std::vector<Example>& examples);
+// Scorer.score_deps(examples, "dep", ...): dep_uas, dep_las (F-scores over (token, head) and
+// (token, head, label) sets of the aligned tokens), dep_las_per_type {label: {p, r, f}}; null
+// when nothing was counted. Labels in `ignore_labels` (compared after `lowercase`) are not
+// scored; reference tokens without a dep label are missing (spaCy keeps them missing for the
+// later examples of the batch too).
+Json score_deps(const std::vector<Example>& examples,
+                const std::vector<std::string>& ignore_labels = {}, bool lowercase = false);
+// spaCy's parser_score (spacy.parser_scorer.v1): score_sents plus score_deps with lowercased
+// labels and "p" / "punct" ignored.
+Json score_parser(const std::vector<Example>& examples);
 
 struct CatsOptions {
   std::vector<std::string> labels;
@@ -75,7 +105,11 @@ Json score_cats(const std::vector<Example>& examples, const std::string& attr,
 using ScorerFn = std::function<Json(const std::vector<Example>&, const Json& settings)>;
 
 // The built-in scorers by registered name ("spacy.tagger_scorer.v1", "spacy.ner_scorer.v1",
-// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1").
+// "spacy.textcat_scorer.v2", "spacy.textcat_multilabel_scorer.v2", "spacy.senter_scorer.v1",
+// "spacy.parser_scorer.v1", "spacy.morphologizer_scorer.v1", "spacy.lemmatizer_scorer.v1",
+// "spacy.entity_ruler_scorer.v1", "spacy.attribute_ruler_scorer.v1",
+// "spacy.overlapping_labeled_spans_scorer.v1", "spacy.spancat_scorer.v1"; the last two are
+// score_span_group over doc.spans[settings "spans_key"] with allow_overlap).
 // Error listing the names when unknown.
 const ScorerFn& get(const std::string& name);
 bool has(const std::string& name);

@@ -70,10 +70,13 @@ class SubwordTokenizer {
   virtual std::string id_to_token(int64_t id) const = 0;
   virtual size_t vocab_size() const = 0;
   const SpecialTokens& special_tokens() const { return special_; }
+  // 0: no limit (XLNet without a model_max_length, as Hugging Face's 1e30).
   size_t model_max_length() const { return model_max_length_; }
   TokenizerFamily family() const { return family_; }
   // The padding id: pad token, else eos (GPT-2), else unk, else 0.
   int64_t pad_id() const;
+  // Hugging Face's padding_side "left" (XLNet): pad() puts the padding before the pieces.
+  bool pads_left() const { return family_ == TokenizerFamily::Xlnet; }
   // Writes the files this tokenizer was loaded from (vocab/merges/model/tokenizer.json plus
   // tokenizer_config.json and special_tokens_map.json) into dir, creating it.
   virtual void save(const std::string& dir) const = 0;

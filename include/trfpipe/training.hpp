@@ -116,8 +116,8 @@ std::string train_from_config_file(const std::string& config_path,
 
 // spaCy's quickstart template (CPU) for `init config`: tok2vec (efficiency: width 96, depth 4;
 // accuracy: 256, 8) or a transformer named `transformer_name` (a local HF folder) with
-// TransformerListener.v1 listeners, and the components tagger, ner, textcat, textcat_multilabel.
-// Not filled: pass it to fill_config(). ValueError for other components.
+// TransformerListener.v1 listeners, and the components tagger, ner, textcat, textcat_multilabel,
+// spancat, spancat_singlelabel. Not filled: pass it to fill_config(). ValueError for other components.
 Json quickstart_config(const std::string& lang, const std::vector<std::string>& pipeline,
                        bool accuracy, const std::string& transformer_name = "");
 

@@ -11,6 +11,10 @@ namespace trfpipe {
 //                               "lengths": [...]},
 //                "align": {"data": [...], "lengths": [...]},
 //                "shape": [n_spans, padded_len, width]}                 (doc._.trf_data)
+// and, from the 2019 trf_wordpiecer / trf_tok2vec components, under their extension names:
+//   "trf_word_pieces_": [...], "trf_word_pieces": [...] (ids), "trf_alignment": [[...], ...],
+//   "trf_last_hidden_state": {"shape": [n_pieces, width], "rows": [...]},
+//   "trf_pooler_output": {"shape": [n_sents, width], "rows": [...]}  (models with a pooler)
 Json transformer_doc_json(const Doc& doc);
 
 }  // namespace trfpipe

@@ -6,6 +6,7 @@
 #include "trfpipe/error.hpp"
 #include "trfpipe/example.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/morphology.hpp"
 #include "trfpipe/strings.hpp"
 #include "trfpipe/vocab.hpp"
 

@@ -45,19 +45,7 @@ Json listener_cfg() {
   return Json{{"@architectures", "spacy.Tok2VecListener.v1"}, {"width", 32}};
 }
 
-void train_step(Language& nlp, const std::vector<Example>& egs, Optimizer& opt,
-                const std::vector<std::string>& exclude = {},
-                const std::vector<std::string>& annotates = {}, Losses* out = nullptr,
-                double drop = 0.0) {
-  Losses losses;
-  nlp.update(egs, drop, nullptr, losses, exclude, annotates);
-  for (Pipe* p : nlp.pipeline()) {
-    if (!p->is_trainable()) continue;
-    if (std::find(exclude.begin(), exclude.end(), p->name()) != exclude.end()) continue;
-    static_cast<TrainablePipe*>(p)->finish_update(opt);
-  }
-  if (out) *out = losses;
-}
+using trfpipe::testing::train_step;
 
 std::vector<std::unique_ptr<Doc>> predict(Language& nlp) {
   return trfpipe::testing::predict_sentences(nlp, data());
@@ -74,18 +62,7 @@ bool cats_right(Language& nlp, double threshold) {
 // Trains until `right()` or max_updates; returns the updates needed (-1: never).
 template <class F>
 int overfit(Language& nlp, F right, int max_updates = 200, double drop = 0.0) {
-  auto egs = make_examples(nlp);
-  nlp.initialize([&] { return egs; });
-  OptimizerOptions o;
-  o.learn_rate = 0.01;
-  o.use_averages = false;
-  Optimizer opt(o);
-  if (right()) return -2;  // right before training: the check could not fail
-  for (int step = 1; step <= max_updates; ++step) {
-    train_step(nlp, egs, opt, {}, {}, nullptr, drop);
-    if (step % 5 == 0 && right()) return step;
-  }
-  return -1;
+  return trfpipe::testing::overfit_examples(nlp, make_examples(nlp), right, max_updates, drop);
 }
 
 std::unique_ptr<Language> blank() {

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,23 +29,38 @@ inline std::string bert_vocab() { return std::string(TRFPIPE_SHARED_DIR) + "/dat
 
 constexpr int64_t kWidth = 32;
 
-// A tiny BERT folder (2 layers, width 32, 2 heads), max_length positions (0 = 512).
-inline const std::string& tiny_bert(int64_t max_length = 0) {
-  static std::map<int64_t, std::string> dirs;
-  auto it = dirs.find(max_length);
+// A tiny checkpoint folder (2 layers, width 32, 2 heads, seed 7) of `arch` with `tokenizer`,
+// written once per process and max_length (0: the architecture's default).
+inline const std::string& tiny_checkpoint(const std::string& arch, const std::string& tokenizer,
+                                          int64_t max_length) {
+  static std::map<std::string, std::string> dirs;
+  const std::string key = arch + std::to_string(max_length);
+  auto it = dirs.find(key);
   if (it != dirs.end()) return it->second;
   HFCheckpointOptions o;
-  o.arch = "bert";
+  o.arch = arch;
   o.layers = 2;
   o.width = kWidth;
   o.heads = 2;
-  o.tokenizer_path = bert_vocab();
+  o.tokenizer_path = tokenizer;
   o.seed = 7;
   o.max_length = max_length;
   o.intermediate_size = 64;
-  std::string dir = temp_dir("bert" + std::to_string(max_length));
+  std::string dir = temp_dir(key);
   write_hf_checkpoint(dir, o);
-  return dirs[max_length] = dir;
+  return dirs[key] = dir;
+}
+
+// A tiny BERT folder with the real bert-base-uncased vocab, max_length positions (0 = 512).
+inline const std::string& tiny_bert(int64_t max_length = 0) {
+  return tiny_checkpoint("bert", bert_vocab(), max_length);
+}
+
+// A tiny XLNet folder with the XLNet-style test spiece.model of tests/tokenization/fixtures/xlnet;
+// max_length > 0 writes that model_max_length (else none: no limit).
+inline const std::string& tiny_xlnet(int64_t max_length = 0) {
+  return tiny_checkpoint("xlnet", std::string(TRFPIPE_SOURCE_DIR) + "/tests/tokenization/fixtures/xlnet/spiece.model",
+                         max_length);
 }
 
 inline Json transformer_config(const std::string& name, const Json& get_spans, bool set_tensor,

@@ -1,6 +1,6 @@
 // Components listening to a `transformer` (spacy-transformers.TransformerListener.v1, a tiny
-// random BERT with the real bert-base-uncased vocabulary): tagger, ner, textcat and
-// textcat_multilabel each overfit a small hand-made training set to 100 % in a bounded number of
+// random BERT with the real bert-base-uncased vocabulary; the tagger also on a tiny XLNet):
+// tagger, ner, textcat and textcat_multilabel each overfit a small hand-made training set to 100 % in a bounded number of
 // updates; a pipeline with tagger + ner + textcat all listening to one transformer trains, saves,
 // reloads (without the original model folder) and predicts identically.
 // Pipelines are built from .cfg text as a spaCy user writes it (Language::from_config) and
@@ -98,7 +98,12 @@ std::string component_block(const std::string& name) {
          listener_block(c + ".model.tok2vec");
 }
 
-std::string config_text(const std::string& bert_dir, const std::vector<std::string>& listeners) {
+// transformer_config switching dropout off, under the model family's key names.
+const char* kBertNoDropout = "hidden_dropout_prob = 0.0\nattention_probs_dropout_prob = 0.0\n\n";
+const char* kXlnetNoDropout = "dropout = 0.0\n\n";
+
+std::string config_text(const std::string& bert_dir, const std::vector<std::string>& listeners,
+                        const std::string& no_dropout = kBertNoDropout) {
   std::string pipeline = "\"transformer\"";
   for (const auto& n : listeners) pipeline += ", \"" + n + "\"";
   std::string t =
@@ -125,17 +130,16 @@ std::string config_text(const std::string& bert_dir, const std::vector<std::stri
       "[components.transformer.model.grad_scaler_config]\n\n"
       "[components.transformer.model.tokenizer_config]\n"
       "use_fast = true\n\n"
-      "[components.transformer.model.transformer_config]\n"
-      "hidden_dropout_prob = 0.0\n"
-      "attention_probs_dropout_prob = 0.0\n\n";
+      "[components.transformer.model.transformer_config]\n" + no_dropout;
   for (const auto& n : listeners) t += component_block(n);
   return t;
 }
 
-std::unique_ptr<Language> build(const std::string& bert_dir, const std::vector<std::string>& listeners) {
+std::unique_ptr<Language> build(const std::string& bert_dir, const std::vector<std::string>& listeners,
+                                const std::string& no_dropout = kBertNoDropout) {
   register_components();
   at::manual_seed(0);
-  return Language::from_config(load_config(config_text(bert_dir, listeners)));
+  return Language::from_config(load_config(config_text(bert_dir, listeners, no_dropout)));
 }
 
 // ---- predictions ----
@@ -213,8 +217,9 @@ NamedTensors params(Language& nlp, const std::string& name) {
   return dynamic_cast<ParameterOwner&>(nlp.get_pipe(name)).named_parameters();
 }
 
-void run_single(const std::string& component, const Check& right, bool multilabel = false) {
-  auto nlp = build(tiny_bert(), {component});
+void run_single(const std::string& component, const Check& right, bool multilabel = false,
+                bool xlnet = false) {
+  auto nlp = xlnet ? build(tiny_xlnet(), {component}, kXlnetNoDropout) : build(tiny_bert(), {component});
   ASSERT_EQ(nlp->pipe_names(), (std::vector<std::string>{"transformer", component}));
   auto egs = make_examples(*nlp, multilabel);
   std::vector<at::Tensor> trf_before;
@@ -250,6 +255,11 @@ TEST(TransformerListenerOverfit, TextCatExclusive) {
 
 TEST(TransformerListenerOverfit, TextCatMultilabel) {
   run_single("textcat_multilabel", multilabel_right, true);
+}
+
+// XLNet under the v3 transformer: left-padded batches, relative positions, segment ids.
+TEST(TransformerListenerOverfit, TaggerOnXlnet) {
+  run_single("tagger", tags_right, false, /*xlnet=*/true);
 }
 
 // The ner's projection layer takes its input width from the listener, which learns it from its

@@ -204,3 +204,41 @@ TEST(Conllu, ByteOrderMarkAndCrlfAreAccepted) {
   EXPECT_EQ(std::string(docs[0].token(0).text()), "Hi");
   EXPECT_EQ(docs[0].token(0).dep_(), "ROOT");
 }
+
+TEST(Conllu, SentenceStartsFollowTheParse) {
+  auto vocab = std::make_shared<Vocab>();
+  std::vector<Doc> docs = read_conllu(shared_path(kDev), vocab, 10);
+  size_t sents = 0;
+  for (auto& d : docs) {
+    for (Span& s : d.sents()) {
+      ++sents;
+      for (size_t i = s.start(); i < s.end(); ++i) {
+        const size_t h = d[i].head().i();
+        ASSERT_TRUE(h >= s.start() && h < s.end()) << "token " << i;
+      }
+      // One root per sentence, the sentence is its subtree.
+      EXPECT_EQ(s.root().left_edge().i(), s.start());
+      EXPECT_EQ(s.root().right_edge().i() + 1, s.end());
+    }
+  }
+  EXPECT_EQ(sents, 2001u);
+}
+
+TEST(ConlluErrors, HeadOutOfRangeInAFileNamesTheFileAndLine) {
+  trfpipe::testing::TempDir tmp;
+  const std::string path = tmp.file(
+      "heads.conllu", "# sent_id = 1\n" + row("1", "Hi", "hi", "INTJ", "UH", "_", "0", "root") +
+                          row("2", "you", "you", "PRON", "PRP", "_", "12", "vocative") + "\n");
+  DataError e = trfpipe::testing::expect_data_error(
+      [&] { read_conllu(path, std::make_shared<Vocab>(), 1); });
+  EXPECT_EQ(e.file(), path);
+  EXPECT_EQ(e.line(), 3);
+  EXPECT_NE(std::string(e.what()).find("HEAD 12"), std::string::npos) << e.what();
+  // A cyclic tree reads (spaCy's converter does not check); the parser rejects it in training.
+  std::vector<Doc> docs = parse_conllu(row("1", "a", "a", "X", "X", "_", "2", "dep") +
+                                           row("2", "b", "b", "X", "X", "_", "1", "dep"),
+                                       "cyc.conllu", std::make_shared<Vocab>(), 1);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0][0].head().i(), 1u);
+  EXPECT_EQ(docs[0][0].ancestors().size(), 2u);  // bounded on a cycle
+}

@@ -83,3 +83,60 @@ TEST(Convert, GoemotionsNeedsLabelsAndTokenizer) {
   EXPECT_THROW(convert_file(shared_path("data/corpora/goemotions/dev.tsv"), o, std::make_shared<Vocab>()),
                ValueError);
 }
+
+// convert --spans-key: the entities of WNUT17 also become span group "sc" (spancat training data),
+// and survive the DocBin round trip, empty groups included.
+TEST(Convert, SpansKeyCopiesEntitiesIntoASpanGroup) {
+  TempDir tmp;
+  auto vocab = std::make_shared<Vocab>();
+  ConvertOptions o;  // one sentence per doc: many docs without entities
+  o.n_sents = 1;
+  o.spans_key = "sc";
+  auto docs = convert_file(shared_path("data/corpora/wnut17/emerging.dev.conll"), o, vocab);
+  ASSERT_FALSE(docs.empty());
+  size_t ents = 0, spans = 0, empty_groups = 0;
+  for (auto& d : docs) {
+    ASSERT_TRUE(d.spans().contains("sc"));
+    const auto& g = d.spans().group("sc").spans;
+    const auto e = d.ents();
+    ASSERT_EQ(g.size(), e.size());
+    for (size_t k = 0; k < e.size(); ++k) {
+      EXPECT_EQ(g[k].start, e[k].start());
+      EXPECT_EQ(g[k].end, e[k].end());
+      EXPECT_EQ(g[k].label, e[k].label());
+    }
+    ents += e.size();
+    spans += g.size();
+    empty_groups += g.empty();
+  }
+  EXPECT_GT(ents, 500u);  // WNUT17 dev has several hundred entities
+  EXPECT_EQ(spans, ents);
+  EXPECT_GT(empty_groups, 0u);
+  write_docbin((tmp / "dev.spacy"), docs);
+  auto back = read_docbin((tmp / "dev.spacy"), std::make_shared<Vocab>());
+  ASSERT_EQ(back.size(), docs.size());
+  for (size_t k = 0; k < back.size(); ++k) {
+    ASSERT_TRUE(back[k].spans().contains("sc")) << k;
+    EXPECT_EQ(back[k].spans().group("sc").spans.size(), docs[k].spans().group("sc").spans.size());
+    EXPECT_EQ(back[k].to_json()["spans"], docs[k].to_json()["spans"]) << k;
+  }
+  // Without the option nothing is added.
+  ConvertOptions plain;
+  plain.n_sents = 10;
+  for (auto& d : convert_file(shared_path("data/corpora/wnut17/emerging.dev.conll"), plain, vocab))
+    EXPECT_TRUE(d.spans().empty());
+}
+
+TEST(Convert, CopyEntsToSpansKeepsKbIdsAndReplacesTheGroup) {
+  auto vocab = std::make_shared<Vocab>();
+  Doc doc(vocab, {"Ada", "met", "Alan", "Turing"});
+  doc.spans().set("sc", {doc.span(1, 2, "OLD")});
+  doc.set_ents({doc.span(0, 1, "PER"), doc.span(2, 4, "PER")});
+  doc.tokens()[2].ent_kb_id = vocab->strings().add("Q7251");
+  copy_ents_to_spans(doc, "sc");
+  const auto& g = doc.spans().group("sc").spans;
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_EQ(doc.span(g[1].start, g[1].end).text(), "Alan Turing");
+  EXPECT_EQ(vocab->strings()[g[1].kb_id], "Q7251");
+  EXPECT_THROW(copy_ents_to_spans(doc, ""), ValueError);
+}

@@ -761,3 +761,49 @@ TEST(MsgpackHostile, DecodingIsBoundedByMemoryNotByDeclaredCounts) {
   EXPECT_THROW(mp::decode(ones), mp::DecodeError);
   EXPECT_EQ(mp::decode(ones, size_t{1} << 30).array.size(), 1000000u);
 }
+
+// A DocBin in spaCy's exact layout (msgpack fields, attrs ORTH/DEP/HEAD/SENT_START, HEAD as the
+// two's-complement offset head.i - i) with two parsed sentences: heads and deps read exactly,
+// and, as spaCy's Doc.from_array, the tree's navigation data and sentence starts come from the
+// heads (the file's SENT_START column here wrongly marks one sentence).
+TEST(DocBin, ReadsSpacysLayoutWithHeadsAndDeps) {
+  Msg m;
+  m.attrs = {65, 76, 79, 80};  // ORTH, DEP, HEAD, SENT_START
+  const std::vector<std::string> words = {"Bob", "sleeps", ".", "Ann", "reads", "books", "."};
+  const std::vector<std::string> deps = {"nsubj", "ROOT", "punct", "nsubj", "ROOT", "dobj", "punct"};
+  const std::vector<int64_t> heads = {1, 1, 1, 4, 4, 4, 4};
+  for (size_t i = 0; i < words.size(); ++i) {
+    m.tokens.push_back(string_id(words[i]));
+    m.tokens.push_back(string_id(deps[i]));
+    m.tokens.push_back(uint64_t(heads[i] - int64_t(i)));
+    m.tokens.push_back(i == 0 ? 1 : uint64_t(-1));
+  }
+  m.spaces = std::string("\1\1\1\1\1\1\0", 7);
+  m.lengths = {7};
+  m.strings = {"", ".", "Ann", "Bob", "ROOT", "books", "reads", "sleeps"};
+  DocBin db;
+  db.from_bytes(m.build(), "parsed.spacy");
+  std::vector<Doc> docs = db.get_docs(std::make_shared<Vocab>());
+  ASSERT_EQ(docs.size(), 1u);
+  Doc& d = docs[0];
+  for (size_t i = 0; i < words.size(); ++i) {
+    EXPECT_EQ(d[i].head().i(), size_t(heads[i])) << i;
+    EXPECT_EQ(d[i].dep_(), deps[i]) << i;
+  }
+  EXPECT_TRUE(d.has_annotation("DEP"));
+  EXPECT_TRUE(d[3].is_sent_start().value());  // from the parse, not the SENT_START column
+  EXPECT_EQ(d.sents().size(), 2u);
+  EXPECT_EQ(d[4].n_lefts(), 1u);
+  EXPECT_EQ(d[4].n_rights(), 2u);
+  EXPECT_EQ(d[4].left_edge().i(), 3u);
+  EXPECT_EQ(d[1].right_edge().i(), 2u);
+  // Written back: the SENT_START column now follows the parse, the rest is unchanged.
+  DocBin again(docbin_all_attrs(), false);
+  again.add(d);
+  std::vector<Doc> back = [&] {
+    DocBin r;
+    r.from_bytes(again.to_bytes(), "again.spacy");
+    return r.get_docs(std::make_shared<Vocab>());
+  }();
+  expect_same_tokens(d, back[0]);
+}

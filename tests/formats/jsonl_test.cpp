@@ -127,6 +127,37 @@ TEST(Jsonl, ReadsSpanGroupsInKeyOrder) {
   EXPECT_EQ(docs[0].spans().get("alpha")[0].text(), "Bo");
 }
 
+// Doc.to_json()'s span objects (what `trfpipe apply` writes) read back as the same span groups,
+// so annotated JSONL output can be converted to training data.
+TEST(Jsonl, ReadsDocToJsonSpansBackToTheSameGroups) {
+  TempDir tmp;
+  auto vocab = std::make_shared<Vocab>();
+  auto make_doc = whitespace_make_doc(vocab);
+  Doc doc = make_doc("Acme hired Bo Smith today");
+  SpanGroup sc;
+  sc.name = "sc";
+  sc.spans = {{0, 1, vocab->strings().add("ORG"), vocab->strings().add("Q1"), 0},
+              {2, 4, vocab->strings().add("PER"), 0, 0},
+              {0, 4, vocab->strings().add("EVENT"), 0, 0},
+              {3, 4, 0, 0, 0}};
+  doc.spans().set_group("sc", sc);
+  doc.spans().set_group("empty", SpanGroup{"empty", Json::object(), {}});
+  const std::string path = tmp.file("out.jsonl", doc.to_json().dump() + "\n");
+  auto docs = read_jsonl(path, make_doc);
+  ASSERT_EQ(docs.size(), 1u);
+  EXPECT_EQ(docs[0].spans().names(), (std::vector<std::string>{"sc", "empty"}));
+  EXPECT_EQ(docs[0].spans().group("sc").spans, sc.spans);  // labels and kb_ids kept
+  EXPECT_TRUE(docs[0].spans().group("empty").spans.empty());
+  EXPECT_EQ(docs[0].to_json()["spans"], doc.to_json()["spans"]);
+  // A to_json span with a non-string label is refused, naming the line.
+  EXPECT_EQ(trfpipe::testing::expect_data_error([&] {
+              read_jsonl(tmp.file("bad.jsonl", "{\"text\": \"a b\"}\n{\"text\": \"a b\", \"spans\": "
+                                               "{\"sc\": [{\"start\": 0, \"end\": 1, \"label\": 7}]}}\n"),
+                         make_doc);
+            }).line(),
+            2);
+}
+
 TEST(Jsonl, RealSotuSample) {
   auto vocab = std::make_shared<Vocab>();
   auto docs = read_jsonl(shared_path("data/text/sotu.jsonl"), whitespace_make_doc(vocab));

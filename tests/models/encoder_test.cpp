@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "models/hf_parity.hpp"
 #include "models/safetensors.hpp"
 #include "models/test_util.hpp"
 #include "trfpipe/error.hpp"
@@ -602,46 +603,15 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
                             Json{{"output_hidden_states", true}, {"output_attentions", true}});
     enc->eval();
     Json in = Json::parse(trfpipe::read_file_bytes((dir / "inputs.json").string()));
-    auto to_tensor = [](const Json& rows) {
-      std::vector<int64_t> flat;
-      for (auto& r : rows)
-        for (auto& v : r) flat.push_back(v.get<int64_t>());
-      return at::tensor(flat, at::kLong).view({static_cast<int64_t>(rows.size()), -1});
-    };
-    EncoderInput x{to_tensor(in["input_ids"]), {}, {}};
-    if (in.contains("attention_mask")) x.attention_mask = to_tensor(in["attention_mask"]);
-    if (in.contains("token_type_ids")) x.token_type_ids = to_tensor(in["token_type_ids"]);
+    EncoderInput x{trfpipe::testing::fixture_input(in, "input_ids"), trfpipe::testing::fixture_input(in, "attention_mask"),
+                   trfpipe::testing::fixture_input(in, "token_type_ids")};
     auto out = enc->forward(x);
     auto expected = models::read_safetensors((dir / "expected.safetensors").string()).tensors;
-    double worst = 0;
-    auto close = [&](const at::Tensor& got, const std::string& name) {
-      ASSERT_TRUE(expected.count(name)) << name;
-      const auto& want = expected[name].to(at::kFloat);
-      ASSERT_EQ(got.sizes(), want.sizes()) << name;
-      auto mask = x.attention_mask.defined() ? x.attention_mask.to(at::kBool) : at::ones_like(x.input_ids).to(at::kBool);
-      at::Tensor g = got, w = want;
-      if (got.dim() == 3) {  // padded positions are not compared
-        g = got.index({mask});
-        w = want.index({mask});
-      } else if (got.dim() == 4) {  // attentions: rows of padded query positions are not compared
-        g = got.transpose(1, 2).index({mask});
-        w = want.transpose(1, 2).index({mask});
-      }
-      const double diff = max_diff(g, w);
-      worst = std::max(worst, diff);
-      EXPECT_LT(diff, 1e-5 + 1e-5 * w.abs().max().item<double>()) << name;
-    };
-    close(out.last_hidden_state, "last_hidden_state");
-    if (expected.count("pooler_output")) close(out.pooler_output, "pooler_output");
-    // Every layer's output and attention probabilities HF gave must be there and match.
-    auto close_all = [&](const std::vector<at::Tensor>& got, const std::string& kind) {
-      size_t n = 0;
-      while (expected.count(kind + "." + std::to_string(n))) ++n;
-      ASSERT_EQ(got.size(), n) << kind;
-      for (size_t i = 0; i < n; ++i) close(got[i], kind + "." + std::to_string(i));
-    };
-    close_all(out.hidden_states, "hidden_states");
-    close_all(out.attentions, "attentions");
+    std::map<std::string, at::Tensor> got{{"last_hidden_state", out.last_hidden_state}};
+    if (expected.count("pooler_output") && out.pooler_output.defined()) got["pooler_output"] = out.pooler_output;
+    for (size_t i = 0; i < out.hidden_states.size(); ++i) got["hidden_states." + std::to_string(i)] = out.hidden_states[i];
+    for (size_t i = 0; i < out.attentions.size(); ++i) got["attentions." + std::to_string(i)] = out.attentions[i];
+    const double worst = trfpipe::testing::expect_hf_parity(expected, got, x.input_ids, x.attention_mask);
     std::cout << "HF parity " << dir.filename().string() << ": max |diff| " << worst << "\n";
   }
 }

@@ -8,8 +8,10 @@
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
+#include "trfpipe/rulers.hpp"
 #include "trfpipe/scorer.hpp"
 #include "trfpipe/training.hpp"
+#include "trfpipe/trfpipe.hpp"
 
 namespace trfpipe {
 namespace {
@@ -283,6 +285,124 @@ TEST(Evaluate, BlankPipelineGivesTokenScoresAndSpeed) {
   std::vector<std::string> keys;
   for (auto it = s.begin(); it != s.end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys, (std::vector<std::string>{"token_acc", "token_p", "token_r", "token_f", "speed"}));
+}
+
+TEST(Scorer, SpansOfAGroupWithPerType) {
+  auto g = doc({"foo", "bar", "baz"});
+  auto p = doc({"foo", "bar", "baz"});
+  g->spans().set("ruler", {g->span(0, 2, "FOOBAR")});
+  p->spans().set("ruler", {p->span(0, 2, "FOOBAR"), p->span(1, 3, "BARBAZ")});
+  Json s = scorer::score_span_group({Example(p, g)}, "ruler", /*labeled=*/true, /*allow_overlap=*/true);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_p"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_r"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_per_type"]["FOOBAR"]["f"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_per_type"]["BARBAZ"]["p"].get<double>(), 0.0);
+  // Unlabelled: the label does not have to agree.
+  p->spans().set("ruler", {p->span(0, 2, "OTHER")});
+  Json u = scorer::score_span_group({Example(p, g)}, "ruler", /*labeled=*/false);
+  EXPECT_DOUBLE_EQ(u["spans_ruler_f"].get<double>(), 1.0);
+  EXPECT_FALSE(u.contains("spans_ruler_per_type"));
+  // References without the group are not scored.
+  auto g2 = doc({"foo"});
+  Json none = scorer::score_span_group({Example(doc({"foo"}), g2)}, "ruler");
+  EXPECT_TRUE(none["spans_ruler_f"].is_null());
+  EXPECT_TRUE(none["spans_ruler_per_type"].is_null());
+}
+
+TEST(Evaluate, SpanRulerIsScoredByItsScorer) {
+  register_all();
+  auto nlp = Language::blank("en");
+  auto& ruler = dynamic_cast<PatternRuler&>(nlp->add_pipe("span_ruler"));
+  ruler.add_patterns(Json::parse(R"([{"label": "FOOBAR", "pattern": "foo bar"}, {"label": "BARBAZ", "pattern": "bar baz"}])"));
+  auto ref = std::make_shared<Doc>(nlp->make_doc("foo bar baz"));
+  ref->spans().set("ruler", {ref->span(0, 2, "FOOBAR")});
+  Json s = evaluate(*nlp, {Example::from_reference(ref)});
+  EXPECT_DOUBLE_EQ(s["spans_ruler_p"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(s["spans_ruler_r"].get<double>(), 1.0);
+}
+
+TEST(Evaluate, AttributeRulerAndEntityRulerScores) {
+  register_all();
+  auto nlp = Language::blank("en");
+  auto& attrs = dynamic_cast<AttributeRules&>(nlp->add_pipe("attribute_ruler"));
+  attrs.add(Json::parse(R"([[{"ORTH": "test"}]])"), {{"LEMMA", "cat"}});
+  auto& ents = dynamic_cast<PatternRuler&>(nlp->add_pipe("entity_ruler"));
+  ents.add_patterns(Json::parse(R"([{"label": "ANIMAL", "pattern": "test"}])"));
+  auto ref = std::make_shared<Doc>(nlp->make_doc("This is a test."));
+  const char* lemmas[] = {"this", "is", "a", "cat", "."};
+  for (size_t i = 0; i < ref->size(); ++i) (*ref)[i].set_lemma(lemmas[i]);
+  ref->set_ents({ref->span(3, 4, "ANIMAL")});
+  Json s = evaluate(*nlp, {Example::from_reference(ref)});
+  EXPECT_NEAR(s["lemma_acc"].get<double>(), 0.2, 1e-9);  // "cat" is the only correct lemma
+  EXPECT_TRUE(s["tag_acc"].is_null());
+  EXPECT_DOUBLE_EQ(s["ents_f"].get<double>(), 1.0);
+}
+
+// ---- dependency scores (Scorer.score_deps, parser_score) ----
+
+std::shared_ptr<Doc> parsed(const std::vector<std::string>& words, const std::vector<size_t>& heads,
+                            const std::vector<std::string>& deps, std::vector<bool> spaces = {}) {
+  auto d = doc(words, spaces);
+  d->set_parse(std::vector<std::optional<size_t>>(heads.begin(), heads.end()), deps);
+  return d;
+}
+
+const std::vector<std::string> kWords = {"I", "like", "London", "and", "Berlin", "."};
+
+TEST(Scorer, DepsUasLasAndPerTypeIgnorePunct) {
+  auto g = parsed(kWords, {1, 1, 1, 2, 2, 1}, {"nsubj", "ROOT", "dobj", "cc", "conj", "punct"});
+  // "and" attached to "like" (head wrong), "London" labelled nmod (label wrong), "." attached
+  // to "Berlin" (punct: not scored).
+  auto p = parsed(kWords, {1, 1, 1, 1, 2, 4}, {"nsubj", "ROOT", "nmod", "cc", "conj", "punct"});
+  Json s = scorer::score_deps({Example(p, g)}, {"p", "punct"}, true);
+  EXPECT_NEAR(s["dep_uas"].get<double>(), 0.8, 1e-12);  // 4 of 5 heads
+  EXPECT_NEAR(s["dep_las"].get<double>(), 0.6, 1e-12);  // 3 of 5 heads and labels
+  std::vector<std::string> keys;
+  for (auto it = s["dep_las_per_type"].begin(); it != s["dep_las_per_type"].end(); ++it)
+    keys.push_back(it.key());
+  // gold labels first, lowercased, then the predicted-only ones
+  EXPECT_EQ(keys, (std::vector<std::string>{"nsubj", "root", "dobj", "cc", "conj", "nmod"}));
+  EXPECT_DOUBLE_EQ(s["dep_las_per_type"]["nsubj"]["f"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(s["dep_las_per_type"]["cc"]["r"].get<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(s["dep_las_per_type"]["nmod"]["p"].get<double>(), 0.0);
+  // Without lowercasing or ignoring, "ROOT" and punct count.
+  Json raw = scorer::score_deps({Example(p, g)});
+  EXPECT_TRUE(raw["dep_las_per_type"].contains("ROOT"));
+  EXPECT_NEAR(raw["dep_uas"].get<double>(), 4.0 / 6.0, 1e-12);
+}
+
+TEST(Scorer, DepsMisalignedTokensAreFalsePositivesAndMissingGoldIsSkipped) {
+  auto g = parsed(kWords, {1, 1, 1, 2, 2, 1}, {"nsubj", "ROOT", "dobj", "cc", "conj", "punct"});
+  // "Berlin." is one predicted token: its arc cannot be matched.
+  auto p = parsed({"I", "like", "London", "and", "Berlin."}, {1, 1, 1, 2, 2},
+                  {"nsubj", "ROOT", "dobj", "cc", "conj"}, {true, true, true, true, false});
+  Json s = scorer::score_deps({Example(p, g)}, {"p", "punct"}, true);
+  EXPECT_NEAR(s["dep_uas"].get<double>(), 0.8, 1e-12);  // tp 4, fp 1, fn 1
+  // A reference token without a dep is not scored on either side.
+  auto g2 = parsed(kWords, {1, 1, 1, 2, 2, 1}, {"nsubj", "ROOT", "dobj", "", "conj", "punct"});
+  auto p2 = parsed(kWords, {1, 1, 1, 0, 2, 1}, {"nsubj", "ROOT", "dobj", "cc", "conj", "punct"});
+  EXPECT_DOUBLE_EQ(scorer::score_deps({Example(p2, g2)}, {"p", "punct"}, true)["dep_las"].get<double>(), 1.0);
+  // Nothing to score: null, as spaCy's None.
+  Json none = scorer::score_deps({Example(doc({"a", "b"}), doc({"a", "b"}))});
+  EXPECT_TRUE(none["dep_uas"].is_null());
+  EXPECT_TRUE(none["dep_las_per_type"].is_null());
+}
+
+TEST(Scorer, ParserScorerHasSentsAndDeps) {
+  register_training();
+  registry::Value v = registry::resolve(Json{{"s", {{"@scorers", "spacy.parser_scorer.v1"}}}});
+  auto fn = v.at("s").as<scorer::ScorerFn>();
+  auto g = parsed({"Bob", "sleeps", ".", "Ann", "reads", "."}, {1, 1, 1, 4, 4, 4},
+                  {"nsubj", "ROOT", "punct", "nsubj", "ROOT", "punct"});
+  auto p = parsed({"Bob", "sleeps", ".", "Ann", "reads", "."}, {1, 1, 1, 1, 1, 1},
+                  {"nsubj", "ROOT", "punct", "nsubj", "conj", "punct"});
+  Json s = fn({Example(p, g)}, Json::object());
+  std::vector<std::string> keys;
+  for (auto it = s.begin(); it != s.end(); ++it) keys.push_back(it.key());
+  EXPECT_EQ(keys, (std::vector<std::string>{"sents_p", "sents_r", "sents_f", "dep_uas", "dep_las",
+                                            "dep_las_per_type"}));
+  EXPECT_DOUBLE_EQ(s["sents_p"].get<double>(), 0.0);  // one predicted sentence, two gold
+  EXPECT_NEAR(s["dep_uas"].get<double>(), 0.5, 1e-12);  // Bob, sleeps right; Ann, reads wrong
 }
 
 }  // namespace

@@ -87,10 +87,11 @@ at::Device encoder_device();
 // from a Hugging Face model folder: model.safetensors, a sharded model.safetensors.index.json, or
 // pytorch_model.bin. See load_encoder_weights for the name mapping and errors. Without
 // `with_weights` only config.json is read and the weights are left as LibTorch constructed them,
-// for a caller that loads them from elsewhere.
+// for a caller that loads them from elsewhere. `report`, when given, receives what
+// load_encoder_weights reported.
 std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir,
                                       const Json& config_overrides = Json::object(),
-                                      bool with_weights = true);
+                                      bool with_weights = true, LoadReport* report = nullptr);
 
 // Copies named tensors into the encoder: a base-model prefix ("bert.", "roberta.", "distilbert.",
 // "albert.", "electra.", "transformer.") is stripped when present, legacy LayerNorm names

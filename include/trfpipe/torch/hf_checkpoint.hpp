@@ -8,14 +8,14 @@
 namespace trfpipe {
 
 struct HFCheckpointOptions {
-  std::string arch;            // bert | roberta | distilbert | albert | electra | gpt2
+  std::string arch;            // bert | roberta | distilbert | albert | electra | gpt2 | xlnet
   int64_t layers = 2;
   int64_t width = 64;          // hidden size
   int64_t heads = 2;
   std::string tokenizer_path;  // a vocab file or a folder with HF tokenizer files (see below)
   uint64_t seed = 0;
   int64_t vocab_size = 0;      // 0: counted from the tokenizer files
-  int64_t max_length = 0;      // 0: 512 (GPT-2 1024); sets max_position_embeddings (RoBERTa +2)
+  int64_t max_length = 0;      // 0: 512 (GPT-2 1024; XLNet: no limit); sets max_position_embeddings (RoBERTa +2)
   int64_t intermediate_size = 0;  // 0: 4 * width
 };
 

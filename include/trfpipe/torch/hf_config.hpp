@@ -1,6 +1,7 @@
 // A Hugging Face `config.json`, read into one normalised form for every encoder family trfpipe
 // implements. Torch-free: the names follow BERT's (`hidden_size`, `num_hidden_layers` …); the
-// DistilBERT (`dim`, `n_layers` …) and GPT-2 (`n_embd`, `n_layer` …) spellings are mapped onto them.
+// DistilBERT (`dim`, `n_layers` …), GPT-2 (`n_embd`, `n_layer` …) and XLNet (`d_model`, `n_layer`,
+// `d_inner`, `ff_activation`, `dropout` …) spellings are mapped onto them.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,7 +13,7 @@ namespace trfpipe {
 
 using Json = nlohmann::ordered_json;  // same alias as trfpipe/registry.hpp
 
-enum class EncoderFamily { Bert, Roberta, DistilBert, Albert, Electra, Gpt2 };
+enum class EncoderFamily { Bert, Roberta, DistilBert, Albert, Electra, Gpt2, Xlnet };
 
 struct HFConfig {
   std::string model_type;            // as written: "bert", "xlm-roberta", "camembert" …
@@ -26,7 +27,7 @@ struct HFConfig {
   double hidden_dropout_prob = 0.1;  // dropout, resid_pdrop
   double attention_probs_dropout_prob = 0.1;  // attention_dropout, attn_pdrop
   double embedding_dropout_prob = 0.1;        // GPT-2 embd_pdrop; = hidden_dropout_prob elsewhere
-  int64_t max_position_embeddings = 512;      // n_positions
+  int64_t max_position_embeddings = 512;      // n_positions; XLNet: -1 (no position table)
   int64_t type_vocab_size = 2;                // 0 where the family has no token types
   double layer_norm_eps = 1e-12;              // layer_norm_epsilon
   int64_t pad_token_id = -1;                  // -1: none
@@ -35,6 +36,15 @@ struct HFConfig {
   bool sinusoidal_pos_embds = false;          // DistilBERT
   int64_t num_hidden_groups = 1;              // ALBERT
   int64_t inner_group_num = 1;                // ALBERT
+  // XLNet (relative positions and segments): "bi" (XLNet) or "uni" (Transformer-XL's causal mask);
+  // clamp_len > 0 clamps relative distances; same_length (with "uni") hides the keys before a
+  // query too; bi_data: forward positions for the first half of the batch, backward for the
+  // second (HF's pretraining option; the batch must be even). mem_len / reuse_len are read and
+  // kept but unused: no memory is carried between calls.
+  std::string attn_type = "bi";
+  int64_t clamp_len = -1;
+  bool same_length = false;
+  bool bi_data = false;
   bool output_hidden_states = false;
   bool output_attentions = false;
   Json raw = Json::object();  // the config.json content (with overrides applied), written back on save
@@ -57,7 +67,7 @@ struct HFConfig {
 
   int64_t head_dim() const { return hidden_size / num_attention_heads; }
   int64_t embedding_width() const { return embedding_size > 0 ? embedding_size : hidden_size; }
-  bool has_pooler() const;  // BERT, RoBERTa family, ALBERT
+  bool has_pooler() const;  // BERT, RoBERTa family, ALBERT (not XLNet: no pooler in XLNetModel)
   // The prefix task-head checkpoints put before the base model's names ("bert.", "transformer.").
   std::string base_model_prefix() const;
 

@@ -1,6 +1,7 @@
-#include "components/tagger/tagger_model.hpp"
+#include "components/common/tagger_model.hpp"
 
 #include <ATen/ATen.h>
+#include <ATen/core/grad_mode.h>
 
 #include "components/common/registration.hpp"
 #include "trfpipe/error.hpp"
@@ -31,10 +32,48 @@ at::Tensor TaggerModel::forward(const std::vector<Doc*>& docs, bool is_train) {
   return logits;
 }
 
+std::vector<std::vector<int64_t>> TaggerModel::best_labels(const std::vector<Doc*>& docs) {
+  std::vector<std::vector<int64_t>> out(docs.size());
+  size_t n = 0;
+  for (const Doc* d : docs) n += d->size();
+  if (n == 0) return out;
+  at::NoGradGuard no_grad;
+  at::Tensor ids = forward(docs, false).argmax(1).contiguous();
+  const int64_t* p = ids.data_ptr<int64_t>();
+  for (size_t d = 0; d < docs.size(); ++d)
+    for (size_t i = 0; i < docs[d]->size(); ++i) out[d].push_back(*p++);
+  return out;
+}
+
 void TaggerModel::collect(const std::string& prefix, NamedTensors& out) const {
   tok2vec_->collect(prefix + "tok2vec.", out);
   if (output_) output_->collect(prefix + "softmax.", out);
 }
+double xent_backward(const at::Tensor& logits, const std::vector<TokenTarget>& targets,
+                     double label_smoothing) {
+  at::Tensor probs = at::softmax(logits.detach(), 1).contiguous();
+  const int64_t N = probs.size(0), C = probs.size(1);
+  at::Tensor d = at::zeros({N, C}, at::kFloat);
+  auto P = probs.accessor<float, 2>();
+  auto D = d.accessor<float, 2>();
+  for (int64_t row = 0; row < N && row < int64_t(targets.size()); ++row) {
+    const TokenTarget& t = targets[size_t(row)];
+    if (t.label < 0) continue;
+    if (t.negative) {
+      D[row][t.label] = P[row][t.label];
+      continue;
+    }
+    for (int64_t k = 0; k < C; ++k) {
+      double target = k == t.label ? 1.0 - label_smoothing
+                                   : (C > 1 ? label_smoothing / double(C - 1) : 0.0);
+      D[row][k] = float(P[row][k] - target);
+    }
+  }
+  const double loss = d.pow(2).sum().item<double>();
+  (logits * d).sum().backward();
+  return loss;
+}
+
 void register_tagger_architectures() {
   using registry::arg;
   using registry::Value;
@@ -45,6 +84,13 @@ void register_tagger_architectures() {
         return std::make_shared<TaggerModel>(model_arg<Tok2VecModel>(a, "tok2vec", path),
                                              optional_int(a, "nO"),
                                              registry::get_bool(a, "normalize"));
+      },
+      "Model[List[Doc], List[Floats2d]]");
+  add_function(
+      "architectures", "spacy.Tagger.v1", {arg("tok2vec", "Model"), arg("nO", "int", nullptr)},
+      [](const Value& a, const ConfigPath& path) -> std::any {
+        return std::make_shared<TaggerModel>(model_arg<Tok2VecModel>(a, "tok2vec", path),
+                                             optional_int(a, "nO"), /*normalize=*/true);
       },
       "Model[List[Doc], List[Floats2d]]");
 }
