@@ -138,14 +138,23 @@ TEST_F(HostileCli, PicklesThatReferToThemselvesOrNestDeep) {
 }
 
 TEST_F(HostileCli, ConfigJsonSizesBeyondTheWeights) {
-  for (const auto& [key, value] : std::vector<std::pair<std::string, int64_t>>{
-           {"num_hidden_layers", 1000000}, {"hidden_size", 1000000}, {"num_hidden_layers", 500},
-           {"vocab_size", 5000000}, {"intermediate_size", 200000}}) {
-    const std::string name = key + std::to_string(value);
+  // Beyond the sane limits or far beyond the weights (over 2^24 values more): config.json is
+  // named before any module is built. A model only a few MB larger than its weights (1000 layers
+  // or an inner size of 200000 at width 16) is built and fails on the weights it lacks or their
+  // shapes, naming model.safetensors: either way a file of the folder.
+  struct Case {
+    std::string key;
+    int64_t value;
+    bool names_config;
+  };
+  for (const Case& c : std::vector<Case>{{"num_hidden_layers", 1000000, true}, {"hidden_size", 1000000, true},
+                                         {"hidden_size", 4096, true}, {"vocab_size", 5000000, true},
+                                         {"num_hidden_layers", 1000, false}, {"intermediate_size", 200000, false}}) {
+    const std::string name = c.key + std::to_string(c.value);
     fs::path d = model(name);
-    set_config(d, key, value);
-    if (key == "hidden_size") set_config(d, "num_attention_heads", 1);
-    expect_clean_failure(assemble(name), (d / "config.json").string());
+    set_config(d, c.key, c.value);
+    if (c.key == "hidden_size") set_config(d, "num_attention_heads", 1);
+    expect_clean_failure(assemble(name), c.names_config ? (d / "config.json").string() : d.string());
   }
   fs::path d = model("deepjson");
   write(d / "config.json", "{\"model_type\": \"bert\", \"x\": " + std::string(300000, '[') + std::string(300000, ']') + "}");
@@ -288,6 +297,24 @@ TEST_F(HostileCli, ThreadsAreCappedAtTheCoreCount) {
                              "--threads", "100000"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.err.find("100000 threads requested"), std::string::npos) << r.err;
+}
+
+TEST_F(HostileCli, DeeplyNestedJsonlInputAndPatterns) {
+  // 100,000 levels of '[' in an input line of apply and in an entity_ruler pattern file: parsed,
+  // then copied or dumped recursively, they overflowed the stack.
+  const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+  fs::path in = tmp_.path / "deep.jsonl";
+  write(in, "{\"text\": \"One.\"}\n{\"text\": " + deep + "}\n");
+  expect_clean_failure({"apply", "blank:en", in.string(), tmp_ / "o.jsonl"}, in.string(), "nested deeper");
+  fs::path patterns = tmp_.path / "patterns.jsonl";
+  write(patterns, "{\"label\": \"X\", \"pattern\": " + deep + "}\n");
+  fs::path cfg = tmp_.path / "ruler.cfg";
+  write(cfg, "[nlp]\nlang = \"en\"\npipeline = [\"entity_ruler\"]\n\n[components]\n\n"
+             "[components.entity_ruler]\nfactory = \"entity_ruler\"\n\n[initialize]\n\n"
+             "[initialize.components]\n\n[initialize.components.entity_ruler]\n\n"
+             "[initialize.components.entity_ruler.patterns]\n@readers = \"srsly.read_jsonl.v1\"\n"
+             "path = \"" + patterns.string() + "\"\n");
+  expect_clean_failure({"assemble", cfg.string(), tmp_ / "ruler-out"}, patterns.string());
 }
 
 TEST_F(HostileCli, HundredThousandSectionConfig) {
