@@ -20,6 +20,7 @@
 #include "cli/spacy_args.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/transformer.hpp"
 #include "trfpipe/trfpipe.hpp"
@@ -62,7 +63,7 @@ class TextReader {
       if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank JSONL line
       Json j;
       try {
-        j = Json::parse(line);
+        j = parse_json_limited<Json>(line);
       } catch (const std::exception& e) {
         throw DataError(path_, line_no_, std::string("invalid JSON: ") + e.what());
       }

@@ -538,7 +538,7 @@ std::string folder_tokenizer_class(const std::string& dir, const FolderConfig& f
   if (!is_file(cfg)) return "";
   Json j;
   try {
-    j = Json::parse(read_file(cfg));
+    j = parse_json_limited<Json>(read_file(cfg));
   } catch (const std::exception&) {
     return "";  // the model loader reports a malformed config.json
   }

@@ -43,6 +43,18 @@ J parse_json_limited(std::string_view text, int max_depth = kMaxJsonDepth) {
   return J::parse(text.begin(), text.end());
 }
 
+// J::parse(text, nullptr, false) after check_json_depth: a discarded value for text that is not
+// JSON or nests deeper than `max_depth` (for callers that report "invalid JSON" themselves).
+template <class J = nlohmann::ordered_json>
+J parse_json_limited_or_discarded(std::string_view text, int max_depth = kMaxJsonDepth) {
+  try {
+    check_json_depth(text, max_depth);
+  } catch (const nlohmann::json::parse_error&) {
+    return J(J::value_t::discarded);
+  }
+  return J::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+}
+
 // A JSON value for an error message: dump() cut to `max_chars` (a message must not carry a
 // megabyte of input back to the user).
 template <class J>
