@@ -3,6 +3,7 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS     one target, e.g. scripts/fuzz.sh docbin 600
 #   scripts/fuzz.sh all SECONDS        every target in turn, SECONDS each
+#   scripts/fuzz.sh light SECONDS      the targets that do not link LibTorch (what CI runs)
 #   scripts/fuzz.sh list               the target names
 #
 # Build: clang with -fsanitize=address,undefined,fuzzer-no-link in $FUZZ_BUILD_DIR (build-asan,
@@ -15,20 +16,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TARGETS=(cfg toml msgpack docbin conllu iob jsonl vocab_txt bpe_files tokenizer_json spm_model
-  hf_config safetensors torch_bin)
+# The torch-free targets first; hf_config, safetensors and torch_bin link the models area (LibTorch),
+# whose ASan build is the expensive part.
+LIGHT=(cfg toml msgpack docbin conllu iob jsonl vocab_txt bpe_files tokenizer_json spm_model)
+TARGETS=("${LIGHT[@]}" hf_config safetensors torch_bin)
 if [ "${1:-}" = "list" ]; then
   printf '%s\n' "${TARGETS[@]}"
   exit 0
 fi
 if [ $# -lt 2 ] || ! [[ "$2" =~ ^[0-9]+$ ]]; then
-  echo "usage: scripts/fuzz.sh TARGET|all SECONDS   (targets: ${TARGETS[*]})" >&2
+  echo "usage: scripts/fuzz.sh TARGET|all|light SECONDS   (targets: ${TARGETS[*]})" >&2
   exit 2
 fi
 WHAT=$1
 SECONDS_EACH=$2
 if [ "$WHAT" = all ]; then
   RUN=("${TARGETS[@]}")
+elif [ "$WHAT" = light ]; then
+  RUN=("${LIGHT[@]}")
 else
   [[ " ${TARGETS[*]} " == *" $WHAT "* ]] || { echo "unknown fuzz target '$WHAT' (scripts/fuzz.sh list)" >&2; exit 2; }
   RUN=("$WHAT")
