@@ -21,7 +21,6 @@
 #include <nlohmann/json.hpp>
 
 #include "bench/bench_util.hpp"
-
 #include "trfpipe/torch/hf_checkpoint.hpp"
 #include "trfpipe/transformer.hpp"
 #include "trfpipe/trfpipe.hpp"
@@ -32,39 +31,8 @@ using trfpipe::Json;
 namespace {
 
 using trfpipe::bench::count_words;
-
-// SOTU speeches cut after ". " once a doc has doc_words words, until `total` words.
-std::vector<std::string> load_docs(const std::string& corpus, size_t total, size_t doc_words) {
-  std::vector<std::string> docs;
-  std::ifstream in(corpus);
-  std::string line;
-  size_t words = 0;
-  while (words < total && std::getline(in, line)) {
-    const std::string text = Json::parse(line).at("text").get<std::string>();
-    std::string cur;
-    size_t cur_words = 0;
-    std::istringstream ws(text);
-    std::string w;
-    while (ws >> w) {
-      cur += (cur.empty() ? "" : " ") + w;
-      ++cur_words;
-      if (cur_words >= doc_words && w.back() == '.') {
-        docs.push_back(cur);
-        words += cur_words;
-        cur.clear();
-        cur_words = 0;
-        if (words >= total) break;
-      }
-    }
-  }
-  return docs;
-}
-
-double peak_rss_mb() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return static_cast<double>(ru.ru_maxrss) / 1024.0;  // kB on Linux
-}
+using trfpipe::bench::load_docs;
+using trfpipe::bench::peak_rss_mb;
 
 std::vector<int> parse_list(const std::string& s) {
   std::vector<int> out;
@@ -140,7 +108,7 @@ int main(int argc, char** argv) {
     nlp->initialize(nullptr);
 
     const std::vector<std::string> texts =
-        load_docs(shared + "/data/text/sotu.jsonl", total_words, doc_words);
+        load_docs(total_words, doc_words);
     size_t words = 0;
     for (const auto& t : texts) words += count_words(t);
 

@@ -1,24 +1,35 @@
 // trfpipe apply MODEL INPUT OUTPUT — spaCy's `spacy apply`: runs a pipeline over texts or docs.
 // MODEL is a pipeline directory or `blank:<lang>`; INPUT is `.jsonl` ({"text": ...} per line),
-// `.spacy` (a DocBin: its tokens and cats are kept, the pipeline annotates them) or plain text
-// (one doc per line). OUTPUT `.jsonl` gets one Doc.to_json() per line, written batch by batch and
-// flushed; OUTPUT `.spacy` gets a DocBin, written at the end — or, after an error, with the docs
-// annotated before it — so nothing already processed is lost.
+// `.spacy` (a DocBin: its tokens and cats are kept, the pipeline annotates them), plain text (one
+// doc per line) or `-`: standard input, JSONL when its first line is a JSON object, else text.
+// OUTPUT `.jsonl` or `-` (standard output) gets one Doc.to_json() per line, in input order, as
+// the docs are done; OUTPUT `.spacy` gets a DocBin, written at the end — or, after an error, with
+// the docs annotated before it — so nothing already processed is lost.
+//
+// Text input streams: memory stays flat over any input size (a few batches in flight), so
+// `cat big.jsonl | trfpipe apply MODEL - -` runs under Spark's RDD.pipe, Hadoop streaming or GNU
+// parallel unchanged. --n-process N runs N batches at once on threads (spaCy's processes);
+// --threads T sets LibTorch's threads per batch (default: cores / N).
 #include <CLI/CLI.hpp>
+#include <sys/stat.h>
 
 #include <algorithm>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
+#include <thread>
 
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/gpu_option.hpp"
+#include "cli/progress.hpp"
 #include "cli/spacy_args.hpp"
 #include "trfpipe/data.hpp"
+#include "trfpipe/displacy.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/json_limits.hpp"
 #include "trfpipe/language.hpp"
@@ -29,6 +40,11 @@ namespace fs = std::filesystem;
 
 namespace trfpipe::cli {
 namespace {
+
+// Docs per batch when --batch-size is not given: small, so that memory stays low with
+// transformer pipelines (their [nlp] batch_size of 1000 held 1.7 GB on moby-dick), large enough
+// that CNN pipelines keep their speed (bench/apply_bench.sh measures both).
+constexpr long long kDefaultBatchSize = 64;
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
@@ -43,80 +59,154 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-// Reads INPUT line by line, giving texts with their 1-based line numbers.
+// Reads INPUT (a file, or stdin for "-") line by line, giving texts with their 1-based line
+// numbers and the bytes each took. JSONL or text as decided by the file name, or for stdin by
+// its first line that is not blank.
 class TextReader {
  public:
-  TextReader(const std::string& path, bool jsonl, std::string text_key)
-      : path_(path), jsonl_(jsonl), key_(std::move(text_key)), in_(path, std::ios::binary) {
-    if (!in_) throw DataError(path, -1, "cannot open the input file");
-  }
-  // False at the end of the input; throws DataError naming the line for a bad line.
-  bool next(std::string& text) {
+  TextReader(const std::string& path, std::string text_key)
+      : path_(path == "-" ? "<stdin>" : path), key_(std::move(text_key)) {
+    if (path == "-") {
+      in_ = &std::cin;
+    } else {
+      file_.open(path, std::ios::binary);
+      if (!file_) throw DataError(path, -1, "cannot open the input file");
+      in_ = &file_;
+      jsonl_ = ends_with(path, ".jsonl");
+      return;
+    }
+    // stdin: the first non-blank line decides, and is kept for next().
     std::string line;
-    while (std::getline(in_, line)) {
-      ++line_no_;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      if (!jsonl_) {
-        text = line;
-        return true;
+    while (read_line(line)) {
+      pending_.push_back({line, line_no_, last_bytes_});
+      if (is_blank(line)) continue;
+      jsonl_ = line[line.find_first_not_of(" \t")] == '{' && parses_as_object(line);
+      break;
+    }
+  }
+  // The next text, or nullopt at the end; DataError naming the line for a bad line.
+  std::optional<std::string> next() {
+    std::string line;
+    for (;;) {
+      if (!pending_.empty()) {
+        line = std::move(pending_.front().text);
+        current_line_ = pending_.front().line;
+        current_bytes_ = pending_.front().bytes;
+        pending_.pop_front();
+      } else if (read_line(line)) {
+        current_line_ = line_no_;
+        current_bytes_ = last_bytes_;
+      } else {
+        if (in_->bad()) throw DataError(path_, line_no_, "read error");
+        return std::nullopt;
       }
-      if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank JSONL line
+      if (!jsonl_) return line;
+      if (is_blank(line)) continue;  // blank JSONL lines are skipped
       Json j;
       try {
         j = parse_json_limited<Json>(line);
       } catch (const std::exception& e) {
-        throw DataError(path_, line_no_, std::string("invalid JSON: ") + e.what());
+        throw DataError(path_, current_line_, std::string("invalid JSON: ") + e.what());
       }
       if (!j.is_object() || !j.contains(key_))
-        throw DataError(path_, line_no_, "the line has no \"" + key_ + "\" field");
+        throw DataError(path_, current_line_, "the line has no \"" + key_ + "\" field");
       if (!j[key_].is_string())
-        throw DataError(path_, line_no_, "the \"" + key_ + "\" field is not a string");
-      text = j[key_].get<std::string>();
-      return true;
+        throw DataError(path_, current_line_, "the \"" + key_ + "\" field is not a string");
+      return j[key_].get<std::string>();
     }
-    if (in_.bad()) throw DataError(path_, line_no_, "read error");
-    return false;
   }
-  int64_t line() const { return line_no_; }
+  int64_t line() const { return current_line_; }  // of the text next() gave last
+  uint64_t bytes() const { return current_bytes_; }
+  const std::string& path() const { return path_; }
 
  private:
-  std::string path_;
-  bool jsonl_;
-  std::string key_;
-  std::ifstream in_;
-  int64_t line_no_ = 0;
+  struct Line {
+    std::string text;
+    int64_t line;
+    uint64_t bytes;
+  };
+  bool read_line(std::string& line) {
+    if (!std::getline(*in_, line)) return false;
+    ++line_no_;
+    last_bytes_ = line.size() + 1;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return true;
+  }
+  static bool is_blank(const std::string& line) {
+    return line.find_first_not_of(" \t") == std::string::npos;
+  }
+  static bool parses_as_object(const std::string& line) {
+    try {
+      return Json::parse(line).is_object();
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  std::string path_, key_;
+  std::ifstream file_;
+  std::istream* in_ = nullptr;
+  bool jsonl_ = false;
+  std::deque<Line> pending_;
+  int64_t line_no_ = 0, current_line_ = 0;
+  uint64_t last_bytes_ = 0, current_bytes_ = 0;
+};
+
+// Writing OUTPUT failed (disk full, closed pipe): not a problem of the input.
+struct WriteError : Error {
+  using Error::Error;
 };
 
 struct ApplyArgs {
   std::string model, input, output;
   std::string pipe, text_key = "text";
-  long long batch_size = 0;  // 0: the pipeline's [nlp] batch_size
+  long long batch_size = kDefaultBatchSize;
+  long long n_process = 1;
   std::optional<long long> threads;
-  bool force = false, include_trf = false;
-  std::optional<std::string> code, gpu_id;
+  bool force = false, include_trf = false, quiet = false;
+  std::optional<std::string> code, gpu_id, displacy;
+  long long displacy_limit = 25;
 };
 
+// The first --displacy-limit docs as one standalone displaCy page: entities (when the pipeline
+// sets them), then the words with their tags and, when the docs have heads, the dependency arcs.
+void write_displacy(const std::string& path, const std::vector<Json>& docs) {
+  bool ents = false;
+  for (const Json& d : docs) ents = ents || d.contains("ents");
+  std::string body;
+  if (ents) body += "<h2>Entities</h2>\n" + displacy::render(docs, "ent");
+  body += "\n<h2>Tokens and dependencies</h2>\n" + displacy::render(docs, "dep", false, {{"compact", true}});
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>displaCy</title></head>\n"
+       "<body style=\"font-size: 16px; font-family: -apple-system, BlinkMacSystemFont, 'Segoe UI', "
+       "Helvetica, Arial, sans-serif; padding: 4rem 2rem;\">\n"
+    << body << "\n</body>\n</html>\n";
+  if (!f) throw Error("cannot write the displaCy page: " + path);
+}
+
 int run_apply(const ApplyArgs& args) {
-  const bool include_trf = args.include_trf;
-  const std::string& model = args.model;
   const std::string& input = args.input;
   const std::string& output = args.output;
-  size_t batch_size = size_t(args.batch_size);
+  const size_t batch_size = size_t(args.batch_size);
   const bool docbin_in = ends_with(input, ".spacy");
   const bool docbin_out = ends_with(output, ".spacy");
   if (output != "-" && !ends_with(output, ".jsonl") && !docbin_out)
     return fail("OUTPUT must be a .jsonl or .spacy file (or '-' for stdout): " + output);
-  if (docbin_out && include_trf)
+  if (docbin_out && args.include_trf)
     return fail("--include-trf needs .jsonl output (a DocBin keeps no transformer data)");
-  if (!fs::exists(input)) return fail("Input file not found: " + input);
-  if (fs::is_directory(input)) return fail("INPUT must be a file, not a directory: " + input);
+  if (input != "-" && !fs::exists(input)) return fail("Input file not found: " + input);
+  if (input != "-" && fs::is_directory(input))
+    return fail("INPUT must be a file, not a directory: " + input);
   if (output != "-" && fs::exists(output) && !args.force)
     return fail("Output file already exists: " + output, "Use --force to overwrite it.");
 
+  // n_process batches at once share the cores: each gets cores / n_process LibTorch threads.
+  const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
   if (args.threads) set_num_threads(static_cast<int>(*args.threads));
+  else if (args.n_process > 1) set_num_threads(std::max(1, cores / int(args.n_process)));
   if (int rc = use_gpu_id(args.gpu_id)) return rc;
   load_code(args.code);
-  std::unique_ptr<Language> nlp = Language::load(model);
+  std::unique_ptr<Language> nlp = Language::load(args.model);
   for (const std::string& factory : split_commas(args.pipe)) {
     if (!has_factory(factory)) {
       std::string names;
@@ -125,14 +215,11 @@ int run_apply(const ApplyArgs& args) {
     }
     if (!nlp->has_pipe(factory)) nlp->add_pipe(factory);
   }
-  if (batch_size == 0) batch_size = nlp->batch_size ? nlp->batch_size : 1000;
 
   std::unique_ptr<TextReader> reader;
   std::vector<Doc> input_docs;
-  if (docbin_in)
-    input_docs = read_docbin(input, nlp->vocab_ptr());
-  else
-    reader = std::make_unique<TextReader>(input, ends_with(input, ".jsonl"), args.text_key);
+  if (docbin_in) input_docs = read_docbin(input, nlp->vocab_ptr());
+  else reader = std::make_unique<TextReader>(input, args.text_key);
   std::ofstream file;
   DocBin docbin;
   if (output != "-" && !docbin_out) {
@@ -141,99 +228,86 @@ int run_apply(const ApplyArgs& args) {
     if (!file) return fail("Cannot write the output file: " + output);
   }
   std::ostream& out = output == "-" ? std::cout : file;
+  uint64_t input_size = 0;
+  struct stat info {};
+  if (input != "-" && stat(input.c_str(), &info) == 0 && S_ISREG(info.st_mode))
+    input_size = docbin_in ? input_docs.size() : uint64_t(info.st_size);
+  Progress progress(input_size, !args.quiet);
+  std::vector<Json> displacy_docs;
+
+  // The line and size of each text read but not yet written: the failing doc is the first.
+  std::deque<std::pair<int64_t, uint64_t>> in_flight;
   size_t written = 0;
-  std::vector<std::string> batch;
-  std::vector<int64_t> batch_lines;
-  auto write_docs = [&](const std::vector<Doc>& docs) {
+  auto write_doc = [&](Doc&& d) {
+    uint64_t bytes = 1;
+    if (!in_flight.empty()) {
+      bytes = in_flight.front().second;
+      in_flight.pop_front();
+    }
+    progress.add(d.size(), bytes);
+    if (args.displacy && displacy_docs.size() < size_t(args.displacy_limit))
+      displacy_docs.push_back(d.to_json());
+    ++written;
     if (docbin_out) {
-      for (const Doc& d : docs) docbin.add(d);
-      written += docs.size();
+      docbin.add(d);
       return;
     }
-    for (const Doc& d : docs) {
-      Json j = d.to_json();
-      if (include_trf) {
-        const Json trf = transformer_doc_json(d);
-        for (auto it = trf.begin(); it != trf.end(); ++it) j[it.key()] = it.value();
+    Json j = d.to_json();
+    if (args.include_trf) {
+      const Json trf = transformer_doc_json(d);
+      for (auto it = trf.begin(); it != trf.end(); ++it) j[it.key()] = it.value();
+    }
+    out << j.dump() << "\n";
+    // Flushed batch by batch, so a consumer of a pipe sees each batch as it is done.
+    if (written % batch_size == 0) out.flush();
+    if (!out) throw WriteError("cannot write the output file: " + output);
+  };
+  const PipeOptions options{batch_size, size_t(args.n_process)};
+  try {
+    try {
+      if (docbin_in) {
+        size_t next = 0;
+        nlp->pipe([&]() -> std::optional<Doc> {
+                    if (next == input_docs.size()) return std::nullopt;
+                    return std::move(input_docs[next++]);
+                  },
+                  write_doc, options);
+      } else {
+        nlp->pipe([&]() -> std::optional<std::string> {
+                    std::optional<std::string> text = reader->next();
+                    if (text) in_flight.emplace_back(reader->line(), reader->bytes());
+                    return text;
+                  },
+                  write_doc, options);
       }
-      out << j.dump() << "\n";
+    } catch (const DataError&) {
+      throw;  // names its line already
+    } catch (const WriteError&) {
+      throw;
+    } catch (const Error& e) {
+      // A doc failed: it is the one after the last written.
+      if (docbin_in) throw DataError(input, -1, e.what(), int64_t(written));
+      throw DataError(reader->path(), in_flight.empty() ? -1 : in_flight.front().first, e.what());
     }
     out.flush();
-    if (!out) throw Error("cannot write the output file: " + output);
-    written += docs.size();
-  };
-  auto flush_batch = [&] {
-    if (batch.empty()) return;
-    std::vector<Doc> docs;
-    try {
-      docs = nlp->pipe(batch, batch_size);
-    } catch (const Error&) {
-      // One text failed: redo the batch doc by doc, so the docs before it are written and the
-      // error names the input line.
-      for (size_t i = 0; i < batch.size(); ++i) {
-        try {
-          docs = nlp->pipe({batch[i]}, 1);
-        } catch (const Error& e) {
-          int64_t line = batch_lines[i];
-          batch.clear();
-          batch_lines.clear();
-          throw DataError(input, line, e.what());
-        }
-        write_docs(docs);
-      }
-      batch.clear();
-      batch_lines.clear();
-      return;
-    }
-    write_docs(docs);
-    batch.clear();
-    batch_lines.clear();
-  };
-  // DocBin input: the docs are already tokenized; annotate them batch by batch.
-  auto annotate_docs = [&] {
-    for (size_t start = 0; start < input_docs.size(); start += batch_size) {
-      const size_t end = std::min(input_docs.size(), start + batch_size);
-      std::vector<Doc*> ptrs;
-      for (size_t i = start; i < end; ++i) ptrs.push_back(&input_docs[i]);
-      try {
-        nlp->pipe_docs(ptrs, batch_size);
-      } catch (const Error& e) {
-        throw DataError(input, -1, e.what(), int64_t(start));
-      }
-      std::vector<Doc> done;
-      for (size_t i = start; i < end; ++i) done.push_back(std::move(input_docs[i]));
-      write_docs(done);
-    }
-  };
-  auto save_docbin = [&] {
+    progress.finish();
     if (docbin_out) docbin.to_disk(output);
-  };
-  try {
-    if (docbin_in) {
-      annotate_docs();
-    } else {
-      std::string text;
-      while (reader->next(text)) {
-        batch.push_back(std::move(text));
-        batch_lines.push_back(reader->line());
-        if (batch.size() >= batch_size) flush_batch();
-      }
-      flush_batch();
-    }
-    save_docbin();
+    if (args.displacy) write_displacy(*args.displacy, displacy_docs);
   } catch (const Error& e) {
-    // Keep what was read before the error: process and write it, then report.
+    // Keep what was done before the error.
+    progress.finish();
     std::string message = e.what();
     try {
-      flush_batch();
-      save_docbin();
+      out.flush();
+      if (docbin_out) docbin.to_disk(output);
+      if (args.displacy && !displacy_docs.empty()) write_displacy(*args.displacy, displacy_docs);
     } catch (const Error& later) {
       message += std::string("\n") + later.what();
     }
     return fail(message, std::to_string(written) + " docs written to " + output +
                              " before the error.");
   }
-  if (output != "-")
+  if (output != "-" && !args.quiet)
     std::cerr << "\u2714 Wrote " << written << " docs to " << output << "\n";
   return 0;
 }
@@ -243,7 +317,8 @@ CommandRunner apply_command(CLI::App& app) {
   app.add_option("MODEL", args->model, "a pipeline directory or blank:<lang> (blank:en)")
       ->required();
   app.add_option("INPUT", args->input,
-                 ".jsonl ({\"text\": ...} per line), .spacy (DocBin) or text (one doc per line)")
+                 ".jsonl ({\"text\": ...} per line), .spacy (DocBin), text (one doc per line) or "
+                 "'-' (stdin: JSONL or text)")
       ->required();
   app.add_option("OUTPUT", args->output,
                  ".jsonl: one Doc.to_json() per line ('-' = stdout), or .spacy (DocBin)")
@@ -253,11 +328,16 @@ CommandRunner apply_command(CLI::App& app) {
   app.add_option("--text-key", args->text_key, "the text field of .jsonl input");
   add_dash_alias(app, "-tk", "--text-key");
   add_integer_option(app, "-b,--batch-size", args->batch_size,
-                     "docs per batch (default: the pipeline's [nlp] batch_size)",
+                     "docs per batch (small keeps memory low; the pipeline's [nlp] batch_size is "
+                     "not used)",
                      "--batch-size must be a positive integer", 1, LONG_MAX);
+  add_integer_option(app, "-n,--n-process", args->n_process,
+                     "batches processed at once, on threads (spaCy's processes); the output is "
+                     "the same for any value",
+                     "--n-process must be a positive integer", 1, 1024);
   app.add_flag("-F,--force", args->force, "overwrite an existing OUTPUT");
   add_integer_option(app, "-t,--threads", args->threads,
-                     "LibTorch threads per operation (default: LibTorch's, one per core)",
+                     "LibTorch threads per batch (default: cores / --n-process)",
                      "--threads must be a positive integer", INT_MIN, INT_MAX);
   add_code_option(app, args->code);
   add_gpu_id_option(app, args->gpu_id);
@@ -266,6 +346,14 @@ CommandRunner apply_command(CLI::App& app) {
                "strings/input_ids, align) of transformer pipelines; with the 2019 trf_* components "
                "trf_word_pieces_, trf_word_pieces, trf_alignment, trf_last_hidden_state and "
                "trf_pooler_output (shape and rows)");
+  add_optional_option(app, "--displacy", args->displacy,
+                      "also write the first --displacy-limit docs as a displaCy page (entities, "
+                      "tags and dependency arcs) to this .html file");
+  add_integer_option(app, "--displacy-limit", args->displacy_limit,
+                     "docs on the --displacy page", "--displacy-limit must be a positive integer",
+                     1, LONG_MAX);
+  app.add_flag("-q,--quiet", args->quiet,
+               "no progress bar and no summary on stderr (the bar shows only on a terminal)");
   return [args] { return run_apply(*args); };
 }
 

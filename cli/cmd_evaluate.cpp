@@ -15,6 +15,8 @@
 #include "cli/spacy_args.hpp"
 #include "cli/gpu_option.hpp"
 #include "cli/printer.hpp"
+#include "cli/spacy_args.hpp"
+#include "trfpipe/displacy.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
@@ -63,10 +65,34 @@ std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double
 
 struct EvaluateArgs {
   std::string model, data;
-  std::optional<std::string> output, code, gpu_id;
+  std::optional<std::string> output, code, gpu_id, displacy_path;
+  long long displacy_limit = 25;
   bool gold_preproc = false;
   std::string spans_key = "sc";
 };
+
+// spaCy's render_parses: the first `limit` texts through the pipeline, written as displaCy pages
+// — entities.html when it has an `ner`, parses.html (compact) when it has a `parser` — with the
+// model's name as the first doc's title.
+void render_parses(Language& nlp, const std::vector<Example>& examples, const std::string& model,
+                   const fs::path& dir, size_t limit) {
+  std::vector<std::string> factories;
+  for (Pipe* p : nlp.pipeline()) factories.push_back(p->factory_name());
+  auto has = [&](const char* f) { return std::find(factories.begin(), factories.end(), f) != factories.end(); };
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < examples.size() && i < limit; ++i) texts.push_back(examples[i].reference().text());
+  std::vector<Json> docs;
+  for (const Doc& d : nlp.pipe(texts)) docs.push_back(d.to_json());
+  if (!docs.empty()) docs[0]["title"] = model;
+  auto write = [&](const char* name, const std::string& html) {
+    std::ofstream f(dir / name, std::ios::binary | std::ios::trunc);
+    f << html;
+    if (!f) throw Error("cannot write " + (dir / name).string());
+  };
+  if (has("ner")) write("entities.html", displacy::render(docs, "ent", true));
+  if (has("parser")) write("parses.html", displacy::render(docs, "dep", true, {{"compact", true}}));
+  std::cout << "\u2714 Generated " << limit << " parses as HTML\n" << dir.string() << "\n";
+}
 
 int run_evaluate(const EvaluateArgs& args) {
   const std::string& model = args.model;
@@ -79,6 +105,8 @@ int run_evaluate(const EvaluateArgs& args) {
   if (model.rfind("blank:", 0) != 0 && !fs::exists(model)) {
     return fail("Pipeline not found", model);
   }
+  if (args.displacy_path && !fs::is_directory(*args.displacy_path))
+    return fail("Visualization output directory not found", *args.displacy_path);
   register_training();
   CorpusOptions co;
   co.path = data;
@@ -130,6 +158,8 @@ int run_evaluate(const EvaluateArgs& args) {
       r.push_back({it.key(), it.value().is_number() ? fmt("%.2f", it.value().get<double>()) : "None"});
     table("Textcat ROC AUC (per label)", r, {"", "ROC AUC"}, {'l', 'r'});
   }
+  if (args.displacy_path)
+    render_parses(*nlp, examples, model, *args.displacy_path, size_t(args.displacy_limit));
   if (const auto& out = args.output) {
     std::ofstream f(*out);
     if (!f) {
@@ -151,6 +181,13 @@ CommandRunner evaluate_command(CLI::App& app) {
   app.add_option("--spans-key", args->spans_key, "the span group whose scores are shown");
   add_dash_alias(app, "-sk", "--spans-key");
   add_gpu_id_option(app, args->gpu_id);
+  add_optional_option(app, "--displacy-path", args->displacy_path,
+                      "directory to write rendered parses to as HTML (entities.html, parses.html)");
+  add_dash_alias(app, "-dp", "--displacy-path");
+  add_integer_option(app, "--displacy-limit", args->displacy_limit,
+                     "limit of parses to render as HTML",
+                     "--displacy-limit must be a positive integer", 1, LONG_MAX);
+  add_dash_alias(app, "-dl", "--displacy-limit");
   return [args] { return run_evaluate(*args); };
 }
 

@@ -1,6 +1,6 @@
 // The trfpipe command table. Each cli/cmd_*.cpp adds its commands with TRFPIPE_COMMAND; main()
 // makes each one a CLI11 subcommand ("init model" is `model` under a group `init`), lets the
-// command declare its arguments on it, and runs the one the command line names.
+// command the command line names declare its arguments on it, and runs it.
 #pragma once
 #include <functional>
 #include <string>
@@ -24,7 +24,19 @@ struct Command {
   CommandSetup setup;
 };
 
+// The commands registered so far: those of the `trfpipe` binary, and those of the LibTorch
+// commands module once it is loaded.
 std::vector<Command>& commands();
+
+// The commands built into libtrfpipe_torch_commands.so (CMakeLists.txt: TRFPIPE_TORCH_COMMANDS),
+// by name and summary: `trfpipe --help` lists them without loading the module, which loads
+// LibTorch. main() loads it when one of them runs, and fails loudly when the module's own
+// TRFPIPE_COMMAND differs from this list (cli/torch_commands.cpp).
+struct ModuleCommand {
+  const char* name;
+  const char* summary;
+};
+const std::vector<ModuleCommand>& torch_commands();
 
 struct CommandRegistrar {
   CommandRegistrar(const char* name, const char* summary, CommandSetup setup) {

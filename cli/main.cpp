@@ -1,6 +1,7 @@
 // trfpipe: spaCy's command line for native pipelines. Commands live in cli/cmd_*.cpp; CLI11 parses
 // their arguments and writes their --help.
 #include <CLI/CLI.hpp>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <iostream>
@@ -46,13 +47,15 @@ CLI::App* find_subcommand(CLI::App& parent, const std::string& word) {
   return nullptr;
 }
 
-// One subcommand per registered command, under group subcommands for its leading words ("init"
-// of "init model"), each with its runner.
-std::map<const CLI::App*, CommandRunner> add_commands(CLI::App& app) {
-  std::map<const CLI::App*, CommandRunner> runners;
-  auto table = commands();
-  std::sort(table.begin(), table.end(), [](auto& a, auto& b) { return a.name < b.name; });
-  for (const Command& c : table) {
+// One subcommand per command, under group subcommands for its leading words ("init" of "init
+// model"). Only the command that runs declares its options (setup), so the commands of the
+// LibTorch module need not be loaded to be listed.
+std::map<const CLI::App*, Command> add_commands(CLI::App& app) {
+  std::map<const CLI::App*, Command> table;
+  std::vector<Command> all = commands();
+  for (const ModuleCommand& m : torch_commands()) all.push_back({m.name, m.summary, nullptr});
+  std::sort(all.begin(), all.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  for (const Command& c : all) {
     std::vector<std::string> words;
     std::istringstream name(c.name);
     for (std::string w; name >> w;) words.push_back(w);
@@ -65,8 +68,7 @@ std::map<const CLI::App*, CommandRunner> add_commands(CLI::App& app) {
       }
       parent = group;
     }
-    CLI::App* command = parent->add_subcommand(words.back(), c.summary)->group("Commands");
-    runners[command] = c.setup(*command);
+    table[parent->add_subcommand(words.back(), c.summary)->group("Commands")] = c;
   }
   for (CLI::App* group : app.get_subcommands({})) {
     std::string names;
@@ -74,7 +76,30 @@ std::map<const CLI::App*, CommandRunner> add_commands(CLI::App& app) {
       names += (names.empty() ? "" : ", ") + sub->get_name();
     if (!names.empty()) group->description("Commands: " + names);
   }
-  return runners;
+  return table;
+}
+
+// The setup of `command`: its own, or for a command of the LibTorch module the one the module
+// registers when loaded (dlopen from the binary's library path). Error when the module cannot be
+// loaded or does not have the command as listed.
+CommandSetup command_setup(const Command& command) {
+  if (command.setup) return command.setup;
+  dlerror();
+  if (!dlopen(TRFPIPE_TORCH_COMMANDS_MODULE, RTLD_NOW | RTLD_GLOBAL)) {
+    const char* why = dlerror();
+    throw trfpipe::Error(std::string("can't load the commands module ") +
+                         TRFPIPE_TORCH_COMMANDS_MODULE + ": " + (why ? why : "unknown error"));
+  }
+  for (const Command& c : commands())
+    if (c.name == command.name) {
+      if (c.summary != command.summary || !c.setup)
+        throw trfpipe::Error("internal error: cli/torch_commands.cpp lists '" + command.name +
+                             "' with the summary '" + command.summary + "', the module with '" +
+                             c.summary + "'");
+      return c.setup;
+    }
+  throw trfpipe::Error("internal error: " + std::string(TRFPIPE_TORCH_COMMANDS_MODULE) +
+                       " has no command '" + command.name + "'");
 }
 
 // What went wrong, in one line, for the arguments `args` of `command`. CLI11 keeps the arguments
@@ -112,7 +137,7 @@ int main(int argc, char** argv) {
   // spaCy's), help shows the defaults.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.option_defaults()->always_capture_default();
-  const auto runners = add_commands(app);
+  const auto table = add_commands(app);
 
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty()) {
@@ -127,10 +152,20 @@ int main(int argc, char** argv) {
     command = sub;
     path += " " + args[n_words++];
   }
-  if (!runners.count(command) && n_words < args.size() && args[n_words][0] != '-') {
+  const auto chosen = table.find(command);
+  if (chosen == table.end() && n_words < args.size() && args[n_words][0] != '-') {
     std::cerr << "\u2718 Unknown command '" << args[n_words] << "'. Run '" << path
               << " --help' for the list.\n";
     return 2;
+  }
+  CommandRunner runner;
+  if (chosen != table.end()) {
+    try {
+      runner = command_setup(chosen->second)(*command);
+    } catch (const trfpipe::Error& e) {
+      std::cerr << "\u2718 " << e.what() << "\n";
+      return 1;
+    }
   }
   const std::vector<std::string> rest =
       take_spacy_args(*command, {args.begin() + long(n_words), args.end()});
@@ -149,8 +184,12 @@ int main(int argc, char** argv) {
               << " --help' for usage.\n";
     return 2;
   }
+  if (!runner) {  // options before the command words ("trfpipe -x train"): CLI11 chose it
+    std::cerr << "\u2718 Give the command first. Run 'trfpipe --help' for the list.\n";
+    return 2;
+  }
   try {
-    return runners.at(command)();
+    return runner();
   } catch (const trfpipe::Error& e) {
     std::cerr << "\u2718 " << e.what() << "\n";
     return 1;

@@ -1,52 +1,39 @@
-// LibTorch runtime settings for applications and the CLI: the intra-op thread pool size
-// (`trfpipe apply --threads`) and the device transformer encoders run on (`--gpu-id`).
-#include <sched.h>
-
-#include <algorithm>
-#include <iostream>
-#include <thread>
+// LibTorch's side of the runtime settings (pipeline/torch_runtime.hpp): the intra-op thread pools
+// (`trfpipe apply --threads`) and the device transformer encoders run on (`--gpu-id`). Installed
+// into the core when this library is loaded.
+#include <dlfcn.h>
 
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
+#include "pipeline/torch_runtime.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
-#include "trfpipe/trfpipe.hpp"
 
 namespace trfpipe {
 
 namespace {
-// The cores this process may run on (its affinity mask, which containers and taskset narrow).
-int usable_cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
-}
-}  // namespace
 
-void set_num_threads(int n) {
-  if (n < 1) throw ValueError("the number of threads must be at least 1, got " + std::to_string(n));
-  // More threads than cores only adds contention (and `--threads 100000` started hundreds).
-  const int cores = usable_cores();
-  if (n > cores) {
-    std::cerr << "\u26a0 " << n << " threads requested, but this process can use " << cores
-              << " core(s): using " << cores << "\n";
-    n = cores;
-  }
-  at::set_num_threads(n);
-}
-
-int get_num_threads() { return at::get_num_threads(); }
-
-namespace {
 at::Device& chosen_device() {
   static at::Device device(at::kCPU);
   return device;
 }
-}  // namespace
 
-void require_gpu(int gpu_id) {
-  if (gpu_id < 0) return require_cpu();
+// OpenBLAS runs LibTorch's matrix products on its own thread pool, beside ATen's: one number
+// caps both, so that n threads per operation means n cores. Found at run time (the BLAS is
+// whichever libblas.so.3 the system selected; other BLAS libraries have no such function).
+void set_blas_threads(int n) {
+  using SetThreads = void (*)(int);
+  static const auto openblas_set_num_threads =
+      reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"));
+  if (openblas_set_num_threads) openblas_set_num_threads(n);
+}
+
+void set_device(int gpu_id) {
+  if (gpu_id < 0) {
+    chosen_device() = at::Device(at::kCPU);
+    return;
+  }
   if (!at::hasCUDA())
     throw ValueError("GPU " + std::to_string(gpu_id) +
                      " requested, but this LibTorch build has no CUDA support (use -1 for the CPU)");
@@ -57,9 +44,22 @@ void require_gpu(int gpu_id) {
   chosen_device() = at::Device(at::kCUDA, static_cast<at::DeviceIndex>(gpu_id));
 }
 
-void require_cpu() { chosen_device() = at::Device(at::kCPU); }
+struct InstallAtLoad {
+  InstallAtLoad() {
+    pipeline::TorchRuntime r;
+    r.set_num_threads = [](int n) {
+      at::set_num_threads(n);
+      set_blas_threads(n);
+    };
+    r.get_num_threads = [] { return at::get_num_threads(); };
+    r.set_device = set_device;
+    r.current_device = [] { return chosen_device().str(); };
+    pipeline::install_torch_runtime(std::move(r));
+  }
+};
+const InstallAtLoad install_at_load;
 
-std::string current_device() { return chosen_device().str(); }
+}  // namespace
 
 at::Device encoder_device() { return chosen_device(); }
 

@@ -3,7 +3,11 @@
 #include "trfpipe/language.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <mutex>
+#include <thread>
 
 #include "pipeline/language_impl.hpp"
 #include "tokenization/rule_tokenizer.hpp"
@@ -56,25 +60,35 @@ void register_factory(FactoryMeta meta) {
   else table.emplace(meta.name, std::move(meta));
 }
 
-bool has_factory(const std::string& name) {
-  std::lock_guard<std::mutex> lock(factory_table().mutex);
-  return factory_table().factories.count(name) > 0;
+namespace {
+
+// The factory, or nullptr; a name that is not registered may live in the LibTorch library,
+// which is then loaded (once) and asked again.
+const FactoryMeta* find_factory(const std::string& name) {
+  for (bool loaded = false;; loaded = true) {
+    {
+      std::lock_guard<std::mutex> lock(factory_table().mutex);
+      auto& table = factory_table().factories;
+      auto it = table.find(name);
+      if (it != table.end()) return &it->second;  // nodes stay valid (std::map)
+    }
+    if (loaded || !registry::load_torch_library()) return nullptr;
+  }
 }
 
+}  // namespace
+
+bool has_factory(const std::string& name) { return find_factory(name) != nullptr; }
+
 const FactoryMeta& get_factory(const std::string& name) {
-  std::lock_guard<std::mutex> lock(factory_table().mutex);
-  auto& table = factory_table().factories;
-  auto it = table.find(name);
-  if (it == table.end()) {
-    std::vector<std::string> names;
-    for (const auto& kv : table) names.push_back(kv.first);
-    throw ValueError("[E002] Can't find factory for '" + name +
-                     "' for language English (en). This usually happens when a component name "
-                     "is not registered (a typo, or a plugin that was not loaded with --code). "
-                     "Available factories: " +
-                     (names.empty() ? std::string("(none registered)") : pipeline::join_names(names)));
-  }
-  return it->second;
+  if (const FactoryMeta* meta = find_factory(name)) return *meta;
+  const std::vector<std::string> names = factory_names();
+  throw ValueError("[E002] Can't find factory for '" + name +
+                   "' for language English (en). This usually happens when a component name "
+                   "is not registered (a typo, or a plugin that was not loaded with --code). "
+                   "Available factories: " +
+                   (names.empty() ? std::string("(none registered)") : pipeline::join_names(names)) +
+                   registry::torch_library_note());
 }
 
 std::vector<std::string> factory_names() {
@@ -194,22 +208,192 @@ Doc Language::operator()(std::string_view text) {
 }
 
 std::vector<Doc> Language::pipe(const std::vector<std::string>& texts, size_t batch_size_) {
-  size_t bs = batch_size_ ? batch_size_ : (batch_size ? batch_size : 1000);
   std::vector<Doc> out;
   out.reserve(texts.size());
-  for (size_t i = 0; i < texts.size(); i += bs) {
-    size_t begin = out.size();
-    for (size_t k = i; k < std::min(texts.size(), i + bs); ++k) out.push_back(make_doc(texts[k]));
-    std::vector<Doc*> batch;
-    for (size_t k = begin; k < out.size(); ++k) batch.push_back(&out[k]);
-    for (Pipe* p : pipeline()) p->pipe(batch, bs);
-  }
+  size_t next = 0;
+  pipe([&]() -> std::optional<std::string> {
+         if (next == texts.size()) return std::nullopt;
+         return texts[next++];
+       },
+       [&](Doc&& doc) { out.push_back(std::move(doc)); }, PipeOptions{batch_size_, 1});
   return out;
 }
 
 void Language::pipe_docs(const std::vector<Doc*>& docs, size_t batch_size_) {
-  size_t bs = batch_size_ ? batch_size_ : (batch_size ? batch_size : 1000);
+  const size_t bs = batch_size_ ? batch_size_ : (batch_size ? batch_size : 1000);
   for (Pipe* p : pipeline()) p->pipe(docs, bs);
+}
+
+// ------------------------------------------------------------------------------ streaming
+
+namespace {
+
+// One batch of a stream: its inputs (texts, or docs to annotate), then its finished docs.
+struct StreamBatch {
+  std::vector<std::string> texts;
+  std::vector<Doc> docs;
+  std::exception_ptr error;  // processing failed at docs.size() (the docs before it are done)
+  bool empty() const { return texts.empty() && docs.empty(); }
+};
+
+// Runs the pipeline over a batch. When the batch fails, it is redone doc by doc, so that the docs
+// before the failing one are kept and the failing one is known.
+void process_batch(const Language& nlp, const std::vector<Pipe*>& pipes, size_t batch_size,
+                   StreamBatch& b) {
+  const bool from_texts = !b.texts.empty();
+  auto run = [&](std::vector<Doc*>& docs) {
+    for (Pipe* p : pipes) p->pipe(docs, batch_size);
+  };
+  try {
+    if (from_texts) {
+      b.docs.clear();
+      b.docs.reserve(b.texts.size());
+      for (const std::string& t : b.texts) b.docs.push_back(nlp.make_doc(t));
+    }
+    std::vector<Doc*> docs;
+    for (Doc& d : b.docs) docs.push_back(&d);
+    run(docs);
+  } catch (...) {
+    const size_t n = from_texts ? b.texts.size() : b.docs.size();
+    if (from_texts) b.docs.clear();
+    for (size_t i = 0; i < n; ++i) {
+      try {
+        if (from_texts) b.docs.push_back(nlp.make_doc(b.texts[i]));
+        std::vector<Doc*> one{&b.docs[i]};
+        run(one);
+      } catch (...) {
+        b.error = std::current_exception();
+        b.docs.erase(b.docs.begin() + long(i), b.docs.end());
+        break;
+      }
+    }
+  }
+  b.texts.clear();
+}
+
+// The stream: `fill` reads the next batch (false once the input has ended), the batches are
+// processed on the calling thread or by n_threads workers, and `deliver` hands each to the sink
+// in order (rethrowing a batch's error after its good docs).
+void run_stream(const Language& nlp, const std::function<bool(StreamBatch&)>& fill,
+                const DocSink& sink, size_t batch_size, size_t n_threads) {
+  const std::vector<Pipe*> pipes = nlp.pipeline();
+  auto deliver = [&](StreamBatch& b) {
+    for (Doc& d : b.docs) sink(std::move(d));
+    if (b.error) std::rethrow_exception(b.error);
+  };
+  if (n_threads <= 1) {
+    for (bool more = true; more;) {
+      StreamBatch b;
+      more = fill(b);
+      if (b.empty()) break;
+      process_batch(nlp, pipes, batch_size, b);
+      deliver(b);
+    }
+    return;
+  }
+  struct Slot {
+    StreamBatch batch;
+    bool finished = false;
+  };
+  struct Shared {
+    std::mutex mutex;
+    std::condition_variable work, finished;
+    std::deque<std::shared_ptr<Slot>> queue;
+    bool stop = false;
+  } shared;
+  std::vector<std::thread> workers;
+  // Joins the workers however the caller leaves (a doc's error, the sink's exception): batches
+  // still queued are dropped, those in progress finish first.
+  struct Join {
+    Shared& shared;
+    std::vector<std::thread>& workers;
+    ~Join() {
+      {
+        std::lock_guard<std::mutex> lock(shared.mutex);
+        shared.stop = true;
+      }
+      shared.work.notify_all();
+      for (std::thread& t : workers) t.join();
+    }
+  } join{shared, workers};
+  for (size_t i = 0; i < n_threads; ++i)
+    workers.emplace_back([&] {
+      for (;;) {
+        std::shared_ptr<Slot> slot;
+        {
+          std::unique_lock<std::mutex> lock(shared.mutex);
+          shared.work.wait(lock, [&] { return shared.stop || !shared.queue.empty(); });
+          if (shared.stop) return;
+          slot = std::move(shared.queue.front());
+          shared.queue.pop_front();
+        }
+        process_batch(nlp, pipes, batch_size, slot->batch);
+        {
+          std::lock_guard<std::mutex> lock(shared.mutex);
+          slot->finished = true;
+        }
+        shared.finished.notify_all();
+      }
+    });
+  std::deque<std::shared_ptr<Slot>> in_flight;  // in input order
+  const size_t max_in_flight = 2 * n_threads;   // workers busy while the sink takes a batch
+  for (bool more = true;;) {
+    while (more && in_flight.size() < max_in_flight) {
+      auto slot = std::make_shared<Slot>();
+      more = fill(slot->batch);
+      if (slot->batch.empty()) break;
+      {
+        std::lock_guard<std::mutex> lock(shared.mutex);
+        shared.queue.push_back(slot);
+      }
+      shared.work.notify_one();
+      in_flight.push_back(std::move(slot));
+    }
+    if (in_flight.empty()) return;
+    std::shared_ptr<Slot> front = std::move(in_flight.front());
+    in_flight.pop_front();
+    {
+      std::unique_lock<std::mutex> lock(shared.mutex);
+      shared.finished.wait(lock, [&] { return front->finished; });
+    }
+    deliver(front->batch);
+  }
+}
+
+// Streams from `source` (texts, or docs to annotate: the batch member `inputs` takes them). An
+// exception of the source ends the input; it is rethrown once the docs read before it are done.
+template <class T>
+void stream_from(const Language& nlp, const std::function<std::optional<T>()>& source,
+                 std::vector<T> StreamBatch::*inputs, const DocSink& sink,
+                 const PipeOptions& options) {
+  const size_t bs = options.batch_size ? options.batch_size : nlp.batch_size ? nlp.batch_size : 1000;
+  std::exception_ptr source_error;
+  auto fill = [&](StreamBatch& b) {
+    std::vector<T>& items = b.*inputs;
+    try {
+      while (items.size() < bs) {
+        std::optional<T> item = source();
+        if (!item) return false;
+        items.push_back(std::move(*item));
+      }
+      return true;
+    } catch (...) {
+      source_error = std::current_exception();
+      return false;
+    }
+  };
+  run_stream(nlp, fill, sink, bs, options.n_threads);
+  if (source_error) std::rethrow_exception(source_error);
+}
+
+}  // namespace
+
+void Language::pipe(const TextSource& source, const DocSink& sink, const PipeOptions& options) {
+  stream_from(*this, source, &StreamBatch::texts, sink, options);
+}
+
+void Language::pipe(const DocSource& source, const DocSink& sink, const PipeOptions& options) {
+  stream_from(*this, source, &StreamBatch::docs, sink, options);
 }
 
 // ------------------------------------------------------------------------ pipeline editing

@@ -57,6 +57,11 @@ const Value& argument(const Value& args, const std::string& name) {
 
 }  // namespace
 
+std::string torch_library_note() {
+  const std::string error = torch_library_error();
+  return error.empty() ? "" : " (the LibTorch library was not loaded: " + error + ")";
+}
+
 Registry::Registry(std::string name) : name_(std::move(name)) {}
 
 void Registry::add(Function f) {
@@ -90,15 +95,21 @@ bool Registry::has(const std::string& function_name) const {
   return functions_.count(function_name) > 0;
 }
 
+const Function* Registry::find(const std::string& function_name) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = functions_.find(function_name);
+  return it == functions_.end() ? nullptr : it->second.get();
+}
+
 const Function& Registry::get(const std::string& function_name) const {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = functions_.find(function_name);
-    if (it != functions_.end()) return *it->second;
-  }
+  const Function* f = find(function_name);
+  // Not registered (yet): it may live in the LibTorch library, loaded on first use.
+  if (!f && load_torch_library()) f = find(function_name);
+  if (f) return *f;
   std::vector<std::string> available = names();
   throw Error("Can't find '" + function_name + "' in registry " + name_ + ". Available names: " +
-              (available.empty() ? std::string("(none)") : join(available)));
+              (available.empty() ? std::string("(none)") : join(available)) +
+              torch_library_note());
 }
 
 std::vector<std::string> Registry::names() const {

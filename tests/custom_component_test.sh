@@ -36,10 +36,11 @@ prefix=$work/prefix
 echo "== install trfpipe into $prefix"
 "$here/install_tree.sh" "$build" "$prefix"
 trfpipe=$prefix/bin/trfpipe
-# The installed binary must use the installed library (its RPATH), not the build tree's.
-loaded=$(ldd "$trfpipe" | awk '$1 == "libtrfpipe.so" {print $3}')
+# The installed binary must use the installed core library (its RPATH), not the build tree's;
+# the core finds libtrfpipe.so beside itself.
+loaded=$(ldd "$trfpipe" | awk '$1 == "libtrfpipe_core.so" {print $3}')
 if [[ -z "$loaded" || "$(readlink -f "$(dirname "$loaded")/..")" != "$(readlink -f "$prefix")" ]]; then
-  fail "installed trfpipe loads libtrfpipe.so from '${loaded:-nowhere}', not from $prefix"
+  fail "installed trfpipe loads libtrfpipe_core.so from '${loaded:-nowhere}', not from $prefix"
 fi
 
 echo "== build $example against the installed package"

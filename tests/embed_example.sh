@@ -19,6 +19,10 @@ args=(-S "$example_dir" -B "$tmp/build" -G "$generator" -DCMAKE_BUILD_TYPE=Relea
 "$cmake" --build "$tmp/build" -j 2 > "$tmp/build.log" 2>&1 ||
   { cat "$tmp/build.log"; echo "FAIL: building the example"; exit 1; }
 
+# Linked against the core alone: LibTorch is not among the libraries it needs.
+if readelf -d "$tmp/build/embed_example" | grep -q 'libtorch\|libtrfpipe\.so'; then
+  echo "FAIL: embed_example links LibTorch or libtrfpipe.so"; readelf -d "$tmp/build/embed_example"; exit 1
+fi
 out=$("$tmp/build/embed_example" "Hello world. This is fast now!")
 echo "$out"
 expect() {

@@ -1,9 +1,11 @@
 // register_all(): every area's registrations, once per process; a static object runs it when
-// libtrfpipe.so is loaded, so applications find the built-in factories without a call.
-#include <iostream>
+// libtrfpipe.so is loaded (linked by the program, or loaded by the core on first use), so
+// applications find the built-in factories without a call.
 #include <mutex>
 
+#include "components/common/registration.hpp"
 #include "components/register.hpp"
+#include "trfpipe/registry.hpp"
 #include "trfpipe/trfpipe.hpp"
 #include "trfpipe/training.hpp"
 
@@ -14,22 +16,11 @@ void register_all() {
   std::call_once(once, [] {
     register_components();
     register_training();  // readers, batchers, loggers, scorers
+    registry::mark_torch_library_loaded();
   });
 }
 
 namespace {
-
-struct RegisterAllAtLoad {
-  RegisterAllAtLoad() {
-    try {
-      register_all();
-    } catch (const std::exception& e) {
-      // An exception escaping a static initializer would abort the process.
-      std::cerr << "trfpipe: registering the built-in components failed: " << e.what() << "\n";
-    }
-  }
-};
-const RegisterAllAtLoad register_all_at_load;
-
+const RegisterAtLoad register_all_at_load(register_all, "the built-in components");
 }  // namespace
 }  // namespace trfpipe

@@ -1,6 +1,7 @@
 #include "components/common/registration.hpp"
 
 #include <algorithm>
+#include <iostream>
 
 namespace trfpipe {
 
@@ -25,6 +26,15 @@ void add_function(const std::string& reg, const std::string& name,
 
 int64_t optional_int(const registry::Value& args, const std::string& name) {
   return registry::is_null(args, name) ? 0 : registry::get_int(args, name);
+}
+
+RegisterAtLoad::RegisterAtLoad(void (*registration)(), const char* what) {
+  try {
+    registration();
+  } catch (const std::exception& e) {
+    // An exception escaping a static initializer would abort the process.
+    std::cerr << "trfpipe: registering " << what << " failed: " << e.what() << "\n";
+  }
 }
 
 void check_settings(const registry::Value& config, const std::string& name,

@@ -78,6 +78,12 @@ T object_setting(const registry::Value& config, const std::string& name, const s
 // components do not use the scorer object).
 void add_placeholder_scorer(const std::string& name);
 
+// Runs `registration` when the library holding this object is loaded (a static object's
+// constructor): an exception is printed instead of aborting the process.
+struct RegisterAtLoad {
+  RegisterAtLoad(void (*registration)(), const char* what);
+};
+
 // spaCy's default score weights of textcat / textcat_multilabel (cats_score 1.0, the other
 // cats_* keys reported but not weighted), shared with the 2019 trf_textcat.
 Json textcat_score_weights();

@@ -215,7 +215,7 @@ class TrfTok2Vec : public TrainablePipe, public ParameterOwner {
   std::vector<Out> forward(const std::vector<Doc*>& docs, bool is_train) {
     model_->ensure_loaded();
     Encoder& enc = model_->encoder();
-    enc.train(is_train);
+    if (enc.is_training() != is_train) enc.train(is_train);  // concurrent predictions only read it
     std::unique_ptr<at::NoGradGuard> ng;
     if (!is_train) ng = std::make_unique<at::NoGradGuard>();
     const int64_t W = enc.hidden_size();

@@ -8,8 +8,8 @@
 
 #include <ATen/ATen.h>
 
+#include "pipeline/torch_runtime.hpp"
 #include "trfpipe/error.hpp"
-#include "trfpipe/transformer.hpp"
 
 namespace trfpipe {
 
@@ -212,34 +212,43 @@ void add_legacy_json(const Doc& doc, Json& out) {
     out[name] = matrix_json(m.size(0), m.size(1), m.data_ptr<float>());
   }
 }
-}  // namespace
 
-Json transformer_doc_json(const Doc& doc) {
-  Json out = Json::object();
-  const Matrix& m = doc.tensor();
-  if (!m.empty()) out["tensor"] = matrix_json(m.rows, m.cols, m.row(0));
-  add_legacy_json(doc, out);
+// doc._.trf_data as JSON; null when the doc has none.
+Json trf_data_json(const Doc& doc) {
   TransformerDataPtr d = get_trf_data(doc);
-  if (d) {
-    Json wp = Json::object();
-    wp["strings"] = d->wordpieces.strings;
-    Json ids = Json::array();
-    if (d->wordpieces.input_ids.defined() && d->wordpieces.input_ids.numel() > 0) {
-      at::Tensor t = d->wordpieces.input_ids.to(at::kLong).contiguous();
-      const int64_t* p = t.data_ptr<int64_t>();
-      for (int64_t i = 0; i < t.size(0); ++i)
-        ids.push_back(std::vector<int64_t>(p + i * t.size(1), p + (i + 1) * t.size(1)));
-    }
-    wp["input_ids"] = std::move(ids);
-    wp["lengths"] = d->wordpieces.lengths;
-    Json shape = Json::array();
-    if (d->model_output.last_hidden_state.defined())
-      for (int64_t s : d->model_output.last_hidden_state.sizes()) shape.push_back(s);
-    out["trf_data"] = {{"wordpieces", std::move(wp)},
-                       {"align", {{"data", d->align.data}, {"lengths", d->align.lengths}}},
-                       {"shape", std::move(shape)}};
+  if (!d) return nullptr;
+  Json wp = Json::object();
+  wp["strings"] = d->wordpieces.strings;
+  Json ids = Json::array();
+  if (d->wordpieces.input_ids.defined() && d->wordpieces.input_ids.numel() > 0) {
+    at::Tensor t = d->wordpieces.input_ids.to(at::kLong).contiguous();
+    const int64_t* p = t.data_ptr<int64_t>();
+    for (int64_t i = 0; i < t.size(0); ++i)
+      ids.push_back(std::vector<int64_t>(p + i * t.size(1), p + (i + 1) * t.size(1)));
   }
+  wp["input_ids"] = std::move(ids);
+  wp["lengths"] = d->wordpieces.lengths;
+  Json shape = Json::array();
+  if (d->model_output.last_hidden_state.defined())
+    for (int64_t s : d->model_output.last_hidden_state.sizes()) shape.push_back(s);
+  return {{"wordpieces", std::move(wp)},
+          {"align", {{"data", d->align.data}, {"lengths", d->align.lengths}}},
+          {"shape", std::move(shape)}};
+}
+
+// What transformer_doc_json (trfpipe/transformer.hpp, defined in the core, which cannot read
+// tensors) adds from LibTorch-held data: the 2019 components' extensions, then "trf_data".
+Json torch_doc_json(const Doc& doc) {
+  Json out = Json::object();
+  add_legacy_json(doc, out);
+  Json trf = trf_data_json(doc);
+  if (!trf.is_null()) out["trf_data"] = std::move(trf);
   return out;
 }
 
+// Installed when libtrfpipe.so is loaded: the 2019 components set their extensions without the
+// transformer's trf_data extension ever being installed.
+const bool torch_doc_json_installed = (pipeline::install_torch_doc_json(torch_doc_json), true);
+
+}  // namespace
 }  // namespace trfpipe

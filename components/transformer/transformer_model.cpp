@@ -282,7 +282,8 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
   wp.token_type_ids = types;
 
   // Encoder.
-  encoder_->train(is_train);
+  // Set only when it changes: predictions run concurrently (language.hpp) and only read it.
+  if (encoder_->is_training() != is_train) encoder_->train(is_train);
   EncoderOutput eo;
   {
     std::unique_ptr<at::NoGradGuard> no_grad;

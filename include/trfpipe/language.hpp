@@ -101,6 +101,38 @@ struct AddPipeOptions {
 
 class DisabledPipes;
 
+// nlp.pipe as a stream. Texts (or docs) come from a source one at a time, are processed in
+// batches of batch_size and reach the sink in input order as each batch finishes, so memory
+// holds at most 2 × n_threads (or, with one thread, 1) batches whatever the input size.
+struct PipeOptions {
+  size_t batch_size = 0;  // docs per batch; 0 = nlp.batch_size ([nlp] batch_size)
+  // Batches processed at once, each by its own thread from start to end (spaCy's n_process, with
+  // threads: no fork, nothing pickled). 1 runs everything on the calling thread. The output is
+  // the same for any value. With LibTorch components, keep n_threads × get_num_threads() within
+  // the cores: `trfpipe apply`/`serve` call set_num_threads(max(1, cores / n_threads)).
+  size_t n_threads = 1;
+};
+// Gives the next input; nullopt at the end. Called on the calling thread only.
+using TextSource = std::function<std::optional<std::string>()>;
+using DocSource = std::function<std::optional<Doc>()>;
+// Receives each finished doc, in input order; called on the calling thread only.
+using DocSink = std::function<void(Doc&& doc)>;
+
+// Thread-safety contract of Language (spaCy has none; this is trfpipe's):
+//  - Processing calls may run concurrently on one Language from any number of threads:
+//    operator(), make_doc, pipe (all forms), pipe_docs, and the read-only queries (pipe_names,
+//    get_pipe, has_pipe, config, vocab ...). Each call works on its own Docs; the shared state
+//    they touch (the StringStore and Vocab, extension and factory registrations, the registries,
+//    the tokenizer's cache) is locked inside, LibTorch's grad mode is off in every prediction and
+//    is per thread anyway. Results do not depend on the number of threads.
+//  - Everything that changes the pipeline or its weights must run alone, with no other call on
+//    that Language in flight: add_pipe, remove_pipe, rename_pipe, enable/disable_pipe,
+//    select_pipes, initialize, update, set_config, meta(), to_disk/load, link_components, and
+//    setting max_length / batch_size.
+//  - A Doc is not thread-safe: one thread at a time per Doc (the pipe functions hand each doc to
+//    one thread). Docs of different calls share only the Vocab.
+//  - Per thread: LibTorch's grad mode and autograd state; nothing of trfpipe's.
+
 class Language {
  public:
   explicit Language(std::string lang = "en");
@@ -128,6 +160,14 @@ class Language {
   // Processes texts in order through every enabled component, batch_size per batch (0 = default).
   std::vector<Doc> pipe(const std::vector<std::string>& texts, size_t batch_size = 0);
   void pipe_docs(const std::vector<Doc*>& docs, size_t batch_size = 0);
+  // The stream forms (see PipeOptions): texts tokenized with make_doc, or docs (tokenized, e.g.
+  // read from a DocBin) annotated by the pipeline. When a doc fails (a text too long, invalid
+  // UTF-8, a component's error), every doc before it has reached the sink and the exception is
+  // rethrown: the failing input is the one after the last delivered. An exception of the source
+  // ends the input: the docs read before it are processed and delivered, then it is rethrown. An
+  // exception of the sink is rethrown at once.
+  void pipe(const TextSource& source, const DocSink& sink, const PipeOptions& options = {});
+  void pipe(const DocSource& source, const DocSink& sink, const PipeOptions& options = {});
 
   Pipe& add_pipe(const std::string& factory, std::string name = "", const Json& config = {},
                  const AddPipeOptions& where = {});

@@ -137,6 +137,7 @@ class Registry {
   std::vector<std::string> names() const;  // sorted
 
  private:
+  const Function* find(const std::string& function_name) const;  // nullptr when absent
   std::string name_;
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const Function>> functions_;
@@ -160,6 +161,25 @@ Value resolve(const Json& tree, const std::vector<std::string>& path = {});
 // fill it throws ConfigError for unknown registries/functions, two "@" keys in one block,
 // unexpected arguments and missing required ones; it does not check types (nothing is made).
 Json fill_defaults(const Json& tree, const std::vector<std::string>& path = {});
+
+// trfpipe is two shared libraries: libtrfpipe_core.so (config, registries, tokenization, Doc and
+// Language, formats, rule-based components) and libtrfpipe.so (models, trainable and transformer
+// components, training: LibTorch). A program linked against the core alone loads libtrfpipe.so
+// (found beside the core) the first time a lookup misses: Registry::get, get_factory and
+// has_factory of a name that is not registered load it once and look again, so a pipeline that
+// needs no LibTorch never loads it. Registry::has only answers for what is registered now.
+//
+// Loads libtrfpipe.so now (a server may rather pay its start-up at start than at the first
+// request). True when it is loaded, now or before; false when it cannot be: a program built from
+// the static area libraries has none, or the file is missing (torch_library_error() says why).
+bool load_torch_library();
+bool torch_library_loaded();
+std::string torch_library_error();  // "" unless loading failed
+// Called by libtrfpipe.so's registration (also when a program links it directly).
+void mark_torch_library_loaded();
+// " (the LibTorch library was not loaded: <why>)" after a failed load, else "": for the messages
+// of failed lookups.
+std::string torch_library_note();
 
 // Loads a plugin shared object (`--code plugin.so`). The plugin defines
 //   extern "C" void trfpipe_register_plugin();

@@ -1,5 +1,5 @@
 // Torch-free access to what the transformer component stores on a Doc, for tools (the CLI's
-// `apply --include-trf`) that must not include LibTorch headers.
+// `apply --include-trf`) that must not include LibTorch headers. Part of libtrfpipe_core.so.
 #pragma once
 #include "trfpipe/doc.hpp"
 

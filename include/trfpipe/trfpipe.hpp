@@ -13,10 +13,15 @@
 namespace trfpipe {
 // Registers every built-in factory, architecture, layer, reader, ... (idempotent). libtrfpipe.so
 // calls it when loaded, so applications need not; tests of a single area call their area's own.
+// Defined in libtrfpipe.so (trfpipe::trfpipe); a program linking trfpipe::core alone finds the
+// built-in components without it (registry::load_torch_library).
 void register_all();
-// Threads LibTorch uses inside one operation (matrix products of the encoders). A server running
-// several pipelines side by side usually wants 1 each. ValueError when n < 1; more than the cores
-// this process may use is capped at that count, with a warning on stderr.
+// Threads LibTorch uses inside one operation: ATen's intra-op pool and OpenBLAS's pool for the
+// matrix products, both capped at n. A program running several batches at once
+// (Language::pipe with n_threads > 1, `trfpipe serve`) wants n × batches in flight ≤ cores.
+// ValueError when n < 1; more than the cores this process may use is capped at that count, with
+// a warning on stderr. Kept and applied when LibTorch is loaded later; get_num_threads() loads
+// it when nothing was set, to report its default.
 void set_num_threads(int n);
 int get_num_threads();
 

@@ -7,6 +7,7 @@
 // stdout and stderr are read together (no pipe can fill up and block the child); a child still
 // running after `timeout_seconds` is killed and reported with timed_out = true.
 #pragma once
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -17,6 +18,8 @@
 #include <cstdint>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -31,6 +34,9 @@ struct RunResult {
   std::string out;        // stdout
   std::string err;        // stderr
   bool timed_out = false;
+  // The child's peak resident memory (VmHWM of /proc/<pid>/status, read as it runs). Not
+  // wait4's ru_maxrss: Linux counts in it the forked test process's memory before exec.
+  long max_rss_kb = 0;
 };
 
 struct RunOptions {
@@ -43,6 +49,14 @@ struct RunOptions {
   uint64_t file_size_limit = 0;      // largest file the child may write (ulimit -f; writes beyond
                                      // fail with EFBIG, SIGXFSZ ignored); 0 = none
 };
+
+// VmHWM of a running process in kB; 0 when it is gone.
+inline long peak_rss_kb(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmHWM:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
 
 inline RunResult run_process(const std::vector<std::string>& args, const RunOptions& options = {}) {
   RunResult result;
@@ -92,6 +106,10 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
   if (options.stdin_text.empty()) {
     close(in_fd);
     in_fd = -1;
+  } else {
+    // Non-blocking: a blocking write of more than the pipe holds would wait for the child to
+    // read, while the child waits for us to read its full stdout.
+    fcntl(in_fd, F_SETFL, fcntl(in_fd, F_GETFL) | O_NONBLOCK);
   }
   auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(options.timeout_seconds);
   bool out_open = true, err_open = true;
@@ -108,12 +126,16 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
       break;
     }
     int ready = poll(fds.data(), fds.size(), static_cast<int>(std::min<long long>(left.count(), 1000)));
+    // The last reading counts: VmHWM only grows once the child runs the program, and readings
+    // taken between fork and exec show the test process's memory.
+    if (long kb = peak_rss_kb(pid)) result.max_rss_kb = kb;
     if (ready < 0 && errno != EINTR) break;
     for (const auto& p : fds) {
       if (!p.revents) continue;
       if (p.fd == in_fd) {
         ssize_t n = write(in_fd, options.stdin_text.data() + written, options.stdin_text.size() - written);
         if (n > 0) written += static_cast<size_t>(n);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
         if (n < 0 || written >= options.stdin_text.size()) {
           close(in_fd);
           in_fd = -1;
