@@ -7,6 +7,7 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "tokenization/rule_tokenizer.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::formats {
@@ -84,6 +85,18 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     lines.push_back(line);
     if (nl == std::string_view::npos) break;
     start = nl + 1;
+  }
+  return lines;
+}
+
+std::vector<std::string_view> split_utf8_lines(std::string_view text, const std::string& source) {
+  std::vector<std::string_view> lines = split_lines(text);
+  for (size_t ln = 0; ln < lines.size(); ++ln) {
+    try {
+      tokenization::validate_utf8(lines[ln]);
+    } catch (const ValueError& e) {
+      throw DataError(source, int64_t(ln) + 1, std::string("the file is not valid UTF-8: ") + e.what());
+    }
   }
   return lines;
 }

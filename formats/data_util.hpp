@@ -24,6 +24,9 @@ std::string zlib_decompress(std::string_view data,
 // Lines without their terminator ("\n", "\r\n"); a final line without "\n" counts; a leading
 // UTF-8 byte order mark is dropped.
 std::vector<std::string_view> split_lines(std::string_view text);
+// split_lines of a text file that must be UTF-8 (as Python reads it for spaCy): DataError naming
+// `source` and the line of the first invalid byte sequence.
+std::vector<std::string_view> split_utf8_lines(std::string_view text, const std::string& source);
 std::vector<std::string_view> split_ws(std::string_view s);             // ASCII whitespace
 using trfpipe::split_on;  // every field kept
 std::string_view trim(std::string_view s);

@@ -304,7 +304,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
                             const std::string& text_key) {
   if (!make_doc) throw ValueError("read_jsonl needs a tokenizer (make_doc)");
   const std::string data = read_file_bytes(path);
-  const auto lines = formats::split_lines(data);
+  const auto lines = formats::split_utf8_lines(data, path);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     if (formats::is_blank(lines[ln])) continue;
@@ -345,7 +345,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
 
 std::vector<std::string> read_labels(const std::string& path) {
   const std::string data = read_file_bytes(path);
-  auto lines = formats::split_lines(data);
+  auto lines = formats::split_utf8_lines(data, path);
   while (!lines.empty() && formats::is_blank(lines.back())) lines.pop_back();
   std::vector<std::string> labels;
   std::unordered_set<std::string> seen;
@@ -364,7 +364,7 @@ std::vector<Doc> read_goemotions(const std::string& path, const std::vector<std:
   if (!make_doc) throw ValueError("read_goemotions needs a tokenizer (make_doc)");
   if (labels.empty()) throw ValueError("read_goemotions needs the label list");
   const std::string data = read_file_bytes(path);
-  const auto lines = formats::split_lines(data);
+  const auto lines = formats::split_utf8_lines(data, path);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     if (formats::is_blank(lines[ln])) continue;

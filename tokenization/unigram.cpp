@@ -14,6 +14,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "tokenization/rule_tokenizer.hpp"
 #include "tokenization/subword_unicode.hpp"
 #include "trfpipe/error.hpp"
 
@@ -751,7 +752,17 @@ SpmProto read_sentencepiece_model(std::string_view model_bytes) {
       while (!pr.done()) {
         uint64_t k = pr.varint();
         int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 1 && w == 2) piece.text = std::string(pr.bytes());
+        if (f == 1 && w == 2) {
+          piece.text = std::string(pr.bytes());
+          // A piece ends up in JSON (the tokenizer.json this model converts to), which must be
+          // UTF-8: an invalid piece was nlohmann's type_error 316 (found by fuzz_spm_model).
+          try {
+            tokenization::validate_utf8(piece.text);
+          } catch (const ValueError& e) {
+            throw ValueError("SentencePiece model: piece " + std::to_string(m.pieces.size()) +
+                             " is not valid UTF-8 (" + e.what() + ")");
+          }
+        }
         else if (f == 2 && w == 5) {
           uint32_t bits = pr.fixed32();
           std::memcpy(&piece.score, &bits, 4);

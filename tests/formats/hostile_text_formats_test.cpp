@@ -76,3 +76,40 @@ TEST(JsonFormatsHostile, DeeplyNestedLinesAreDataErrorsWithTheLine) {
 }
 
 }  // namespace
+
+namespace {
+
+// Invalid UTF-8 in a text corpus made docs whose JSON could not be written (nlohmann's
+// type_error 316 from `apply` or the docs' JSON: "Unexpected error"); found by fuzz_conllu and
+// fuzz_iob. Python reads these files as UTF-8 and stops at the first bad byte; so does trfpipe,
+// naming the file and the line.
+TEST(TextFormatsHostile, InvalidUtf8IsADataErrorNamingTheLine) {
+  auto vocab = std::make_shared<Vocab>("en");
+  const std::string bad = "\xff\xfe";
+  const std::string conllu = "# text = ok\n1\tok\tok\tX\tX\t_\t0\troot\t_\t_\n\n1\ta" + bad + "\ta\tX\tX\t_\t0\troot\t_\t_\n";
+  auto expect_line = [](const DataError& e, int64_t line) {
+    EXPECT_EQ(e.line(), line) << e.what();
+    EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos) << e.what();
+  };
+  try {
+    parse_conllu(conllu, "bad.conllu", vocab, 1, false);
+    ADD_FAILURE() << "no error";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.file(), "bad.conllu");
+    expect_line(e, 4);
+  }
+  try {
+    parse_iob("a|B-PER b|O\nc" + bad + "|O\n", "bad.iob", vocab, 1);
+    ADD_FAILURE() << "no error";
+  } catch (const DataError& e) {
+    expect_line(e, 2);
+  }
+  try {
+    parse_conll_ner("a O\nb" + bad + " B-PER\n", "bad.ner", vocab, 1);
+    ADD_FAILURE() << "no error";
+  } catch (const DataError& e) {
+    expect_line(e, 2);
+  }
+}
+
+}  // namespace

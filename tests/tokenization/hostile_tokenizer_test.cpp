@@ -13,6 +13,7 @@
 #include "common/temp_dir.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
+#include "tokenization/unigram.hpp"
 
 namespace {
 
@@ -144,6 +145,19 @@ TEST(HostileUnigram, BadOrCatastrophicPatternsAreErrorsNotCrashesOrHangs) {
     tok->encode(std::string(200, 'a') + "!", false);
   } catch (const trfpipe::Error& e) {
     EXPECT_NE(std::string(e.what()).find("Replace pattern"), std::string::npos) << e.what();
+  }
+}
+
+// A SentencePiece .model whose piece is not UTF-8: converting it to tokenizer.json ended in
+// nlohmann's type_error 316 ("Unexpected error"); found by fuzz_spm_model.
+TEST(HostileSentencePiece, InvalidUtf8PieceIsAValueError) {
+  const std::string piece = std::string("\x0a\x02") + "a\xff";       // ModelProto.SentencePiece.piece
+  const std::string model = std::string("\x0a") + char(piece.size()) + piece;  // ModelProto.pieces
+  try {
+    trfpipe::subword::sentencepiece_model_to_tokenizer_json(model);
+    ADD_FAILURE() << "no error";
+  } catch (const trfpipe::ValueError& e) {
+    EXPECT_NE(std::string(e.what()).find("piece 0 is not valid UTF-8"), std::string::npos) << e.what();
   }
 }
 
