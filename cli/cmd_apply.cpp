@@ -31,6 +31,7 @@
 #include "trfpipe/data.hpp"
 #include "trfpipe/displacy.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/transformer.hpp"
 #include "trfpipe/trfpipe.hpp"
@@ -103,7 +104,7 @@ class TextReader {
       if (is_blank(line)) continue;  // blank JSONL lines are skipped
       Json j;
       try {
-        j = Json::parse(line);
+        j = parse_json_limited<Json>(line);
       } catch (const std::exception& e) {
         throw DataError(path_, current_line_, std::string("invalid JSON: ") + e.what());
       }

@@ -58,9 +58,7 @@ int run_debug_config(const DebugConfigArgs& args) {
   try {
     Json raw = load_config_file(path, args.overrides, /*interpolate=*/false);
     config = interpolate(fill_config(raw));
-    auto nlp = Language::from_config(config);
-    resolve_corpora(config);
-    (void)nlp;
+    validate_training_config(config);  // what `train` checks, no more and no less
   } catch (const ConfigError& e) {
     return fail("Config validation error", path + ": " + e.what());
   }

@@ -29,6 +29,7 @@
 #include "cli/serve_page.hpp"
 #include "trfpipe/displacy.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
 #include "trfpipe/transformer.hpp"
@@ -197,10 +198,11 @@ class Service {
   void finish() { batcher_.stop(); }
 
  private:
-  // The body as JSON; answers 400 (and returns false) when it is not valid JSON or UTF-8.
+  // The body as JSON; answers 400 (and returns false) when it is not valid JSON or UTF-8, or
+  // nests deeper than 512 levels (copying and dumping recurse once per level).
   bool parse_body(const httplib::Request& req, httplib::Response& res, Json& body) {
     try {
-      body = Json::parse(req.body);
+      body = parse_json_limited<Json>(req.body);
       return true;
     } catch (const nlohmann::json::parse_error& e) {
       send_error(res, 400, std::string("invalid JSON (or UTF-8) in the request body: ") + e.what());

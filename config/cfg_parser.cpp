@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "config/internal.hpp"
 #include "config/text_util.hpp"
@@ -77,6 +78,59 @@ size_t indent_of(std::string_view line) {
   }
   return n;
 }
+
+// Key lookups into the ordered_json objects the parser builds. ordered_json finds keys by a linear
+// scan, so inserting n sections into one object took O(n^2) (a 100k-section config took minutes);
+// this keeps the position of every key, by the path of the object that holds it. (Not pointers:
+// the vector behind an ordered_json object copies its elements when it grows, since a
+// pair<const string, Json> cannot be moved without the risk of throwing.) Positions never change,
+// as keys are only appended.
+class KeyIndex {
+ public:
+  // The child `key` of `obj`, the object at `path` ("" for the root), or nullptr.
+  Json* find(Json& obj, const std::string& path, const std::string& key) {
+    index(obj, path);
+    auto it = pos_.find(child_path(path, key));
+    return it == pos_.end() ? nullptr : &items(obj)[it->second].second;
+  }
+  // Sets obj[key] = value, appending the key when it is new (the order ordered_json keeps).
+  Json& set(Json& obj, const std::string& path, const std::string& key, Json value) {
+    const std::string child = child_path(path, key);
+    if (Json* existing = find(obj, path, key)) {
+      forget(child);  // positions inside the replaced value no longer hold
+      return *existing = std::move(value);
+    }
+    auto& list = items(obj);
+    pos_.emplace(child, list.size());
+    list.emplace_back(key, std::move(value));  // no lookup: the index said the key is new
+    return list.back().second;
+  }
+  static std::string child_path(const std::string& path, const std::string& key) {
+    return path + '\0' + key;
+  }
+
+ private:
+  using Items = Json::object_t::Container;
+  static Items& items(Json& obj) { return obj.get_ref<Json::object_t&>(); }
+  // Objects that came from a JSON value (an inline dict) are indexed when first looked into.
+  void index(Json& obj, const std::string& path) {
+    if (!indexed_.insert(path).second) return;
+    const Items& list = items(obj);
+    for (size_t i = 0; i < list.size(); ++i) pos_.emplace(child_path(path, list[i].first), i);
+  }
+  void forget(const std::string& path) {
+    const std::string below = path + '\0';
+    auto under = [&](const std::string& p) { return p.compare(0, below.size(), below) == 0; };
+    for (auto it = indexed_.begin(); it != indexed_.end();) it = *it == path || under(*it) ? indexed_.erase(it) : std::next(it);
+    for (auto it = pos_.begin(); it != pos_.end();) it = under(it->first) ? pos_.erase(it) : std::next(it);
+  }
+  std::unordered_map<std::string, size_t> pos_;  // path of a key -> its position in its object
+  std::unordered_set<std::string> indexed_;      // paths of the objects whose keys are in pos_
+};
+
+// Sections nest one level per dot; nothing real comes near this, and the tree is walked
+// recursively afterwards (section references, filling, writing).
+constexpr size_t kMaxSectionDepth = 256;
 
 class Parser {
  public:
@@ -370,25 +424,33 @@ class Parser {
                      [&](size_t a, size_t b) { return keys[a].size() < keys[b].size(); });
 
     Json root = Json::object();
+    KeyIndex keys_of;
     for (size_t idx : order) {
       Section& sec = sections_[idx];
       std::vector<std::string> parts = split(sec.name, '.');
+      if (parts.size() > kMaxSectionDepth)
+        throw ConfigError({}, where(sec.line) + ": section " + quote(sec.name.substr(0, 80) + "...") +
+                                  " is nested more than " + std::to_string(kMaxSectionDepth) +
+                                  " levels deep");
       Json* node = &root;
+      std::string path;
       for (size_t i = 0; i + 1 < parts.size(); ++i) {
         const std::string& part = parts[i];
         if (!node->is_object()) throw conflict(parts, sec);
-        if (part == "*") {
-          if (!node->contains(part)) (*node)[part] = Json::object();
-        } else if (!node->contains(part)) {
+        Json* child = keys_of.find(*node, path, part);
+        if (!child && part == "*") child = &keys_of.set(*node, path, part, Json::object());
+        if (!child) {
           throw ConfigError(parts, where(sec.line) + ": section " + quote(part) +
                                        " is not defined (a section's parent must be defined: "
                                        "perhaps a section name is wrong?)");
         }
-        node = &(*node)[part];
+        node = child;
+        path = KeyIndex::child_path(path, part);
       }
       if (!node->is_object()) throw conflict(parts, sec);
-      if (!node->contains(parts.back())) (*node)[parts.back()] = Json::object();
-      node = &(*node)[parts.back()];
+      Json* own = keys_of.find(*node, path, parts.back());
+      node = own ? own : &keys_of.set(*node, path, parts.back(), Json::object());
+      path = KeyIndex::child_path(path, parts.back());
       if (!node->is_object()) throw conflict(parts, sec);
       std::vector<Json> values;
       values.reserve(sec.options.size());
@@ -401,7 +463,7 @@ class Parser {
           values.push_back(interpret_value(opt.value));
         }
       }
-      for (size_t i = 0; i < sec.options.size(); ++i) (*node)[sec.options[i].key] = std::move(values[i]);
+      for (size_t i = 0; i < sec.options.size(); ++i) keys_of.set(*node, path, sec.options[i].key, std::move(values[i]));
     }
     RefState state;
     replace_refs(root, {}, root, state);

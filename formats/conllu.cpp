@@ -59,7 +59,7 @@ bool parse_int(std::string_view s, int64_t& out) {
 std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
                               const std::shared_ptr<Vocab>& vocab, int n_sents,
                               bool append_morphology) {
-  const auto lines = formats::split_lines(text);
+  const auto lines = formats::split_utf8_lines(text, source);
   std::vector<Sentence> sents;
   Sentence cur;
   bool has_ner = false;

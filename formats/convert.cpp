@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
@@ -19,19 +18,46 @@ const std::vector<std::string>& converter_names() {
   return names;
 }
 
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// The regexes of spaCy's autodetect_ner_format as linear scans (std::regex recurses once per
+// character and overflowed the stack on a 40,000-character line).
+// re.search(r"\S+\|(O|[IB]-\S+)", line): a non-space, '|', then "O" or "B-"/"I-" and a non-space.
+bool looks_like_iob(std::string_view s) {
+  for (size_t p = 1; p < s.size(); ++p) {
+    if (s[p] != '|' || is_space(s[p - 1])) continue;
+    std::string_view rest = s.substr(p + 1);
+    if (!rest.empty() && rest[0] == 'O') return true;
+    if (rest.size() >= 3 && (rest[0] == 'I' || rest[0] == 'B') && rest[1] == '-' && !is_space(rest[2]))
+      return true;
+  }
+  return false;
+}
+
+// re.search(r"\S+\s+(O|[IB]-\S+)$", line) on a stripped line: at least two whitespace-separated
+// fields, the last "O" or "B-..."/"I-...".
+bool looks_like_ner(std::string_view s) {
+  size_t last = s.size();
+  while (last > 0 && !is_space(s[last - 1])) --last;
+  if (last == 0 || last == s.size()) return false;  // one field only, or trailing space
+  std::string_view tag = s.substr(last);
+  size_t before = last;
+  while (before > 0 && is_space(s[before - 1])) --before;
+  if (before == 0) return false;  // nothing but spaces before the tag
+  return tag == "O" || (tag.size() >= 3 && (tag[0] == 'I' || tag[0] == 'B') && tag[1] == '-');
+}
+
 // spaCy's autodetect_ner_format on the first 20 lines: "ner" (token per line), "iob"
 // (sentence per line, w|tag|IOB) or "" when undecided.
 std::string autodetect_ner_format(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, -1, "cannot open file for reading");
-  static const std::regex iob_re(R"(\S+\|(O|[IB]-\S+))");
-  static const std::regex ner_re(R"(\S+\s+(O|[IB]-\S+)$)");
   int iob = 0, ner = 0;
   std::string line;
   for (int k = 0; k < 20 && std::getline(in, line); ++k) {
-    std::string s(formats::trim(line));
-    if (std::regex_search(s, iob_re)) ++iob;
-    if (std::regex_search(s, ner_re)) ++ner;
+    std::string_view s = formats::trim(line);
+    if (looks_like_iob(s)) ++iob;
+    if (looks_like_ner(s)) ++ner;
   }
   if (iob == 0 && ner > 0) return "ner";
   if (ner == 0 && iob > 0) return "iob";

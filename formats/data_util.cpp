@@ -7,21 +7,18 @@
 #include <fstream>
 #include <stdexcept>
 
+#include "tokenization/rule_tokenizer.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::formats {
 
 void write_file_bytes(const std::string& path, std::string_view data) {
   std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw DataError(path, -1, "cannot open file for writing");
-    out.write(data.data(), std::streamsize(data.size()));
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw DataError(path, -1, "error while writing the file");
-    }
+  try {
+    trfpipe::write_file_bytes(tmp, data);
+  } catch (const Error& e) {
+    std::remove(tmp.c_str());
+    throw DataError(path, -1, e.what());
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     std::remove(tmp.c_str());
@@ -40,9 +37,13 @@ std::string zlib_compress(std::string_view data) {
   return out;
 }
 
-std::string zlib_decompress(std::string_view data) {
+std::string zlib_decompress(std::string_view data, size_t max_size) {
   z_stream zs{};
   if (inflateInit(&zs) != Z_OK) throw std::runtime_error("zlib inflateInit failed");
+  if (data.size() > std::numeric_limits<uInt>::max()) {
+    inflateEnd(&zs);
+    throw std::runtime_error("compressed data larger than 4 GiB");
+  }
   zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   zs.avail_in = uInt(data.size());
   std::string out;
@@ -53,7 +54,12 @@ std::string zlib_decompress(std::string_view data) {
     zs.avail_out = sizeof(buf);
     rc = inflate(&zs, Z_NO_FLUSH);
     if (rc == Z_OK || rc == Z_STREAM_END) {
-      out.append(buf, sizeof(buf) - zs.avail_out);
+      const size_t n = sizeof(buf) - zs.avail_out;
+      if (n > max_size - out.size()) {
+        inflateEnd(&zs);
+        throw std::runtime_error("inflates to more than " + std::to_string(max_size) + " bytes");
+      }
+      out.append(buf, n);
     } else if (rc == Z_BUF_ERROR && zs.avail_in == 0) {
       inflateEnd(&zs);
       throw std::runtime_error("truncated zlib stream");
@@ -79,6 +85,18 @@ std::vector<std::string_view> split_lines(std::string_view text) {
     lines.push_back(line);
     if (nl == std::string_view::npos) break;
     start = nl + 1;
+  }
+  return lines;
+}
+
+std::vector<std::string_view> split_utf8_lines(std::string_view text, const std::string& source) {
+  std::vector<std::string_view> lines = split_lines(text);
+  for (size_t ln = 0; ln < lines.size(); ++ln) {
+    try {
+      tokenization::validate_utf8(lines[ln]);
+    } catch (const ValueError& e) {
+      throw DataError(source, int64_t(ln) + 1, std::string("the file is not valid UTF-8: ") + e.what());
+    }
   }
   return lines;
 }

@@ -1,5 +1,6 @@
 // Internal helpers shared by the data-format readers and writers.
 #pragma once
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,12 +15,18 @@ namespace trfpipe::formats {
 void write_file_bytes(const std::string& path, std::string_view data);
 
 std::string zlib_compress(std::string_view data);
-// Throws std::runtime_error with zlib's reason when `data` is not one complete zlib stream.
-std::string zlib_decompress(std::string_view data);
+// Throws std::runtime_error with zlib's reason when `data` is not one complete zlib stream, or
+// when it inflates to more than `max_size` bytes (checked as it inflates, so a small "zip bomb"
+// never allocates what it claims).
+std::string zlib_decompress(std::string_view data,
+                            size_t max_size = std::numeric_limits<size_t>::max());
 
 // Lines without their terminator ("\n", "\r\n"); a final line without "\n" counts; a leading
 // UTF-8 byte order mark is dropped.
 std::vector<std::string_view> split_lines(std::string_view text);
+// split_lines of a text file that must be UTF-8 (as Python reads it for spaCy): DataError naming
+// `source` and the line of the first invalid byte sequence.
+std::vector<std::string_view> split_utf8_lines(std::string_view text, const std::string& source);
 std::vector<std::string_view> split_ws(std::string_view s);             // ASCII whitespace
 using trfpipe::split_on;  // every field kept
 std::string_view trim(std::string_view s);

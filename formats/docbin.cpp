@@ -8,6 +8,7 @@
 #include "trfpipe/error.hpp"
 #include "formats/data_util.hpp"
 #include "formats/msgpack_lite.hpp"
+#include "tokenization/rule_tokenizer.hpp"
 
 namespace trfpipe {
 
@@ -92,6 +93,18 @@ struct SpanGroupsError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// msgpack's str is UTF-8: srsly decodes it (raising otherwise), and a string that is not would
+// fail much later, when a doc is written as JSON. `what` names the value in the error.
+template <class Err = SpanGroupsError>
+const std::string& utf8(const std::string& s, const std::string& what) {
+  try {
+    tokenization::validate_utf8(s);
+  } catch (const ValueError& e) {
+    throw Err(what + " is not valid UTF-8 (" + e.what() + ")");
+  }
+  return s;
+}
+
 Json read_json(const mp::Value& v) {
   using T = mp::Value::Type;
   switch (v.type) {
@@ -100,7 +113,7 @@ Json read_json(const mp::Value& v) {
     case T::Int: return v.i;
     case T::UInt: return v.u;
     case T::Float: return v.f;
-    case T::Str: return v.s;
+    case T::Str: return utf8(v.s, "a string in attrs");
     case T::Array: {
       Json out = Json::array();
       for (const auto& x : v.array) out.push_back(read_json(x));
@@ -110,7 +123,7 @@ Json read_json(const mp::Value& v) {
       Json out = Json::object();
       for (const auto& [k, x] : v.map) {
         if (!k.is_str()) throw SpanGroupsError("an attrs key is a msgpack " + std::string(k.type_name()) + ", expected str");
-        out[k.s] = read_json(x);
+        out[utf8(k.s, "an attrs key")] = read_json(x);
       }
       return out;
     }
@@ -188,7 +201,7 @@ SpanGroup decode_span_group(const mp::Value& bytes) {
   if (!attrs || !attrs->is_map()) throw SpanGroupsError("span group '" + name->s + "' has no 'attrs' map");
   if (!spans || !spans->is_array()) throw SpanGroupsError("span group '" + name->s + "' has no 'spans' list");
   SpanGroup g;
-  g.name = name->s;
+  g.name = utf8(name->s, "a span group name");
   g.attrs = read_json(*attrs);
   for (size_t i = 0; i < spans->array.size(); ++i) {
     const mp::Value& sp = spans->array[i];
@@ -236,7 +249,7 @@ std::vector<std::pair<std::string, SpanGroup>> decode_span_groups(std::string_vi
         throw SpanGroupsError("span group '" + g.name + "' has no list of keys");
       for (const mp::Value& k : keys.array) {
         if (!k.is_str()) throw SpanGroupsError("a key of span group '" + g.name + "' is not a string");
-        put(k.s, g);
+        put(utf8(k.s, "a key of span group '" + g.name + "'"), g);
       }
     }
   } else {
@@ -374,15 +387,21 @@ void DocBin::from_bytes(std::string_view data, const std::string& source) {
   auto fail = [&](const std::string& msg, int64_t doc = -1) -> DataError {
     return DataError(source, -1, msg, doc);
   };
+  // What a DocBin of this size may grow into, so that memory stays proportional to the file:
+  // spaCy's files compress 3-10 times, so a stream inflating beyond 100 times (a "zip bomb") is
+  // refused as it inflates; and the decoded message may take its bytes plus ~16 bytes per file
+  // byte for values (each ~100 bytes, so a flood of one-byte values is refused), with room for
+  // small files (many empty docs compress into very little).
+  const size_t max_raw = std::max<size_t>(size_t{256} << 20, 100 * data.size());
   std::string raw;
   try {
-    raw = formats::zlib_decompress(data);
+    raw = formats::zlib_decompress(data, max_raw);
   } catch (const std::exception& e) {
     throw fail(std::string("not a DocBin (.spacy) file: ") + e.what());
   }
   mp::Value msg;
   try {
-    msg = mp::decode(raw);
+    msg = mp::decode(raw, raw.size() + std::max<size_t>(size_t{128} << 20, 16 * data.size()));
   } catch (const mp::DecodeError& e) {
     throw fail(std::string("invalid msgpack in DocBin: ") + e.what());
   }
@@ -444,7 +463,11 @@ void DocBin::from_bytes(std::string_view data, const std::string& source) {
   std::set<std::string> new_strings;
   for (const auto& s : st.array) {
     if (!s.is_str()) throw fail(std::string("'strings' holds a msgpack ") + s.type_name() + ", expected str");
-    new_strings.insert(s.s);
+    try {
+      new_strings.insert(utf8<ValueError>(s.s, "a string in 'strings'"));
+    } catch (const ValueError& e) {
+      throw fail(e.what());
+    }
   }
 
   auto per_doc = [&](const char* key, bool required) -> const mp::Value* {
@@ -464,6 +487,11 @@ void DocBin::from_bytes(std::string_view data, const std::string& source) {
     std::vector<std::pair<std::string, double>> doc_cats;
     for (const auto& kv : c.map) {
       if (!kv.first.is_str()) throw fail("a cats label is not a string", int64_t(k));
+      try {
+        utf8<ValueError>(kv.first.s, "a cats label");
+      } catch (const ValueError& e) {
+        throw fail(e.what(), int64_t(k));
+      }
       double val;
       if (kv.second.is_number()) val = kv.second.as_double();
       else if (kv.second.type == mp::Value::Type::Bool) val = kv.second.boolean ? 1.0 : 0.0;
@@ -584,6 +612,13 @@ std::vector<Doc> DocBin::get_docs(const std::shared_ptr<Vocab>& vocab) const {
           td.sent_start = int8_t(s);
         }
         // Lexical attributes (LOWER, SHAPE, ...) come from the vocab; nothing to restore.
+      }
+    }
+    if (std::find(attrs_.begin(), attrs_.end(), uint64_t(attrs::ENT_IOB)) != attrs_.end()) {
+      try {
+        doc->ents();  // [E093] for an I without a B: reported here, naming the file and doc
+      } catch (const ValueError& e) {
+        throw fail(e.what());
       }
     }
     // spaCy's Doc.from_array: a parsed doc gets its children and sentence starts from the heads.

@@ -135,7 +135,7 @@ bool is_docstart(std::string_view line) {
 
 std::vector<Doc> parse_conll_ner(std::string_view text, const std::string& source,
                                  const std::shared_ptr<Vocab>& vocab, int n_sents) {
-  const auto lines = formats::split_lines(text);
+  const auto lines = formats::split_utf8_lines(text, source);
   // Layout: plain CoNLL columns, or indexed rows with '#' comments (Universal NER .iob2).
   bool indexed = true, any_token = false;
   size_t min_cols = SIZE_MAX;
@@ -236,7 +236,7 @@ std::vector<Doc> read_conll_ner(const std::string& path, const std::shared_ptr<V
 
 std::vector<Doc> parse_iob(std::string_view text, const std::string& source,
                            const std::shared_ptr<Vocab>& vocab, int n_sents) {
-  const auto lines = formats::split_lines(text);
+  const auto lines = formats::split_utf8_lines(text, source);
   std::vector<std::vector<NerSentence>> groups;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     std::string_view line = lines[ln];

@@ -5,6 +5,7 @@
 
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/morphology.hpp"
 #include "trfpipe/example.hpp"
 #include "formats/data_util.hpp"
@@ -80,7 +81,7 @@ std::vector<Doc> parse_json_v2(std::string_view text, const std::string& source,
                                const std::shared_ptr<Vocab>& vocab) {
   PlainJson root;
   try {
-    root = PlainJson::parse(text.begin(), text.end());
+    root = parse_json_limited<PlainJson>(text);
   } catch (const PlainJson::parse_error& e) {
     throw DataError(source, line_of_offset(text, e.byte > 0 ? e.byte - 1 : 0),
                     std::string("invalid JSON: ") + e.what());
@@ -303,14 +304,14 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
                             const std::string& text_key) {
   if (!make_doc) throw ValueError("read_jsonl needs a tokenizer (make_doc)");
   const std::string data = read_file_bytes(path);
-  const auto lines = formats::split_lines(data);
+  const auto lines = formats::split_utf8_lines(data, path);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     if (formats::is_blank(lines[ln])) continue;
     const int64_t line_no = int64_t(ln) + 1;
     PlainJson obj;
     try {
-      obj = PlainJson::parse(lines[ln].begin(), lines[ln].end());
+      obj = parse_json_limited<PlainJson>(lines[ln]);
     } catch (const PlainJson::parse_error& e) {
       throw DataError(path, line_no, std::string("invalid JSON: ") + e.what());
     }
@@ -332,7 +333,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
     if (obj.contains("spans")) {
       try {
         // Re-read in key order: span groups keep their insertion order.
-        add_spans_from_dict(*doc, spans_as_tuples(Json::parse(lines[ln].begin(), lines[ln].end())["spans"]));
+        add_spans_from_dict(*doc, spans_as_tuples(parse_json_limited<Json>(lines[ln])["spans"]));
       } catch (const ValueError& e) {
         throw DataError(path, line_no, e.what());
       }
@@ -344,7 +345,7 @@ std::vector<Doc> read_jsonl(const std::string& path, const MakeDoc& make_doc,
 
 std::vector<std::string> read_labels(const std::string& path) {
   const std::string data = read_file_bytes(path);
-  auto lines = formats::split_lines(data);
+  auto lines = formats::split_utf8_lines(data, path);
   while (!lines.empty() && formats::is_blank(lines.back())) lines.pop_back();
   std::vector<std::string> labels;
   std::unordered_set<std::string> seen;
@@ -363,7 +364,7 @@ std::vector<Doc> read_goemotions(const std::string& path, const std::vector<std:
   if (!make_doc) throw ValueError("read_goemotions needs a tokenizer (make_doc)");
   if (labels.empty()) throw ValueError("read_goemotions needs the label list");
   const std::string data = read_file_bytes(path);
-  const auto lines = formats::split_lines(data);
+  const auto lines = formats::split_utf8_lines(data, path);
   std::vector<Doc> docs;
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     if (formats::is_blank(lines[ln])) continue;

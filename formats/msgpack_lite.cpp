@@ -32,12 +32,13 @@ constexpr int kMaxDepth = 512;
 
 class Reader {
  public:
-  explicit Reader(std::string_view d) : d_(d) {}
+  Reader(std::string_view d, size_t max_memory) : d_(d), max_memory_(max_memory) {}
 
   Value read(int depth) {
     if (depth > kMaxDepth) throw DecodeError(pos_, "msgpack nesting deeper than 512 levels");
     size_t at = pos_;
     uint8_t b = byte();
+    charge(sizeof(Value));
     Value v;
     if (b <= 0x7f) { v.type = Value::Type::UInt; v.u = b; return v; }
     if (b >= 0xe0) { v.type = Value::Type::Int; v.i = int8_t(b); return v; }
@@ -92,6 +93,13 @@ class Reader {
     const char* digits = "0123456789abcdef";
     return {digits[b >> 4], digits[b & 15]};
   }
+  void charge(uint64_t n) {
+    if (n > max_memory_ - used_)
+      throw DecodeError(pos_, "msgpack data would take more than " + std::to_string(max_memory_ >> 20) +
+                                  " MiB decoded (" + std::to_string(pos_) + " of " +
+                                  std::to_string(d_.size()) + " bytes read)");
+    used_ += n;
+  }
   void need(uint64_t n) {
     if (n > d_.size() - pos_)
       throw DecodeError(pos_, "msgpack data truncated (needs " + std::to_string(n) +
@@ -120,6 +128,7 @@ class Reader {
   }
   Value read_raw(Value::Type t, uint64_t n) {
     need(n);
+    charge(n);
     Value v;
     v.type = t;
     v.s.assign(d_.data() + pos_, size_t(n));
@@ -127,11 +136,11 @@ class Reader {
     return v;
   }
   Value read_array(uint64_t n, int depth) {
-    // Every element takes at least one byte: a cheap guard against absurd counts.
+    // Every element takes at least one byte: a cheap guard against absurd counts. No reserve:
+    // nested arrays would each reserve for all the bytes left before any element is read.
     need(n);
     Value v;
     v.type = Value::Type::Array;
-    v.array.reserve(size_t(n));
     for (uint64_t k = 0; k < n; ++k) v.array.push_back(read(depth + 1));
     return v;
   }
@@ -139,7 +148,6 @@ class Reader {
     need(2 * n);
     Value v;
     v.type = Value::Type::Map;
-    v.map.reserve(size_t(n));
     for (uint64_t k = 0; k < n; ++k) {
       Value key = read(depth + 1);
       Value val = read(depth + 1);
@@ -150,12 +158,15 @@ class Reader {
 
   std::string_view d_;
   size_t pos_ = 0;
+  const size_t max_memory_;
+  size_t used_ = 0;
 };
 
 }  // namespace
 
-Value decode(std::string_view data) {
-  Reader r(data);
+Value decode(std::string_view data, size_t max_memory) {
+  if (max_memory == 0) max_memory = (size_t{1} << 20) + 16 * data.size();
+  Reader r(data, max_memory);
   Value v = r.read(0);
   if (r.pos() != r.size())
     throw DecodeError(r.pos(), std::to_string(r.size() - r.pos()) +

@@ -50,8 +50,12 @@ struct Value {
 };
 
 // Decodes exactly one object filling all of `data`; trailing bytes are an error. Nesting is
-// limited (512 levels) so hostile input cannot exhaust the stack.
-Value decode(std::string_view data);
+// limited (512 levels) so hostile input cannot exhaust the stack, and so is the memory the
+// decoded tree takes (each value counts sizeof(Value) plus its bytes): a one-byte element
+// becomes a Value of about 100 bytes, so `max_memory` (0 = 1 MiB + 16 bytes per input byte)
+// keeps a small input from growing into gigabytes. Counts are never trusted beyond the bytes
+// left.
+Value decode(std::string_view data, size_t max_memory = 0);
 
 // Streaming encoder.
 class Writer {

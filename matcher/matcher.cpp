@@ -181,15 +181,21 @@ std::vector<Quantifier> Matcher::Impl::operators(const Json& spec, const std::st
   auto decimal = [](const std::string& x) {
     return !x.empty() && std::all_of(x.begin(), x.end(), [](char c) { return c >= '0' && c <= '9'; });
   };
-  if ((!decimal(n) && !decimal(m)) || (decimal(n) && decimal(m) && std::stoll(n) > std::stoll(m)) ||
+  // Digits beyond what a long long holds (std::stoll would throw out_of_range) count as "huge".
+  auto value = [](const std::string& x) -> long long {
+    const size_t first = x.find_first_not_of('0');
+    if (first == std::string::npos) return 0;
+    return x.size() - first > 12 ? 1000000000000LL : std::stoll(x.substr(first));
+  };
+  if ((!decimal(n) && !decimal(m)) || (decimal(n) && decimal(m) && value(n) > value(m)) ||
       (!n.empty() && !decimal(n)) || (!m.empty() && !decimal(m)))
     throw bad();
-  const long long lo = n.empty() ? 0 : std::stoll(n);
-  if (lo > 10000 || (!m.empty() && std::stoll(m) > 10000))
+  const long long lo = n.empty() ? 0 : value(n);
+  if (lo > 10000 || (!m.empty() && value(m) > 10000))
     throw ValueError(w + "operator '" + s + "': repeat counts above 10000 are not supported");
   std::vector<Quantifier> out(size_t(lo), ONE);
   if (m.empty()) out.push_back(ZERO_PLUS);
-  else out.insert(out.end(), size_t(std::stoll(m) - lo), ZERO_ONE);
+  else out.insert(out.end(), size_t(value(m) - lo), ZERO_ONE);
   return out;
 }
 

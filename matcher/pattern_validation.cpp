@@ -3,9 +3,9 @@
 // "[pattern -> <index> -> <key>] <message>", one line per location (spaCy joins the messages of
 // one location with ", "). Union types are reported with one message where pydantic lists one
 // per alternative, so counts can be lower than spaCy's.
+#include <algorithm>
 #include <cctype>
 #include <map>
-#include <regex>
 #include <set>
 
 #include "matcher/schema.hpp"
@@ -76,8 +76,17 @@ bool is_token_pattern_field_name(std::string_view lower_name) {
 
 bool valid_operator(std::string_view op) {
   if (op == "+" || op == "*" || op == "?" || op == "!") return true;
-  static const std::regex min_max(R"(^(\{\d+\}|\{\d+,\d*\}|\{\d*,\d+\})$)");
-  return std::regex_match(op.begin(), op.end(), min_max);
+  // spaCy's ^({\d+}|{\d+,\d*}|{\d*,\d+})$ as a scan (std::regex recurses once per character: a
+  // pattern file with a 40,000-digit operator overflowed the stack).
+  if (op.size() < 3 || op.front() != '{' || op.back() != '}') return false;
+  const std::string_view inner = op.substr(1, op.size() - 2);
+  const size_t comma = inner.find(',');
+  auto digits = [](std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (comma == std::string_view::npos) return digits(inner);  // {n}: non-empty (size >= 3)
+  const std::string_view lo = inner.substr(0, comma), hi = inner.substr(comma + 1);
+  return digits(lo) && digits(hi) && !(lo.empty() && hi.empty());
 }
 
 void require_annotation(const Doc& doc, uint64_t attr, const std::string& where) {

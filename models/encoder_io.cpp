@@ -2,6 +2,7 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -11,6 +12,7 @@
 #include "models/encoders_internal.hpp"
 #include "models/safetensors.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/torch/encoder.hpp"
 
 namespace fs = std::filesystem;
@@ -26,31 +28,83 @@ std::string shape_str(at::IntArrayRef s) {
 
 bool starts_with(const std::string& s, const std::string& p) { return s.compare(0, p.size(), p) == 0; }
 
-// Reads the tensors of every shard listed by a *.index.json ("weight_map": name -> file).
+// A weights file of the model folder: a regular file (after symbolic links, which Hugging Face's
+// cache uses), never a device such as /dev/zero that reads forever.
+void require_regular_file(const fs::path& path, const std::string& source) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec))
+    throw DataError(source, -1, "'" + path.string() + "' is not a regular file");
+}
+
+// Reads the tensors of every shard listed by a *.index.json ("weight_map": name -> file). A shard
+// is a file name inside the model folder: no absolute path, no "..", no device.
 models::TensorMap read_sharded(const fs::path& index, bool safetensors) {
   Json j;
   try {
-    j = Json::parse(read_file_bytes(index.string()));
+    j = parse_json_limited<Json>(read_file_bytes(index.string()));
   } catch (const nlohmann::json::parse_error& e) {
     throw DataError(index.string(), -1, std::string("invalid JSON: ") + e.what());
   }
-  if (!j.contains("weight_map") || !j["weight_map"].is_object())
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object())
     throw DataError(index.string(), -1, "missing the 'weight_map' object");
   std::set<std::string> files;
   for (auto& v : j["weight_map"]) {
     if (!v.is_string()) throw DataError(index.string(), -1, "weight_map values must be file names");
-    files.insert(v.get<std::string>());
+    const std::string f = v.get<std::string>();
+    const fs::path rel(f);
+    bool inside = !f.empty() && rel.is_relative() && f.find('\0') == std::string::npos;
+    for (const auto& part : rel) inside = inside && part != ".." && part != ".";
+    if (!inside)
+      throw DataError(index.string(), -1,
+                      "weight_map names '" + f + "': a shard must be a file inside the model folder");
+    files.insert(f);
   }
   models::TensorMap all;
   for (const auto& f : files) {
-    auto path = (index.parent_path() / f).string();
-    auto part = safetensors ? models::read_safetensors(path).tensors : models::read_torch_bin(path);
+    const fs::path path = index.parent_path() / f;
+    require_regular_file(path, index.string());
+    auto part = safetensors ? models::read_safetensors(path.string()).tensors
+                            : models::read_torch_bin(path.string());
     for (auto& [k, t] : part) all[k] = t;
   }
   return all;
 }
 
+// The fewest values a model of `c` holds: embeddings and the matrices of every layer, without
+// biases, norms and the pooler, so every complete checkpoint holds at least this many.
+double min_parameters(const HFConfig& c) {
+  const double h = double(c.hidden_size), e = double(c.embedding_width()), inner = double(c.intermediate_size);
+  const double layer = 4 * h * h + 2 * h * inner;
+  const double embeddings = (double(c.vocab_size) + double(c.max_position_embeddings) +
+                             double(c.type_vocab_size)) * e;
+  if (c.family == EncoderFamily::Albert)  // layers share the weights of their groups
+    return embeddings + e * h + double(c.num_hidden_groups) * double(c.inner_group_num) * layer;
+  return embeddings + double(c.num_hidden_layers) * layer;
+}
+
+std::string millions(double n) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", n / 1e6);
+  return buf;
+}
+
 }  // namespace
+
+void models::check_encoder_fits(const HFConfig& config, double available_values,
+                                const std::string& config_path, const std::string& weights) {
+  // The slack lets a checkpoint that lacks a few weights (even its largest embedding) reach the
+  // error naming them, while what a config.json beyond its weights can allocate stays bounded
+  // (the weights' own size plus 64 MB of float32).
+  constexpr double kSlackValues = double(1 << 24);
+  const double need = min_parameters(config);
+  if (need > available_values + kSlackValues)
+    throw DataError(config_path, -1,
+                    "config.json describes a " + config.model_type + " model of at least " +
+                        millions(need) + " M parameters (" + std::to_string(config.num_hidden_layers) +
+                        " layers, hidden size " + std::to_string(config.hidden_size) + ", vocabulary " +
+                        std::to_string(config.vocab_size) + "), but " + weights + " holds only " +
+                        millions(available_values) + " M values");
+}
 
 LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at::Tensor>& tensors,
                                 const std::string& source) {
@@ -148,27 +202,33 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
   } catch (const ValueError& e) {
     throw DataError(cfg_path, -1, std::string("with transformer_config overrides: ") + e.what());
   }
-  auto enc = models::build_encoder(cfg);
-  if (!with_weights) return enc;
+  if (!with_weights) return models::build_encoder(cfg);
+  // The weights are read before the modules are built, so a config.json that claims more than
+  // the checkpoint holds fails here instead of allocating the model it describes.
   models::TensorMap tensors;
   std::string source;
+  auto file = [&](const char* name) {
+    source = (dir / name).string();
+    require_regular_file(dir / name, source);
+    return source;
+  };
   if (fs::exists(dir / "model.safetensors")) {
-    source = (dir / "model.safetensors").string();
-    tensors = models::read_safetensors(source).tensors;
+    tensors = models::read_safetensors(file("model.safetensors")).tensors;
   } else if (fs::exists(dir / "model.safetensors.index.json")) {
-    source = (dir / "model.safetensors.index.json").string();
-    tensors = read_sharded(source, true);
+    tensors = read_sharded(file("model.safetensors.index.json"), true);
   } else if (fs::exists(dir / "pytorch_model.bin")) {
-    source = (dir / "pytorch_model.bin").string();
-    tensors = models::read_torch_bin(source);
+    tensors = models::read_torch_bin(file("pytorch_model.bin"));
   } else if (fs::exists(dir / "pytorch_model.bin.index.json")) {
-    source = (dir / "pytorch_model.bin.index.json").string();
-    tensors = read_sharded(source, false);
+    tensors = read_sharded(file("pytorch_model.bin.index.json"), false);
   } else {
     throw DataError(hf_dir, -1, "no weights found (model.safetensors or pytorch_model.bin)");
   }
-  for (auto& [k, t] : tensors)  // half-precision checkpoints are computed in float32
-    if (t.scalar_type() == at::kHalf || t.scalar_type() == at::kBFloat16) t = t.to(at::kFloat);
+  double values = 0;
+  for (const auto& [k, t] : tensors) values += double(t.numel());
+  models::check_encoder_fits(cfg, values, cfg_path, source);
+  auto enc = models::build_encoder(cfg);
+  // Half-precision checkpoints are computed in float32: copy_ converts each weight as it is
+  // assigned (converting every tensor up front would also convert the ones the model ignores).
   LoadReport loaded = load_encoder_weights(*enc, tensors, source);
   if (report) *report = std::move(loaded);
   return enc;

@@ -19,5 +19,10 @@ std::shared_ptr<Encoder> build_encoder(const HFConfig& config);
 void init_encoder_weights(Encoder& encoder, std::optional<uint64_t> seed);
 // make_encoder(config, seed) written as model.safetensors at `path` (float32, HF names).
 void write_random_weights(const HFConfig& config, uint64_t seed, const std::string& path);
+// DataError naming `config_path` when the model `config` describes needs more values than
+// `available_values` (what `weights`, a file name for the message, holds) plus 2^24: checked before the
+// modules are built, so a config.json with a huge hidden size or layer count cannot allocate them.
+void check_encoder_fits(const HFConfig& config, double available_values,
+                        const std::string& config_path, const std::string& weights);
 
 }  // namespace trfpipe::models

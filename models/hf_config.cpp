@@ -5,7 +5,9 @@
 #include <set>
 #include <sstream>
 
+#include "pipeline/file_io.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 
 namespace trfpipe {
 namespace {
@@ -50,7 +52,7 @@ T get_first(const Json& j, std::initializer_list<const char*> names, T fallback)
         return it->template get<T>();
       }
     } catch (const ValueError& e) {
-      throw ValueError(std::string("config.json: '") + n + "': " + e.what() + ", got " + it->dump());
+      throw ValueError(std::string("config.json: '") + n + "': " + e.what() + ", got " + json_excerpt(*it));
     }
   }
   return fallback;
@@ -67,6 +69,15 @@ bool has_any(const Json& j, std::initializer_list<const char*> names) {
 void require_positive(int64_t v, const char* name) {
   if (v <= 0) throw ValueError(std::string("config.json: '") + name + "' must be positive, got " +
                                std::to_string(v));
+}
+
+// Sane upper limits, far above any released encoder (the largest have 250k-word vocabularies,
+// hidden sizes of a few thousand and under 100 layers): a config.json beyond them is broken or
+// hostile, and building its modules would exhaust memory before the weights are even read.
+void require_at_most(int64_t v, int64_t limit, const char* name) {
+  if (v > limit)
+    throw ValueError(std::string("config.json: '") + name + "' is " + std::to_string(v) +
+                     ", more than trfpipe supports (" + std::to_string(limit) + ")");
 }
 
 std::string type_list() {
@@ -102,7 +113,7 @@ std::string HFConfig::base_model_prefix() const {
 }
 
 HFConfig HFConfig::from_json(const Json& j) {
-  if (!j.is_object()) throw ValueError("config.json: expected a JSON object, got " + j.dump());
+  if (!j.is_object()) throw ValueError("config.json: expected a JSON object, got " + json_excerpt(j));
   HFConfig c;
   c.raw = j;
   auto mt = j.find("model_type");
@@ -236,6 +247,14 @@ HFConfig HFConfig::from_json(const Json& j) {
   require_positive(c.intermediate_size, "intermediate_size");
   if (c.family != EncoderFamily::Xlnet) require_positive(c.max_position_embeddings, "max_position_embeddings");
   if (c.embedding_size != 0) require_positive(c.embedding_size, "embedding_size");
+  require_at_most(c.vocab_size, int64_t{1} << 24, "vocab_size");
+  require_at_most(c.hidden_size, int64_t{1} << 16, "hidden_size");
+  require_at_most(c.num_hidden_layers, 1024, "num_hidden_layers");
+  require_at_most(c.num_attention_heads, c.hidden_size, "num_attention_heads");
+  require_at_most(c.intermediate_size, int64_t{1} << 18, "intermediate_size");
+  require_at_most(c.max_position_embeddings, int64_t{1} << 20, "max_position_embeddings");
+  require_at_most(c.type_vocab_size, int64_t{1} << 16, "type_vocab_size");
+  require_at_most(c.embedding_size, int64_t{1} << 16, "embedding_size");
   if (c.hidden_size % c.num_attention_heads != 0)
     throw ValueError("config.json: hidden size " + std::to_string(c.hidden_size) +
                      " is not a multiple of the number of attention heads " +
@@ -243,6 +262,8 @@ HFConfig HFConfig::from_json(const Json& j) {
   if (c.family == EncoderFamily::Albert) {
     require_positive(c.num_hidden_groups, "num_hidden_groups");
     require_positive(c.inner_group_num, "inner_group_num");
+    require_at_most(c.num_hidden_groups, c.num_hidden_layers, "num_hidden_groups");
+    require_at_most(c.inner_group_num, 1024, "inner_group_num");
     if (c.num_hidden_layers % c.num_hidden_groups != 0)
       throw ValueError("config.json: num_hidden_layers must be a multiple of num_hidden_groups");
   }
@@ -266,11 +287,9 @@ HFConfig HFConfig::from_json(const Json& j) {
 HFConfig HFConfig::from_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, -1, "cannot open the model config file");
-  std::stringstream ss;
-  ss << in.rdbuf();
   Json j;
   try {
-    j = Json::parse(ss.str());
+    j = parse_json_limited<Json>(read_file_bytes(path));
   } catch (const nlohmann::json::parse_error& e) {
     throw DataError(path, -1, std::string("invalid JSON: ") + e.what());
   }
@@ -351,7 +370,7 @@ Json HFConfig::to_json() const {
 HFConfig HFConfig::with_overrides(const Json& overrides) const {
   if (overrides.is_null()) return *this;
   if (!overrides.is_object())
-    throw ValueError("transformer_config overrides must be a JSON object, got " + overrides.dump());
+    throw ValueError("transformer_config overrides must be a JSON object, got " + json_excerpt(overrides));
   Json merged = raw;
   for (auto it = overrides.begin(); it != overrides.end(); ++it) merged[it.key()] = it.value();
   return from_json(merged);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 
 namespace trfpipe::models {
 namespace {
@@ -67,7 +68,7 @@ SafetensorsContent parse_safetensors(const std::string& bytes, const std::string
   if (header_text.empty() || header_text[0] != '{') throw fail("header does not start with '{'");
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(header_text);
+    header = parse_json_limited<nlohmann::json>(header_text);
   } catch (const nlohmann::json::parse_error& e) {
     throw fail(std::string("header is not valid JSON: ") + e.what());
   }

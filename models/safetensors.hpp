@@ -37,6 +37,10 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
 // names the file when it is not such an archive (e.g. the pre-1.6 legacy format) or holds
 // something other than name -> tensor.
 TensorMap read_torch_bin(const std::string& path);
+// The same from the archive's bytes; `source` names them in errors. Records must be stored
+// uncompressed inside the bytes (torch.save writes them so), and no tensor is larger than its
+// record: what a hostile archive declares cannot make this allocate more than it holds.
+TensorMap parse_torch_bin(const std::string& bytes, const std::string& source);
 // Writes a dict of tensors as torch.save would (zip format); used by tests and converters.
 void write_torch_bin(const std::string& path, const TensorMap& tensors);
 

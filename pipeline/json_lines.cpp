@@ -7,6 +7,7 @@
 
 #include "pipeline/file_io.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/registry.hpp"
 
 namespace trfpipe {
@@ -21,7 +22,7 @@ JsonLines read_json_lines(const std::string& path, bool skip) {
     ++line_no;
     size_t a = line.find_first_not_of(" \t\r\n");
     if (a == std::string::npos) continue;  // srsly strips lines and skips empty ones
-    Json value = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+    Json value = parse_json_limited_or_discarded<Json>(line);
     if (value.is_discarded()) {
       if (skip) continue;
       std::string shown = line.substr(a, 80);
@@ -62,7 +63,7 @@ void register_json_readers() {
     json.make = [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
       const std::string path = registry::get_str(a, "path");
       std::string text = read_file_bytes(path);
-      Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+      Json value = parse_json_limited_or_discarded<Json>(text);
       if (value.is_discarded()) throw DataError(path, -1, "invalid JSON");
       return value;
     };

@@ -6,8 +6,9 @@
 //   tokenizer             JSON of RuleTokenizer::to_json() (spaCy writes msgpack here)
 //   <component>...        whatever each component's to_disk(<dir>/<name>) writes
 //
-// to_disk writes into `<path>.tmp-XXXXXX` beside the target and renames it into place, so an
-// interrupted save never leaves a half-written pipeline at `path`.
+// to_disk writes into `<path>.tmp-XXXXXX` beside the target and exchanges it with `path`
+// atomically (replace_dir), so an interrupted save never leaves a half-written pipeline, or none,
+// at `path`; a write error (a full disk) leaves the previous pipeline untouched.
 #include <stdlib.h>
 
 #include <cerrno>
@@ -29,20 +30,7 @@ namespace trfpipe {
 namespace {
 
 void write_file(const fs::path& path, const std::string& content) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error("could not open " + path.string() + " for writing: " + std::strerror(errno));
-  out << content;
-  out.close();
-  if (!out) throw Error("could not write " + path.string());
-}
-
-Json read_json_file(const fs::path& path) {
-  std::string text = read_file_bytes(path.string());
-  try {
-    return Json::parse(text);
-  } catch (const std::exception& e) {
-    throw DataError(path.string(), -1, std::string("invalid JSON: ") + e.what());
-  }
+  write_file_bytes(path.string(), content);
 }
 
 std::vector<std::string> string_list(const Json& v, const std::vector<std::string>& path) {
@@ -155,44 +143,18 @@ void Language::to_disk(const std::string& path_in) const {
   if (fs::exists(path) && !fs::is_directory(path))
     throw Error("cannot save the pipeline to '" + path.string() +
                 "': it exists and is not a directory");
-  fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  fs::create_directories(parent);
-  std::string tmpl = (parent / (path.filename().string() + ".tmp-XXXXXX")).string();
-  if (!mkdtemp(tmpl.data()))
-    throw Error("cannot create a temporary directory beside '" + path.string() +
-                "': " + std::strerror(errno));
-  fs::path tmp(tmpl);
-  try {
+  for (const auto& e : impl_->pipes) check_component_folder_name(e.pipe->name());
+  std::error_code ec;
+  fs::create_directories(path.has_parent_path() ? path.parent_path() : fs::path("."), ec);
+  if (ec) throw Error("cannot save the pipeline to '" + path.string() + "': " + ec.message());
+  write_dir_atomically(path, path.filename().string() + ".tmp-", [&](const fs::path& tmp) {
     write_file(tmp / "config.cfg", write_cfg(config()));
     write_file(tmp / "meta.json", const_cast<Language*>(this)->meta().dump(2) + "\n");
     fs::create_directories(tmp / "vocab");
     write_file(tmp / "vocab" / "strings.json", Json(impl_->vocab->strings().sorted()).dump());
     write_file(tmp / "tokenizer", impl_->tokenizer->to_json().dump());
     for (const auto& e : impl_->pipes) e.pipe->to_disk((tmp / e.pipe->name()).string());
-    if (fs::exists(path)) {
-      std::string old_tmpl = (parent / (path.filename().string() + ".old-XXXXXX")).string();
-      if (!mkdtemp(old_tmpl.data()))
-        throw Error("cannot create a temporary directory beside '" + path.string() +
-                    "': " + std::strerror(errno));
-      fs::path old(old_tmpl);
-      fs::rename(path, old);  // replaces the empty directory made by mkdtemp
-      try {
-        fs::rename(tmp, path);
-      } catch (...) {
-        std::error_code ec;
-        fs::rename(old, path, ec);
-        throw;
-      }
-      std::error_code ec;
-      fs::remove_all(old, ec);
-    } else {
-      fs::rename(tmp, path);
-    }
-  } catch (...) {
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    throw;
-  }
+  });
 }
 
 std::unique_ptr<Language> Language::load(
@@ -218,13 +180,13 @@ std::unique_ptr<Language> Language::load(
   Json config = load_config_file(cfg_path.string(), overrides);
   auto nlp = from_config(config);
   if (fs::exists(dir / "meta.json")) {
-    Json meta = read_json_file(dir / "meta.json");
+    Json meta = read_json_file((dir / "meta.json").string());
     if (!meta.is_object()) throw DataError((dir / "meta.json").string(), -1, "expected an object");
     for (auto it = meta.begin(); it != meta.end(); ++it) nlp->impl_->meta[it.key()] = it.value();
   }
   fs::path strings = dir / "vocab" / "strings.json";
   if (fs::exists(strings)) {
-    Json list = read_json_file(strings);
+    Json list = read_json_file(strings.string());
     if (!list.is_array()) throw DataError(strings.string(), -1, "expected a list of strings");
     for (const auto& s : list) {
       if (!s.is_string()) throw DataError(strings.string(), -1, "expected a list of strings");
@@ -233,15 +195,20 @@ std::unique_ptr<Language> Language::load(
   }
   fs::path tok = dir / "tokenizer";
   if (fs::exists(tok)) {
-    Json j = read_json_file(tok);
+    Json j = read_json_file(tok.string());
     try {
       nlp->impl_->tokenizer = std::make_unique<tokenization::RuleTokenizer>(
           tokenization::RuleTokenizer::from_json(j));
     } catch (const ValueError& e) {
       throw DataError(tok.string(), -1, e.what());
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(tok.string(), -1, e.what());
     }
   }
-  for (const auto& e : nlp->impl_->pipes) e.pipe->from_disk((dir / e.pipe->name()).string());
+  for (const auto& e : nlp->impl_->pipes) {
+    check_component_folder_name(e.pipe->name());
+    e.pipe->from_disk((dir / e.pipe->name()).string());
+  }
   nlp->link_components();
   return nlp;
 }

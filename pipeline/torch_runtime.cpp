@@ -1,6 +1,10 @@
 // The core's side of the runtime settings that reach LibTorch (pipeline/torch_runtime.hpp).
 #include "pipeline/torch_runtime.hpp"
 
+#include <sched.h>
+
+#include <algorithm>
+#include <iostream>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -26,6 +30,13 @@ Runtime& runtime() {
   return r;
 }
 
+// The cores this process may run on (its affinity mask, which containers and taskset narrow).
+int usable_cores() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return int(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 namespace pipeline {
@@ -47,6 +58,13 @@ void install_torch_doc_json(std::function<Json(const Doc&)> to_json) {
 
 void set_num_threads(int n) {
   if (n < 1) throw ValueError("the number of threads must be at least 1, got " + std::to_string(n));
+  // More threads than cores only adds contention (and `--threads 100000` started hundreds).
+  const int cores = usable_cores();
+  if (n > cores) {
+    std::cerr << "\u26a0 " << n << " threads requested, but this process can use " << cores
+              << " core(s): using " << cores << "\n";
+    n = cores;
+  }
   Runtime& r = runtime();
   std::lock_guard<std::mutex> lock(r.mutex);
   r.threads = n;

@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread libsentencepiece-dev nlohmann-json3-dev libtomlplusplus-dev
   libicu-dev zlib1g-dev libcli11-dev libcpp-httplib-dev googletest libgtest-dev libgmock-dev
-  libbenchmark-dev chromium)
+  libbenchmark-dev chromium
+  clang libclang-rt-14-dev python3)  # ASan/UBSan/libFuzzer builds (scripts/fuzz.sh, test.sh --sanitize)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

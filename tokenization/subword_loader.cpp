@@ -12,6 +12,7 @@
 #include "tokenization/unigram.hpp"
 #include "tokenization/wordpiece.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/subword_tokenizer.hpp"
 
 namespace trfpipe {
@@ -44,7 +45,7 @@ bool ends_with(const std::string& s, const std::string& suf) {
 Json parse_json_file(const std::string& path, const std::string& what) {
   std::string text = read_file(path);
   try {
-    return Json::parse(text);
+    return parse_json_limited<Json>(text);
   } catch (const std::exception& e) {
     throw Error("malformed " + what + " " + path + ": " + e.what());
   }
@@ -174,11 +175,15 @@ std::vector<std::string> read_vocab_txt(const std::string& path) {
 std::vector<std::string> vocab_from_json(const Json& v, const std::string& path) {
   if (!v.is_object()) throw Error("malformed vocabulary in " + path + ": expected an object of token -> id");
   std::vector<std::string> vocab;
+  // Ids index a table: gaps are allowed, but not a table far larger than the entries given.
+  const size_t max_id = std::min<size_t>(10000000, 4 * v.size() + 1024);
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (!it.value().is_number_integer() || it.value().get<int64_t>() < 0)
       throw Error("malformed vocabulary in " + path + ": the id of '" + it.key() + "' is not a non-negative integer");
     size_t id = it.value().get<size_t>();
-    if (id > 10000000) throw Error("malformed vocabulary in " + path + ": id " + std::to_string(id) + " too large");
+    if (id > max_id)
+      throw Error("malformed vocabulary in " + path + ": id " + std::to_string(id) + " of '" + it.key() +
+                  "' is far beyond the " + std::to_string(v.size()) + " entries");
     if (id >= vocab.size()) vocab.resize(id + 1);
     vocab[id] = it.key();
   }
@@ -269,20 +274,52 @@ std::string special_of(const Json& pair_or_obj) {  // ["[SEP]", 102]
   return "";
 }
 
+// o[key] for reading: null when o is not an object or lacks the key. (nlohmann's const
+// operator[] on a missing key is undefined behaviour in release builds.)
+const Json& field(const Json& o, const char* key) {
+  static const Json null_json;
+  if (!o.is_object()) return null_json;
+  auto it = o.find(key);
+  return it == o.end() ? null_json : *it;
+}
+
+// o[key] when it is a string (else `fallback`); Error naming the file for another type.
+std::string string_field(const Json& o, const char* key, const std::string& fallback, const std::string& path) {
+  const Json& v = field(o, key);
+  if (v.is_null()) return fallback;
+  if (!v.is_string()) throw Error("malformed tokenizer.json " + path + ": '" + key + "' is not a string");
+  return v.get<std::string>();
+}
+
+std::unique_ptr<SubwordTokenizer> parse_tokenizer_json(const std::string& text, const std::string& path,
+                                                      const FolderConfig* fc,
+                                                      const SubwordTokenizerOptions& options);
+
 // `text` is the content of the tokenizer.json at `path` (or one built for it, see load_xlnet_spm).
+// Any JSON type mismatch left unchecked in parse_tokenizer_json still names the file.
 std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& text, const std::string& path,
                                                            const FolderConfig* fc,
                                                            const SubwordTokenizerOptions& options) {
+  try {
+    return parse_tokenizer_json(text, path, fc, options);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error("malformed tokenizer.json " + path + ": " + e.what());
+  }
+}
+
+std::unique_ptr<SubwordTokenizer> parse_tokenizer_json(const std::string& text, const std::string& path,
+                                                      const FolderConfig* fc,
+                                                      const SubwordTokenizerOptions& options) {
   Json j;
   try {
-    j = Json::parse(text);
+    j = parse_json_limited<Json>(text);
   } catch (const std::exception& e) {
     throw Error("malformed tokenizer.json " + path + ": " + e.what());
   }
   if (!j.is_object() || !j.contains("model") || !j["model"].is_object())
     throw Error("malformed tokenizer.json " + path + ": no \"model\" object");
   const Json& model = j["model"];
-  std::string type = model.value("type", std::string());
+  std::string type = string_field(model, "type", "", path);
   if (type.empty()) {  // old files: infer from the fields
     if (model.contains("merges")) type = "BPE";
     else if (model.contains("continuing_subword_prefix") && model.contains("max_input_chars_per_word")) type = "WordPiece";
@@ -306,28 +343,30 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& te
   if (post_type == "BertProcessing") {
     fam = TokenizerFamily::Bert;
     sp = family_defaults(fam);
-    sp.cls = special_of(post["cls"]);
-    sp.sep = special_of(post["sep"]);
+    sp.cls = special_of(field(post, "cls"));
+    sp.sep = special_of(field(post, "sep"));
     have_template = true;
   } else if (post_type == "RobertaProcessing") {
     fam = TokenizerFamily::Roberta;
     sp = family_defaults(fam);
-    sp.cls = special_of(post["cls"]);
-    sp.sep = special_of(post["sep"]);
+    sp.cls = special_of(field(post, "cls"));
+    sp.sep = special_of(field(post, "sep"));
     have_template = true;
   } else if (post_type == "TemplateProcessing") {
     // Recognise the three template shapes: [S] $A [S] (+pair $B [S] -> BERT, [S] [S] $B [S] ->
     // RoBERTa) and $A [S] [S] (XLNet).
-    const Json& single = post["single"];
+    const Json& single = field(post, "single");
+    if (!single.is_array())
+      throw Error("malformed tokenizer.json " + path + ": TemplateProcessing 'single' is not a list");
     std::vector<std::string> shape;
     for (const auto& item : single) {
-      if (item.contains("SpecialToken")) shape.push_back(item["SpecialToken"].value("id", std::string()));
+      if (item.contains("SpecialToken")) shape.push_back(string_field(field(item, "SpecialToken"), "id", "", path));
       else shape.push_back("$");
     }
     size_t pair_specials_between = 0;
-    if (post.contains("pair")) {
+    if (field(post, "pair").is_array()) {
       bool after_a = false;
-      for (const auto& item : post["pair"]) {
+      for (const auto& item : field(post, "pair")) {
         if (item.contains("Sequence")) {
           if (after_a) break;
           after_a = true;
@@ -388,9 +427,12 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& te
     std::string pt = jstr(pre, "type");
     if (pt != "BertPreTokenizer")
       throw Error("unsupported pre_tokenizer '" + pt + "' for WordPiece in " + path + " (supported: BertPreTokenizer)");
-    wo.unk_token = model.value("unk_token", std::string("[UNK]"));
-    wo.continuing_subword_prefix = model.value("continuing_subword_prefix", std::string("##"));
-    wo.max_input_chars_per_word = model.value("max_input_chars_per_word", size_t{100});
+    wo.unk_token = string_field(model, "unk_token", "[UNK]", path);
+    wo.continuing_subword_prefix = string_field(model, "continuing_subword_prefix", "##", path);
+    const Json& max_chars = field(model, "max_input_chars_per_word");
+    if (!max_chars.is_null() && !max_chars.is_number_unsigned())
+      throw Error("malformed tokenizer.json " + path + ": 'max_input_chars_per_word' is not a non-negative integer");
+    wo.max_input_chars_per_word = max_chars.is_null() ? size_t{100} : max_chars.get<size_t>();
     if (!model.contains("vocab")) throw Error("malformed tokenizer.json " + path + ": WordPiece model without vocab");
     tok = std::make_unique<WordPieceTokenizer>(vocab_from_json(model["vocab"], path), wo);
     sp.unk = wo.unk_token;
@@ -441,11 +483,14 @@ std::unique_ptr<SubwordTokenizer> load_tokenizer_json_text(const std::string& te
   std::vector<AddedToken> added;
   if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
     for (const auto& a : j["added_tokens"]) {
-      if (!a.is_object() || !a.contains("content") || !a.contains("id"))
-        throw Error("malformed tokenizer.json " + path + ": added token without content or id");
+      if (!a.is_object() || !field(a, "content").is_string() || !field(a, "id").is_number_integer())
+        throw Error("malformed tokenizer.json " + path + ": added token without a string content or an integer id");
       AddedToken t;
       t.content = a["content"].get<std::string>();
       t.id = a["id"].get<int64_t>();
+      if (t.id < 0 || t.id >= (int64_t{1} << 24))
+        throw Error("malformed tokenizer.json " + path + ": added token '" + t.content + "' has id " +
+                    std::to_string(t.id) + " (expected 0 to 16,777,215)");
       t.special = jbool(a, "special", false);
       t.lstrip = jbool(a, "lstrip", false);
       t.rstrip = jbool(a, "rstrip", false);
@@ -493,7 +538,7 @@ std::string folder_tokenizer_class(const std::string& dir, const FolderConfig& f
   if (!is_file(cfg)) return "";
   Json j;
   try {
-    j = Json::parse(read_file(cfg));
+    j = parse_json_limited<Json>(read_file(cfg));
   } catch (const std::exception&) {
     return "";  // the model loader reports a malformed config.json
   }
@@ -536,11 +581,7 @@ std::unique_ptr<SubwordTokenizer> load_folder(const std::string& dir, const Subw
               "sentencepiece.bpe.model");
 }
 
-}  // namespace
-
-std::unique_ptr<SubwordTokenizer> load_subword_tokenizer(const std::string& path,
-                                                         const SubwordTokenizerOptions& options) {
-  if (path.empty()) throw Error("load_subword_tokenizer: empty path");
+std::unique_ptr<SubwordTokenizer> load_path(const std::string& path, const SubwordTokenizerOptions& options) {
   if (is_dir(path)) return load_folder(path, options);
   if (!is_file(path)) throw Error("tokenizer path not found: " + path);
   std::string name = base_name(path);
@@ -552,7 +593,7 @@ std::unique_ptr<SubwordTokenizer> load_subword_tokenizer(const std::string& path
     std::string head = read_file(path);
     bool is_vocab = false;
     try {
-      Json j = Json::parse(head);
+      Json j = parse_json_limited<Json>(head);
       is_vocab = j.is_object() && !(j.contains("model") && j["model"].is_object()) && !j.empty() &&
                  j.begin().value().is_number_integer();
     } catch (const std::exception& e) {
@@ -566,6 +607,29 @@ std::unique_ptr<SubwordTokenizer> load_subword_tokenizer(const std::string& path
   }
   throw Error("cannot tell the tokenizer type of " + path +
               ": expected a model folder, tokenizer.json, vocab.txt, vocab.json or a .model file");
+}
+
+// `path: message` unless the message already names it (most do, with the exact file).
+std::string naming(const std::string& path, const char* what) {
+  std::string msg = what;
+  return msg.find(path) == std::string::npos ? path + ": " + msg : msg;
+}
+
+}  // namespace
+
+std::unique_ptr<SubwordTokenizer> load_subword_tokenizer(const std::string& path,
+                                                         const SubwordTokenizerOptions& options) {
+  if (path.empty()) throw Error("load_subword_tokenizer: empty path");
+  // Every error names the tokenizer file or folder, whichever part of the loader found it.
+  try {
+    return load_path(path, options);
+  } catch (const ValueError& e) {
+    throw ValueError(naming(path, e.what()));
+  } catch (const Error& e) {
+    throw Error(naming(path, e.what()));
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(naming(path, (std::string("malformed tokenizer file: ") + e.what()).c_str()));
+  }
 }
 
 }  // namespace trfpipe

@@ -13,6 +13,9 @@
 namespace trfpipe::subword {
 
 std::string read_file(const std::string& path) {
+  struct stat st;  // a device such as /dev/zero would never end
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    throw Error("cannot read " + path + ": not a regular file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error("cannot read " + path + ": " + std::strerror(errno));
   std::ostringstream ss;
@@ -177,7 +180,8 @@ void ModelTokenizer::write_file(const std::string& path, std::string_view data) 
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error("cannot write " + path + ": " + std::strerror(errno));
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  if (!out) throw Error("cannot write " + path);
+  out.close();  // a full disk shows at the final flush
+  if (!out) throw Error("cannot write " + path + ": " + std::strerror(errno));
 }
 
 void ModelTokenizer::save_config(const std::string& dir, const std::string& tokenizer_class,

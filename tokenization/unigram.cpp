@@ -1,6 +1,8 @@
 #include "tokenization/unigram.hpp"
 
 #include <unicode/normalizer2.h>
+#include <unicode/regex.h>
+#include <unicode/utext.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
 
@@ -10,9 +12,9 @@
 #include <cstring>
 #include <limits>
 #include <map>
-#include <regex>
 #include <unordered_map>
 
+#include "tokenization/rule_tokenizer.hpp"
 #include "tokenization/subword_unicode.hpp"
 #include "trfpipe/error.hpp"
 
@@ -73,17 +75,48 @@ class PrecompiledNormalizer : public TextNormalizer {
   PrecompiledCharsmap map_;
 };
 
+// A UText over UTF-8 bytes: ICU then reports match positions as byte offsets.
+struct Utf8Text {
+  UText* ut = nullptr;
+  Utf8Text(std::string_view s, UErrorCode& status)
+      : ut(utext_openUTF8(nullptr, s.data(), static_cast<int64_t>(s.size()), &status)) {}
+  ~Utf8Text() { utext_close(ut); }
+  Utf8Text(const Utf8Text&) = delete;
+  Utf8Text& operator=(const Utf8Text&) = delete;
+};
+
+// Replace with a Regex pattern runs ICU's matcher (Oniguruma-like syntax, as HF tokenizers):
+// its backtracking stack lives on the heap with a limit and matching has a time limit, where
+// std::regex recursed once per character and overflowed the stack on long runs of spaces.
 class ReplaceNormalizer : public TextNormalizer {
  public:
   ReplaceNormalizer(std::string literal, bool is_regex, std::string content)
       : literal_(std::move(literal)), is_regex_(is_regex), content_(std::move(content)) {
-    if (is_regex_) re_ = std::regex(literal_, std::regex::ECMAScript);
+    if (!is_regex_) return;
+    UErrorCode status = U_ZERO_ERROR;
+    UParseError pe;
+    Utf8Text pattern(literal_, status);
+    if (U_SUCCESS(status)) re_.reset(icu::RegexPattern::compile(pattern.ut, 0, pe, status));
+    if (U_FAILURE(status) || !re_)
+      throw ValueError(std::string("cannot compile the pattern: ") + u_errorName(status) +
+                       " at offset " + std::to_string(pe.offset));
   }
   void apply(AlignedText& t) const override {
     std::vector<std::pair<size_t, size_t>> matches;
     if (is_regex_) {
-      for (auto it = std::sregex_iterator(t.text.begin(), t.text.end(), re_); it != std::sregex_iterator(); ++it)
-        if (it->length(0) > 0) matches.emplace_back(static_cast<size_t>(it->position(0)), static_cast<size_t>(it->length(0)));
+      UErrorCode status = U_ZERO_ERROR;
+      Utf8Text text(t.text, status);
+      std::unique_ptr<icu::RegexMatcher> m(U_SUCCESS(status) ? re_->matcher(status) : nullptr);
+      if (m) {
+        m->reset(text.ut);
+        m->setTimeLimit(2000, status);  // ICU engine steps, roughly milliseconds per find()
+      }
+      while (m && U_SUCCESS(status) && m->find(status)) {
+        const int64_t b = m->start64(status), e = m->end64(status);
+        if (U_SUCCESS(status) && e > b) matches.emplace_back(static_cast<size_t>(b), static_cast<size_t>(e - b));
+      }
+      if (U_FAILURE(status))
+        throw ValueError(std::string("tokenizer.json Replace pattern failed on the text: ") + u_errorName(status));
     } else if (!literal_.empty()) {
       for (size_t p = t.text.find(literal_); p != std::string::npos; p = t.text.find(literal_, p + literal_.size()))
         matches.emplace_back(p, literal_.size());
@@ -108,7 +141,7 @@ class ReplaceNormalizer : public TextNormalizer {
   std::string literal_;
   bool is_regex_;
   std::string content_;
-  std::regex re_;
+  std::unique_ptr<icu::RegexPattern> re_;
 };
 
 // Per-character rewrite: f(cp, out) appends the replacement of one code point.
@@ -450,7 +483,7 @@ std::unique_ptr<TextNormalizer> make_text_normalizer(const Json& spec, const std
     if (pat.contains("Regex") && pat["Regex"].is_string()) {
       try {
         return std::make_unique<ReplaceNormalizer>(pat["Regex"].get<std::string>(), true, content);
-      } catch (const std::regex_error& e) {
+      } catch (const ValueError& e) {
         throw Error(where + ".pattern.Regex is not a supported regular expression: " + e.what());
       }
     }
@@ -719,7 +752,17 @@ SpmProto read_sentencepiece_model(std::string_view model_bytes) {
       while (!pr.done()) {
         uint64_t k = pr.varint();
         int f = static_cast<int>(k >> 3), w = static_cast<int>(k & 7);
-        if (f == 1 && w == 2) piece.text = std::string(pr.bytes());
+        if (f == 1 && w == 2) {
+          piece.text = std::string(pr.bytes());
+          // A piece ends up in JSON (the tokenizer.json this model converts to), which must be
+          // UTF-8: an invalid piece was nlohmann's type_error 316 (found by fuzz_spm_model).
+          try {
+            tokenization::validate_utf8(piece.text);
+          } catch (const ValueError& e) {
+            throw ValueError("SentencePiece model: piece " + std::to_string(m.pieces.size()) +
+                             " is not valid UTF-8 (" + e.what() + ")");
+          }
+        }
         else if (f == 2 && w == 5) {
           uint32_t bits = pr.fixed32();
           std::memcpy(&piece.score, &bits, 4);

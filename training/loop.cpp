@@ -1,8 +1,5 @@
 // spaCy's training loop (spacy/training/loop.py, initialize.py, loggers.py) and the registry
 // entries of readers, batchers and loggers.
-#include <fcntl.h>
-#include <stdio.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +17,7 @@
 #include <ATen/Context.h>
 
 #include "models/optimizer.hpp"
+#include "pipeline/file_io.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/scorer.hpp"
@@ -265,34 +263,12 @@ Json sections_last(const Json& tree) {
   return out;
 }
 
-// Atomically replaces `dest` with a copy of directory `src`: the copy goes to a temporary
-// directory beside dest, then the two are exchanged with renameat2(RENAME_EXCHANGE) (or renamed
-// in two steps where the file system cannot exchange).
+// Atomically replaces `dest` with a copy of directory `src` (write_dir_atomically: a failed copy,
+// a full disk, leaves `dest` as it was).
 void atomic_copy_dir(const fs::path& src, const fs::path& dest) {
-  fs::path parent = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
-  std::string tmpl = (parent / ("." + dest.filename().string() + ".tmp-XXXXXX")).string();
-  if (!mkdtemp(tmpl.data()))
-    throw Error("cannot create a temporary directory beside '" + dest.string() +
-                "': " + std::strerror(errno));
-  fs::path tmp(tmpl);
-  fs::copy(src, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-  if (!fs::exists(dest)) {
-    fs::rename(tmp, dest);
-    return;
-  }
-#ifdef SYS_renameat2
-  constexpr unsigned kRenameExchange = 2;  // RENAME_EXCHANGE
-  if (syscall(SYS_renameat2, AT_FDCWD, tmp.c_str(), AT_FDCWD, dest.c_str(), kRenameExchange) ==
-      0) {
-    fs::remove_all(tmp);  // now holds the previous copy
-    return;
-  }
-#endif
-  fs::path old = parent / ("." + dest.filename().string() + ".old");
-  fs::remove_all(old);
-  fs::rename(dest, old);
-  fs::rename(tmp, dest);
-  fs::remove_all(old);
+  write_dir_atomically(dest, "." + dest.filename().string() + ".tmp-", [&](const fs::path& tmp) {
+    fs::copy(src, tmp, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+  });
 }
 
 }  // namespace
@@ -573,13 +549,8 @@ std::pair<Reader, Reader> resolve_corpora(const Json& config) {
           resolve_reader(config, t.value("dev_corpus", std::string("corpora.dev")), "dev_corpus")};
 }
 
-std::unique_ptr<Language> init_nlp(const Json& raw_config) {
+std::unique_ptr<Language> validate_training_config(const Json& config) {
   register_training();
-  Json filled = fill_config(raw_config);
-  Json config = interpolate(filled);
-  if (config.contains("training") && config["training"].contains("seed") &&
-      config["training"]["seed"].is_number_integer())
-    seed_everything(config["training"]["seed"].get<int64_t>());
   std::unique_ptr<Language> nlp = Language::from_config(config);
   Resolved r = resolve_training(config);
   for (const auto& f : r.frozen)
@@ -592,6 +563,18 @@ std::unique_ptr<Language> init_nlp(const Json& raw_config) {
       throw ConfigError({"training", "annotating_components"},
                         "'" + f + "' is not a component of the pipeline " +
                             py_list(nlp->component_names()));
+  return nlp;
+}
+
+std::unique_ptr<Language> init_nlp(const Json& raw_config) {
+  register_training();
+  Json filled = fill_config(raw_config);
+  Json config = interpolate(filled);
+  if (config.contains("training") && config["training"].contains("seed") &&
+      config["training"]["seed"].is_number_integer())
+    seed_everything(config["training"]["seed"].get<int64_t>());
+  std::unique_ptr<Language> nlp = validate_training_config(config);
+  Resolved r = resolve_training(config);
   nlp->link_components();
   {
     DisabledPipes disabled = nlp->select_pipes(r.frozen);
@@ -636,9 +619,14 @@ std::string train(Language& nlp, const TrainOptions& options) {
   const bool save = !options.output_path.empty();
   fs::path last_dir = output / "model-last", best_dir = output / "model-best";
   if (save) {
-    fs::create_directories(output);
-    for (const auto& d : {best_dir, last_dir})
-      if (fs::exists(d)) fs::remove_all(d);
+    // Names that cannot be folders fail now, not at the first save after training steps.
+    for (const std::string& name : nlp.component_names()) check_component_folder_name(name);
+    std::error_code ec;
+    fs::create_directories(output, ec);
+    if (ec) throw Error("cannot create the output directory '" + output.string() + "': " + ec.message());
+    // model-best and model-last from an earlier run stay until complete replacements take their
+    // place; what a killed run left behind (temporary copies) goes.
+    for (const auto& d : {best_dir, last_dir}) remove_stale_temp_dirs(d);
   }
   Optimizer& optimizer = *T.optimizer;
   out << "\u2139 Pipeline: " << py_list(nlp.pipe_names()) << "\n";
@@ -827,7 +815,10 @@ std::string train_from_config_file(const std::string& config_path,
     out << "\u2139 No output directory provided\n";
   } else {
     if (!fs::exists(options.output_path)) {
-      fs::create_directories(options.output_path);
+      std::error_code ec;
+      fs::create_directories(options.output_path, ec);
+      if (ec)
+        throw Error("cannot create the output directory '" + options.output_path + "': " + ec.message());
       out << "\u2714 Created output directory: " << options.output_path << "\n";
     }
     out << "\u2139 Saving to output directory: " << options.output_path << "\n";

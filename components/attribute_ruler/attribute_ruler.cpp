@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
-#include <fstream>
 
 #include "components/common/registration.hpp"
 #include "pipeline/file_io.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/error.hpp"
 
 namespace fs = std::filesystem;
@@ -237,9 +237,7 @@ void AttributeRuler::to_disk(const std::string& dir) const {
   // spaCy: srsly.write_msgpack(<dir>/patterns, self.patterns).
   const std::vector<std::uint8_t> bytes = Json::to_msgpack(patterns());
   const std::string path = (fs::path(dir) / "patterns").string();
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-  if (!out) throw DataError(path, -1, "cannot write the attribute_ruler patterns");
+  write_file_bytes(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 
 void AttributeRuler::from_disk(const std::string& dir) {
@@ -247,7 +245,7 @@ void AttributeRuler::from_disk(const std::string& dir) {
   const std::string bytes = read_file_bytes(path);
   // spaCy's msgpack list; a JSON list (what earlier trfpipe versions wrote) is read too.
   Json list = Json::from_msgpack(bytes, /*strict=*/true, /*allow_exceptions=*/false);
-  if (list.is_discarded()) list = Json::parse(bytes, nullptr, false);
+  if (list.is_discarded()) list = parse_json_limited_or_discarded<Json>(bytes);
   if (!list.is_array())
     throw DataError(path, -1, "expected a msgpack (or JSON) list of attribute_ruler patterns");
   clear();

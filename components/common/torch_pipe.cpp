@@ -1,4 +1,5 @@
 #include "components/common/torch_pipe.hpp"
+#include "pipeline/file_io.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -57,11 +58,7 @@ void TorchPipe::require_not_initialized(const std::string& what) const {
 
 void TorchPipe::to_disk(const std::string& dir) const {
   fs::create_directories(dir);
-  {
-    std::ofstream f(fs::path(dir) / "cfg");
-    if (!f) throw Error("cannot write " + (fs::path(dir) / "cfg").string());
-    f << cfg().dump(2);
-  }
+  write_file_bytes((fs::path(dir) / "cfg").string(), cfg().dump(2));
   if (const Tok2VecModel* t2v = tok2vec_model()) t2v->save_files(dir);
   models::TensorMap tensors;
   for (const auto& [n, p] : named_parameters()) tensors[n] = p.detach().contiguous();
@@ -72,12 +69,7 @@ void TorchPipe::from_disk(const std::string& dir) {
   const fs::path cfg_path = fs::path(dir) / "cfg", model_path = fs::path(dir) / "model";
   std::ifstream f(cfg_path);
   if (!f) throw DataError(cfg_path.string(), -1, "component '" + name() + "': cfg file missing");
-  Json c;
-  try {
-    c = Json::parse(f);
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError(cfg_path.string(), -1, std::string("invalid JSON: ") + e.what());
-  }
+  Json c = read_json_file(cfg_path.string());
   if (Tok2VecModel* t2v = tok2vec_model()) t2v->load_files(dir);  // before sizing layers
   load_cfg(c);
   models::SafetensorsContent st = models::read_safetensors(model_path.string());

@@ -5,6 +5,7 @@
 
 #include "components/common/registration.hpp"
 #include "pipeline/file_io.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/json_lines.hpp"
 
 namespace fs = std::filesystem;
@@ -50,7 +51,7 @@ void DocCleaner::to_disk(const std::string& dir) const {
 void DocCleaner::from_disk(const std::string& dir) {
   const std::string path = (fs::path(dir) / "cfg").string();
   if (!fs::exists(path)) return;  // spaCy's cfg.update: nothing saved, nothing changed
-  Json cfg = Json::parse(read_file_bytes(path), nullptr, false);
+  Json cfg = parse_json_limited_or_discarded<Json>(read_file_bytes(path));
   if (!cfg.is_object()) throw DataError(path, -1, "expected a JSON object");
   if (cfg.contains("attrs")) {
     if (!cfg["attrs"].is_object()) throw DataError(path, -1, "'attrs' must be a dict");

@@ -7,6 +7,7 @@
 
 #include "components/common/registration.hpp"
 #include "pipeline/file_io.hpp"
+#include "trfpipe/json_limits.hpp"
 #include "trfpipe/error.hpp"
 
 namespace fs = std::filesystem;
@@ -236,7 +237,7 @@ void EntityRuler::from_disk(const std::string& path_in) {
   } else if (fs::is_directory(path)) {
     const fs::path cfg_path = path / "cfg";
     if (fs::exists(cfg_path)) {
-      Json cfg = Json::parse(read_file_bytes(cfg_path.string()), nullptr, false);
+      Json cfg = parse_json_limited_or_discarded<Json>(read_file_bytes(cfg_path.string()));
       if (!cfg.is_object()) throw DataError(cfg_path.string(), -1, "expected a JSON object");
       auto bad = [&](const char* key, const char* what) {
         return DataError(cfg_path.string(), -1, std::string("'") + key + "' must be " + what);

@@ -18,6 +18,7 @@
 // reported loss is the sum of its squares. Actions are chosen with no-grad scores per step; the
 // visited states are then scored once with grad in one batched pass and one backward.
 #include "components/ner/ner.hpp"
+#include "pipeline/file_io.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -204,8 +205,8 @@ class NerPipe : public TorchPipe {
       moves[names[m]] = labels;
     }
     moves["5"] = Json{{"", 1}};
-    std::ofstream f(fs::path(dir) / "moves");
-    f << Json{{"moves", moves}, {"cfg", Json{{"neg_key", incorrect_spans_key_}}}}.dump(2);
+    write_file_bytes((fs::path(dir) / "moves").string(),
+                     Json{{"moves", moves}, {"cfg", Json{{"neg_key", incorrect_spans_key_}}}}.dump(2));
   }
 
  protected:

@@ -15,7 +15,6 @@
 
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include <ATen/ATen.h>
@@ -26,6 +25,7 @@
 #include "components/parser/arc_eager.hpp"
 #include "components/parser_internals/parser_model.hpp"
 #include "components/parser_internals/transition_loop.hpp"
+#include "pipeline/file_io.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/nonproj.hpp"
 #include "trfpipe/registry.hpp"
@@ -221,18 +221,16 @@ class ParserPipe : public TorchPipe {
       for (const auto& [label, freq] : labels) m[label] = freq;
       moves[std::to_string(move)] = m;
     }
-    std::ofstream f(fs::path(dir) / "moves");
-    if (!f) throw Error("cannot write " + (fs::path(dir) / "moves").string());
-    f << Json{{"moves", moves}, {"cfg", Json{{"neg_key", nullptr}}}}.dump(2);
+    write_file_bytes((fs::path(dir) / "moves").string(),
+                     Json{{"moves", moves}, {"cfg", Json{{"neg_key", nullptr}}}}.dump(2));
   }
 
   void from_disk(const std::string& dir) override {
     const fs::path path = fs::path(dir) / "moves";
-    std::ifstream f(path);
-    if (!f) throw DataError(path.string(), -1, "component '" + name() + "': moves file missing");
+    if (!fs::exists(path)) throw DataError(path.string(), -1, "component '" + name() + "': moves file missing");
+    const Json j = read_json_file(path.string());
     parser::LabelFreqs freqs;
     try {
-      const Json j = Json::parse(f);
       for (const auto& [move, labels] : j.at("moves").items())
         for (const auto& [label, freq] : labels.items())
           freqs[std::stoi(move)].emplace_back(label, freq.get<int64_t>());

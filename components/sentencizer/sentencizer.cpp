@@ -1,5 +1,6 @@
 // The `sentencizer` factory (spaCy's spacy/pipeline/sentencizer.pyx semantics).
 #include "components/sentencizer/sentencizer.hpp"
+#include "pipeline/file_io.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -110,22 +111,14 @@ void Sentencizer::set_annotations(const std::vector<Doc*>& docs, const std::any&
 void Sentencizer::to_disk(const std::string& dir) const {
   const std::string path = dir + ".json";
   Json j = {{"punct_chars", punct_chars_}, {"overwrite", overwrite_}};
-  std::ofstream out(path, std::ios::binary);
-  out << j.dump();
-  out.close();
-  if (!out) throw Error("could not write " + path);
+  write_file_bytes(path, j.dump());
 }
 
 void Sentencizer::from_disk(const std::string& dir) {
   const std::string path = dir + ".json";
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path, -1, "sentencizer settings file is missing or unreadable");
-  Json j;
-  try {
-    j = Json::parse(in);
-  } catch (const std::exception& e) {
-    throw DataError(path, -1, std::string("invalid JSON: ") + e.what());
-  }
+  Json j = read_json_file(path);
   if (!j.is_object()) throw DataError(path, -1, "expected a JSON object");
   if (j.contains("punct_chars")) {
     if (!j["punct_chars"].is_array()) throw DataError(path, -1, "punct_chars must be a list");

@@ -21,6 +21,7 @@
 
 #include "components/common/registration.hpp"
 #include "components/transformer/transformer.hpp"
+#include "pipeline/file_io.hpp"
 #include "models/safetensors.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
@@ -142,19 +143,11 @@ std::shared_ptr<TransformerModel> legacy_model(const std::string& trf_name) {
   return std::make_shared<TransformerModel>(o, doc_spans());
 }
 
-void write_json(const fs::path& p, const Json& j) {
-  std::ofstream f(p);
-  if (!f) throw Error("cannot write " + p.string());
-  f << j.dump(2);
-}
+void write_json(const fs::path& p, const Json& j) { write_file_bytes(p.string(), j.dump(2)); }
 Json read_json(const fs::path& p) {
   std::ifstream f(p);
   if (!f) throw DataError(p.string(), -1, "file missing");
-  try {
-    return Json::parse(f);
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError(p.string(), -1, std::string("invalid JSON: ") + e.what());
-  }
+  return read_json_file(p.string());
 }
 
 // ---- trf_wordpiecer ----

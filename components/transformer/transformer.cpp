@@ -1,5 +1,6 @@
 // The transformer component, TransformerListener, Tok2VecTransformer and their registration.
 #include "components/transformer/transformer.hpp"
+#include "pipeline/file_io.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -9,6 +10,8 @@
 #include <ATen/ATen.h>
 
 #include "components/common/registration.hpp"
+#include "models/encoders_internal.hpp"
+#include "trfpipe/torch/hf_config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/registry.hpp"
 
@@ -152,7 +155,16 @@ void Tok2VecTransformerModel::save_files(const std::string& dir) const {
 
 void Tok2VecTransformerModel::load_files(const std::string& dir) {
   const fs::path folder = fs::path(dir) / "transformer";
-  if (fs::exists(folder / "config.json")) model_->from_disk(folder.string(), /*with_weights=*/false);
+  if (!fs::exists(folder / "config.json")) return;
+  // The encoder's weights are in <dir>/model (float32): a config.json that describes a larger
+  // model is refused before its modules are allocated.
+  const fs::path config = folder / "config.json", weights = fs::path(dir) / "model";
+  std::error_code ec;
+  const auto bytes = fs::file_size(weights, ec);
+  if (ec) throw DataError(weights.string(), -1, "component weights missing: " + ec.message());
+  models::check_encoder_fits(HFConfig::from_file(config.string()), double(bytes) / 4, config.string(),
+                             weights.string());
+  model_->from_disk(folder.string(), /*with_weights=*/false);
 }
 
 // ---- TransformerPipe ----
@@ -265,12 +277,7 @@ void TransformerPipe::on_pipeline_built(Language& nlp) {
 
 void TransformerPipe::to_disk(const std::string& dir) const {
   fs::create_directories(dir);
-  {
-    const fs::path p = fs::path(dir) / "cfg";
-    std::ofstream f(p);
-    if (!f) throw Error("cannot write " + p.string());
-    f << Json{{"max_batch_items", max_batch_items_}}.dump(2);
-  }
+  write_file_bytes((fs::path(dir) / "cfg").string(), Json{{"max_batch_items", max_batch_items_}}.dump(2));
   model_->to_disk(dir);
 }
 
@@ -278,12 +285,7 @@ void TransformerPipe::from_disk(const std::string& dir) {
   const fs::path p = fs::path(dir) / "cfg";
   std::ifstream f(p);
   if (f) {
-    Json c;
-    try {
-      c = Json::parse(f);
-    } catch (const nlohmann::json::exception& e) {
-      throw DataError(p.string(), -1, std::string("invalid JSON: ") + e.what());
-    }
+    Json c = read_json_file(p.string());
     if (c.contains("max_batch_items") && c["max_batch_items"].is_number_integer())
       max_batch_items_ = c["max_batch_items"].get<int64_t>();
   }

@@ -98,6 +98,13 @@ struct TrainOptions {
 // corpora and initializes the components with the training examples. ConfigErrors name the path.
 std::unique_ptr<Language> init_nlp(const Json& config);
 
+// Everything `train` checks in a filled, interpolated config before it reads any data: the
+// pipeline builds, [training] resolves (types and ranges such as eval_frequency >= 1, dropout a
+// number, accumulate_gradient >= 1; optimizer, batcher, logger, corpora), frozen and annotating
+// components exist. Returns the (uninitialized) pipeline. init_nlp and `debug config` both call
+// it, so `debug config` accepts exactly what `train` accepts.
+std::unique_ptr<Language> validate_training_config(const Json& config);
+
 // spaCy's train(): the loop with [training] semantics, console table, model-last/model-best
 // (each written atomically). Returns the path of model-last ("" when not saved).
 std::string train(Language& nlp, const TrainOptions& options);

@@ -19,7 +19,8 @@ void register_all();
 // Threads LibTorch uses inside one operation: ATen's intra-op pool and OpenBLAS's pool for the
 // matrix products, both capped at n. A program running several batches at once
 // (Language::pipe with n_threads > 1, `trfpipe serve`) wants n × batches in flight ≤ cores.
-// ValueError when n < 1. Kept and applied when LibTorch is loaded later; get_num_threads() loads
+// ValueError when n < 1; more than the cores this process may use is capped at that count, with
+// a warning on stderr. Kept and applied when LibTorch is loaded later; get_num_threads() loads
 // it when nothing was set, to report its default.
 void set_num_threads(int n);
 int get_num_threads();

@@ -10,10 +10,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -43,6 +45,9 @@ struct RunOptions {
   std::string working_dir;           // "" = the test's own working directory
   double timeout_seconds = 300;
   std::string program = TRFPIPE_CLI; // another binary, if a test needs one
+  uint64_t address_space_limit = 0;  // bytes of virtual memory for the child (ulimit -v); 0 = none
+  uint64_t file_size_limit = 0;      // largest file the child may write (ulimit -f; writes beyond
+                                     // fail with EFBIG, SIGXFSZ ignored); 0 = none
 };
 
 // VmHWM of a running process in kB; 0 when it is gone.
@@ -79,6 +84,15 @@ inline RunResult run_process(const std::vector<std::string>& args, const RunOpti
     dup2(err_pipe[1], 2);
     for (int fd : {in_pipe[0], in_pipe[1], out_pipe[0], out_pipe[1], err_pipe[0], err_pipe[1]}) close(fd);
     for (auto& e : env_store) putenv(e.data());
+    if (options.address_space_limit) {
+      rlimit lim{options.address_space_limit, options.address_space_limit};
+      if (setrlimit(RLIMIT_AS, &lim) != 0) _exit(125);
+    }
+    if (options.file_size_limit) {
+      signal(SIGXFSZ, SIG_IGN);
+      rlimit lim{options.file_size_limit, options.file_size_limit};
+      if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(125);
+    }
     if (!options.working_dir.empty() && chdir(options.working_dir.c_str()) != 0) _exit(126);
     execv(argv[0], argv.data());
     _exit(127);

@@ -3,10 +3,15 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <random>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -248,3 +253,168 @@ TEST_F(TrainCli, DebugDataCountsAndWarnsAboutDevOnlyLabels) {
 }
 
 }  // namespace
+
+// ---- training output under faults (issue #19) -------------------------------------------------
+
+namespace {
+
+// The names in `dir` (sorted).
+std::vector<std::string> entries(const std::string& dir) {
+  std::vector<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+// A pipeline folder loads and evaluates on `data`.
+bool loads(const std::string& dir, const std::string& data) {
+  RunResult r = run_cli({"evaluate", dir, data});
+  return r.exit_code == 0;
+}
+
+pid_t start_train(const std::vector<std::string>& args) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    std::vector<std::string> store = {TRFPIPE_CLI};
+    store.insert(store.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : store) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    execv(TRFPIPE_CLI, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+TEST_F(TrainCli, KillAndRestartLosesNothingAndLeavesNothingBehind) {
+  std::string data = ud_sample(30);
+  std::string cfg = write_config();
+  const std::vector<std::string> base = {"train", cfg, "--output", path("out"), "--paths.train", data,
+                                         "--paths.dev", data};
+  RunResult first = run_cli(base);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  ASSERT_EQ(entries(path("out")), (std::vector<std::string>{"model-best", "model-last"}));
+  // Runs that save at every step, killed in the middle of a save (as soon as a temporary folder
+  // appears) or at a random moment. While they run, model-best and model-last never go missing
+  // (they were deleted at the start, and model-last was replaced with two renames), and after
+  // each kill both are complete, old or new.
+  std::vector<std::string> forever = base;
+  forever.insert(forever.end(), {"--training.max_steps", "0", "--training.eval_frequency", "1",
+                                 "--training.patience", "0"});
+  std::mt19937 rng(19);
+  int mid_save_kills = 0;
+  for (int k = 0; k < 6; ++k) {
+    const bool random_moment = k >= 4;
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(random_moment ? 300 + int(rng() % 4000) : 120000);
+    pid_t pid = start_train(forever);
+    ASSERT_GT(pid, 0);
+    bool missing = false, saving = false;
+    while (std::chrono::steady_clock::now() < deadline && !saving) {
+      missing |= !fs::exists(path("out/model-best/meta.json")) || !fs::exists(path("out/model-last/meta.json"));
+      if (!random_moment)
+        for (const auto& name : entries(path("out")))
+          saving |= name.find(".tmp-") != std::string::npos;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    ASSERT_TRUE(WIFSIGNALED(status)) << "run " << k << " ended before it was killed";
+    mid_save_kills += saving;
+    EXPECT_FALSE(missing) << "run " << k << ": model-best or model-last went missing while it ran";
+    for (const char* m : {"out/model-best", "out/model-last"})
+      EXPECT_TRUE(loads(path(m), data)) << m << " after kill " << k;
+  }
+  EXPECT_EQ(mid_save_kills, 4) << "the runs were not caught saving";
+  // The next run removes what the killed ones left and ends with exactly the two models.
+  RunResult last = run_cli(base);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(entries(path("out")), (std::vector<std::string>{"model-best", "model-last"}));
+  EXPECT_TRUE(loads(path("out/model-best"), data));
+}
+
+// What a write error while saving (a full disk, a file size limit) must leave: the previous
+// models complete and loadable, no temporary folders, a message saying why, no "Unexpected".
+void expect_failed_save_kept_models(const std::string& out, const std::string& data, const RunResult& r,
+                                    const std::string& reason) {
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find(reason), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("Unexpected error"), std::string::npos) << r.err;
+  EXPECT_EQ(entries(out), (std::vector<std::string>{"model-best", "model-last"}));
+  EXPECT_TRUE(loads(out + "/model-best", data));
+  EXPECT_TRUE(loads(out + "/model-last", data));
+}
+
+TEST_F(TrainCli, WriteErrorsWhileSavingKeepThePreviousModels) {
+  // RLIMIT_FSIZE (ulimit -f) makes every write past 4 KB fail with EFBIG: the same path as a full
+  // disk, without privileges.
+  std::string data = ud_sample(30);
+  std::string cfg = write_config();
+  const std::vector<std::string> args = {"train", cfg, "--output", path("out"), "--paths.train", data,
+                                         "--paths.dev", data};
+  ASSERT_EQ(run_cli(args).exit_code, 0);
+  trfpipe::testing::RunOptions limited;
+  limited.file_size_limit = 4096;
+  RunResult r = trfpipe::testing::run_process(args, limited);
+  expect_failed_save_kept_models(path("out"), data, r, "File too large");
+}
+
+TEST_F(TrainCli, FullDiskKeepsThePreviousModels) {
+  // A 16 MB tmpfs, filled up after a first training. Mounting needs privileges: without them the
+  // test is skipped (WriteErrorsWhileSavingKeepThePreviousModels covers the same path).
+  std::string data = ud_sample(30);
+  std::string cfg = write_config();
+  const std::string mnt = path("mnt");
+  fs::create_directories(mnt);
+  if (mount("tmpfs", mnt.c_str(), "tmpfs", 0, "size=16m") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs here: " << std::strerror(errno);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{mnt};
+  const std::vector<std::string> args = {"train", cfg, "--output", mnt + "/out", "--paths.train", data,
+                                         "--paths.dev", data};
+  RunResult first = run_cli(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  {
+    std::ofstream fill(mnt + "/filler", std::ios::binary);
+    const std::string block(1 << 16, '\0');
+    while (fill.write(block.data(), std::streamsize(block.size()))) {
+    }
+  }
+  RunResult r = run_cli(args);
+  fs::remove(mnt + "/filler");
+  expect_failed_save_kept_models(mnt + "/out", data, r, "No space left on device");
+}
+
+TEST_F(TrainCli, EightThreadsGiveTheSameAnnotations) {
+  std::string data = ud_sample(60);
+  std::string cfg = write_config();
+  ASSERT_EQ(run_cli({"train", cfg, "--output", path("out"), "--paths.train", data, "--paths.dev", data}).exit_code, 0);
+  // 2,000 sentences of the EWT dev text (as plain lines) through apply with 1 and with 8
+  // LibTorch threads (capped at the cores there are, with a warning).
+  std::ifstream in(std::string(TRFPIPE_SHARED_DIR) + "/data/corpora/ud_english_ewt/en_ewt-ud-dev.conllu");
+  std::ofstream texts(path("texts.txt"));
+  int n = 0;
+  for (std::string line; n < 2000 && std::getline(in, line);)
+    if (line.rfind("# text = ", 0) == 0) {
+      texts << line.substr(9) << "\n";
+      ++n;
+    }
+  texts.close();
+  ASSERT_EQ(n, 2000);
+  RunResult one = run_cli({"apply", path("out/model-best"), path("texts.txt"), path("one.jsonl"), "--threads", "1"});
+  RunResult eight = run_cli({"apply", path("out/model-best"), path("texts.txt"), path("eight.jsonl"), "--threads", "8"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(eight.exit_code, 0) << eight.err;
+  std::ifstream a(path("one.jsonl")), b(path("eight.jsonl"));
+  std::string sa((std::istreambuf_iterator<char>(a)), {}), sb((std::istreambuf_iterator<char>(b)), {});
+  EXPECT_EQ(std::count(sa.begin(), sa.end(), '\n'), 2000);
+  EXPECT_TRUE(sa == sb) << "the annotations differ between 1 and 8 threads";
+}

@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <zlib.h>
+
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "data_test_util.hpp"
@@ -664,6 +668,98 @@ TEST(DocBinSpanGroupErrors, MalformedBytesNameTheDoc) {
   w.map_header(1);
   w.bin(group_bytes("sc", {})); w.array_header(0);
   EXPECT_EQ(error_for(w.take()).doc_index(), 1);
+}
+
+// ---- hostile files (issue #19): declared counts, nesting, zlib bombs, invalid strings --------
+
+TEST(DocBinHostile, NestedArrayCountsDoNotReserveMemory) {
+  // 9.7 KB of msgpack whose arrays each declare as many elements as bytes remain, nested 500
+  // deep: reserving every declared count up front took gigabytes.
+  std::string msg;
+  for (int d = 0; d < 500; ++d) {
+    const uint32_t n = uint32_t(10000 - 5 * d);
+    msg += char(0xdd);
+    for (int k = 3; k >= 0; --k) msg += char((n >> (8 * k)) & 0xff);
+  }
+  msg += std::string(7000, '\0');
+  auto start = std::chrono::steady_clock::now();
+  DataError e = docbin_error(formats::zlib_compress(msg));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_NE(std::string(e.what()).find("msgpack"), std::string::npos) << e.what();
+}
+
+// zlib stream of `head` and then `mib` MiB of zero bytes, without compressing (or holding) them:
+// one MiB of zeros is deflated once into byte-aligned blocks (Z_FULL_FLUSH) that depend on nothing
+// before them, and those bytes are repeated.
+std::string zeros_zlib(const std::string& head, size_t mib) {
+  auto raw_deflate = [](const std::string& in, int flush) {
+    z_stream zs{};
+    EXPECT_EQ(deflateInit2(&zs, 9, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY), Z_OK);
+    std::string out(deflateBound(&zs, uLong(in.size())) + 64, '\0');
+    zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+    zs.avail_in = uInt(in.size());
+    zs.next_out = reinterpret_cast<Bytef*>(out.data());
+    zs.avail_out = uInt(out.size());
+    deflate(&zs, flush);
+    out.resize(out.size() - zs.avail_out);
+    deflateEnd(&zs);
+    return out;
+  };
+  const std::string zeros(1 << 20, '\0');
+  const std::string block = raw_deflate(zeros, Z_FULL_FLUSH);
+  std::string out = "\x78\xda" + raw_deflate(head, Z_FULL_FLUSH);
+  uLong adler = adler32(adler32(0, nullptr, 0), reinterpret_cast<const Bytef*>(head.data()), uInt(head.size()));
+  for (size_t k = 0; k < mib; ++k) {
+    out += block;
+    adler = adler32(adler, reinterpret_cast<const Bytef*>(zeros.data()), uInt(zeros.size()));
+  }
+  out += std::string("\x01\x00\x00\xff\xff", 5);  // final empty stored block
+  for (int k = 3; k >= 0; --k) out += char((adler >> (8 * k)) & 0xff);
+  return out;
+}
+
+TEST(DocBinHostile, ManyTinyValuesAndZlibBombsAreRefused) {
+  // 1 GiB of zeros in about 1 MB: inflating all of it is refused as it inflates (at 256 MiB,
+  // the floor for small files).
+  const std::string bomb = zeros_zlib("", 1024);
+  ASSERT_EQ(formats::zlib_decompress(zeros_zlib("ab", 2)), "ab" + std::string(2 << 20, '\0'));
+  ASSERT_LT(bomb.size(), 2u << 20);
+  auto start = std::chrono::steady_clock::now();
+  DataError e = docbin_error(bomb);
+  EXPECT_NE(std::string(e.what()).find("inflates to more than"), std::string::npos) << e.what();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  // 10 MiB of one-byte values (10 KB compressed): inflating is allowed, decoding 10 million
+  // values of ~100 bytes each is not.
+  e = docbin_error(zeros_zlib(std::string("\xdd\x00\x98\x96\x80", 5), 10));
+  EXPECT_NE(std::string(e.what()).find("MiB decoded"), std::string::npos) << e.what();
+}
+
+TEST(DocBinHostile, InvalidUtf8StringsAreAnError) {
+  Msg m = hello_msg();
+  m.strings.push_back("bad \xff byte");
+  DataError e = docbin_error(m.build());
+  EXPECT_NE(std::string(e.what()).find("UTF-8"), std::string::npos) << e.what();
+}
+
+TEST(DocBinHostile, IWithoutBNamesTheFileAndDoc) {
+  // spaCy's [E093] surfaced when the entities were first used, without the file; now at reading.
+  Msg m = hello_msg();
+  m.tokens[1] = 1;  // "hello" is I- without a B-
+  TempDir tmp;
+  const std::string path = tmp.file("e093.spacy", m.build());
+  DataError e = trfpipe::testing::expect_data_error([&] { read_docbin(path, std::make_shared<Vocab>()); });
+  EXPECT_EQ(e.file(), path);
+  EXPECT_EQ(e.doc_index(), 0);
+  EXPECT_NE(std::string(e.what()).find("E093"), std::string::npos) << e.what();
+}
+
+TEST(MsgpackHostile, DecodingIsBoundedByMemoryNotByDeclaredCounts) {
+  // A map declaring 2^32-1 pairs with 10 bytes behind it: refused before any allocation.
+  EXPECT_THROW(mp::decode(std::string("\xdf\xff\xff\xff\xff", 5) + std::string(10, '\0')), mp::DecodeError);
+  // One million one-byte values fit the default budget of a 1 MB input only just not.
+  std::string ones = std::string("\xdd\x00\x0f\x42\x40", 5) + std::string(1000000, '\x01');
+  EXPECT_THROW(mp::decode(ones), mp::DecodeError);
+  EXPECT_EQ(mp::decode(ones, size_t{1} << 30).array.size(), 1000000u);
 }
 
 // A DocBin in spaCy's exact layout (msgpack fields, attrs ORTH/DEP/HEAD/SENT_START, HEAD as the

@@ -8,6 +8,7 @@
 
 using namespace trfpipe;
 using namespace trfpipe::testing;
+using namespace std::string_literals;
 
 namespace {
 
@@ -162,4 +163,25 @@ TEST_F(PatternErrors, SchemaMessagesArePydanticStyle) {
   EXPECT_EQ(validate_token_pattern(J(R"([{"Orth": "x"}])")),
             std::vector<std::string>{"[pattern -> 0 -> Orth] Extra inputs are not permitted"});
   EXPECT_TRUE(validate_token_pattern(J(R"([{"orth": "x"}, {"ORTH": "y"}, {"_": {"a": {"IN": [1]}}}])")).empty());
+}
+
+// Hostile operators (issue #19): a 40,000-digit count overflowed the stack in the schema's
+// std::regex, and counts beyond a long long ended in std::out_of_range ("Unexpected error").
+TEST_F(PatternErrors, HugeOperatorCountsAreErrorsNotCrashes) {
+  const std::string long_op = "{" + std::string(40000, '7') + "}";
+  // The schema accepts any digits, as spaCy's regex does; the count is refused when added.
+  EXPECT_TRUE(validate_token_pattern(Json::array({{{"ORTH", "a"}, {"OP", long_op}}})).empty());
+  for (const std::string& op : {long_op, "{99999999999999999999}"s, "{1,99999999999999999999}"s}) {
+    for (bool validate : {true, false}) {
+      Matcher m(vocab, validate);
+      // A trfpipe::Error (ValueError / MatchPatternError), never std::out_of_range.
+      EXPECT_THROW(m.add("RULE", Json::array({Json::array({{{"ORTH", "a"}, {"OP", op}}})})), trfpipe::Error)
+          << op.substr(0, 40);
+      EXPECT_FALSE(m.contains("RULE"));
+    }
+  }
+  // Leading zeros still read as the small count they are.
+  Matcher ok(vocab, /*validate=*/true);
+  ok.add("RULE", Json::array({Json::array({{{"ORTH", "a"}, {"OP", "{,00000000000000000000000000002}"}}})}));
+  EXPECT_TRUE(ok.contains("RULE"));
 }

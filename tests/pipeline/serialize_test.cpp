@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -177,4 +178,94 @@ TEST(Serialize, LoadBlankWithAndWithoutOverrides) {
   auto big = Language::load("blank:en", {{"nlp.batch_size", "64"}});
   EXPECT_EQ(big->batch_size, 64u);
   EXPECT_THROW(Language::load("blank:xx"), ValueError);
+}
+
+// ---- hostile names, failed replacements, permissions (issue #19) ----------------------------
+
+TEST(SerializeHostile, ComponentNamesMustBeFolderNamesInsideThePipeline) {
+  register_word_factory();
+  TempDir tmp;
+  const fs::path outside = tmp.path / "outside";
+  const fs::path out = tmp.path / "in" / "model";
+  for (const std::string name : {outside.string(), std::string("../../outside"), std::string("a/b"),
+                                 std::string(".."), std::string("."), std::string("a\\b"),
+                                 std::string("vocab"), std::string("tokenizer"), std::string("meta.json"),
+                                 std::string("config.cfg")}) {
+    auto nlp = Language::blank("en");
+    nlp->add_pipe(std::make_unique<WordPipe>(name, "x"));
+    const std::string msg = error_of([&] { nlp->to_disk(out.string()); });
+    EXPECT_NE(msg.find("component name '" + name + "'"), std::string::npos) << msg;
+    EXPECT_FALSE(fs::exists(outside)) << name;
+    EXPECT_FALSE(fs::exists(out)) << name;
+  }
+  EXPECT_TRUE(!fs::exists(tmp.path / "in") || fs::is_empty(tmp.path / "in"));
+  // A pipeline folder whose config names a component with an absolute path (a section
+  // [components./tmp/...]): refused before anything is read from there.
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("test_word", "w");
+  nlp->to_disk(out.string());
+  ASSERT_EQ(outside.string().find('.'), std::string::npos) << "a '.' would split the section name";
+  Json cfg = load_config_file((out / "config.cfg").string(), {}, false);
+  cfg["nlp"]["pipeline"] = {outside.string()};
+  cfg["components"][outside.string()] = cfg["components"]["w"];
+  cfg["components"].erase("w");
+  std::ofstream(out / "config.cfg", std::ios::trunc) << write_cfg(cfg);
+  fs::create_directories(outside);
+  std::ofstream(outside / "state.json") << "\"read from outside\"";
+  const std::string msg = error_of([&] { Language::load(out.string()); });
+  EXPECT_NE(msg.find("component name '" + outside.string() + "'"), std::string::npos) << msg;
+}
+
+TEST(SerializeHostile, AFailedReplacementKeepsThePreviousPipeline) {
+  register_word_factory();
+  TempDir tmp;
+  fs::path out = tmp.path / "model";
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("test_word", "w", {{"word", "first"}});
+  nlp->to_disk(out.string());
+  class Failing : public WordPipe {
+   public:
+    using WordPipe::WordPipe;
+    void to_disk(const std::string& dir) const override {
+      WordPipe::to_disk(dir);
+      throw Error("disk full (simulated)");
+    }
+  };
+  nlp->add_pipe(std::make_unique<Failing>("bad", "x"));
+  EXPECT_THROW(nlp->to_disk(out.string()), Error);
+  auto back = Language::load(out.string());
+  EXPECT_EQ(back->pipe_names(), std::vector<std::string>{"w"});
+  EXPECT_EQ(static_cast<WordPipe&>(back->get_pipe("w")).word, "first");
+  std::vector<std::string> entries;
+  for (const auto& e : fs::directory_iterator(tmp.path)) entries.push_back(e.path().filename().string());
+  EXPECT_EQ(entries, std::vector<std::string>{"model"});  // no model.tmp-* / .model.old-* left
+}
+
+TEST(SerializeHostile, SavedFoldersGetTheUmasksPermissions) {
+  register_word_factory();
+  TempDir tmp;
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("test_word", "w");
+  const mode_t saved = ::umask(022);
+  nlp->to_disk((tmp.path / "a").string());
+  ::umask(027);
+  nlp->to_disk((tmp.path / "b").string());
+  ::umask(saved);
+  EXPECT_EQ(fs::status(tmp.path / "a").permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                fs::perms::others_read | fs::perms::others_exec);
+  EXPECT_EQ(fs::status(tmp.path / "b").permissions() & fs::perms::all,
+            fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec);
+}
+
+TEST(SerializeHostile, DeeplyNestedJsonInThePipelineFolderIsADataError) {
+  register_word_factory();
+  TempDir tmp;
+  fs::path out = tmp.path / "model";
+  auto nlp = Language::blank("en");
+  nlp->to_disk(out.string());
+  std::ofstream(out / "meta.json", std::ios::trunc) << std::string(100000, '[') << std::string(100000, ']');
+  const std::string msg = error_of([&] { Language::load(out.string()); });
+  EXPECT_NE(msg.find((out / "meta.json").string()), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nested deeper"), std::string::npos) << msg;
 }
