@@ -13,6 +13,7 @@
 #include <httplib.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -279,6 +280,16 @@ int run_serve(ServeArgs args) {
   server.set_keep_alive_max_count(1000);
   server.set_read_timeout(std::max<time_t>(1, time_t(args.timeout)));
   server.set_write_timeout(std::max<time_t>(1, time_t(args.timeout)));
+  // Debian's cpp-httplib is a compiled library that listens with a backlog of 5: a burst of clients
+  // connecting at once overflows it, and the dropped handshakes fail or wait seconds. Its default
+  // socket options also set SO_REUSEPORT, which lets a second server share a busy port silently.
+  // So: our own options (SO_REUSEADDR only), remembering the socket to listen on it again below.
+  int listen_socket = -1;
+  server.set_socket_options([&listen_socket](int socket) {
+    int yes = 1;
+    setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    listen_socket = socket;
+  });
   service.routes(server);
   int port = int(args.port);
   if (port == 0) {
@@ -288,6 +299,7 @@ int run_serve(ServeArgs args) {
     return fail("Can't listen on " + args.host + ":" + std::to_string(port),
                 "Is the port in use? Choose another with --port (0 = any free port).");
   }
+  if (listen_socket >= 0) ::listen(listen_socket, SOMAXCONN);  // a second listen() sets the backlog
   std::atomic<bool> signalled{false};
   std::thread signal_waiter([&] {
     int signal = 0;

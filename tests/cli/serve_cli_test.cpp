@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <filesystem>
+#include <mutex>
 #include <optional>
 #include <fstream>
 #include <string>
@@ -158,6 +159,13 @@ TEST(ServeCli, ManyClientsAtOnceGetTheirOwnDocs) {
   ServeProcess server({keyword_pipeline(tmp), "--code", kPlugin, "--threads", "2", "--max-batch", "8"});
   ASSERT_GT(server.port(), 0) << server.err();
   std::atomic<int> good{0}, bad{0};
+  std::mutex failures_mutex;
+  std::vector<std::string> failures;  // why each bad request was bad, for the failure message
+  auto failed = [&](std::string why) {
+    ++bad;
+    std::lock_guard<std::mutex> lock(failures_mutex);
+    failures.push_back(std::move(why));
+  };
   std::vector<std::thread> clients;
   for (int t = 0; t < 16; ++t)
     clients.emplace_back([&, t] {
@@ -166,8 +174,12 @@ TEST(ServeCli, ManyClientsAtOnceGetTheirOwnDocs) {
         const std::string name = "client" + std::to_string(t) + "_" + std::to_string(i);
         const std::string text = name + " visited New York with Acme.";
         auto r = post(c, "/parse", Json{{"texts", {text, "Acme " + name}}}.dump());
-        if (!r || r->status != 200) {
-          ++bad;
+        if (!r) {
+          failed(name + ": " + httplib::to_string(r.error()));
+          continue;
+        }
+        if (r->status != 200) {
+          failed(name + ": HTTP " + std::to_string(r->status) + " " + r->body);
           continue;
         }
         Json docs = Json::parse(r->body);
@@ -175,11 +187,14 @@ TEST(ServeCli, ManyClientsAtOnceGetTheirOwnDocs) {
         const bool right = docs.size() == 2 && docs[0]["text"] == text &&
                            ents(docs[0]) == Json::array({{n + 9, n + 17, "GPE"}, {n + 23, n + 27, "ORG"}}) &&
                            ents(docs[1]) == Json::array({{0, 4, "ORG"}});
-        ++(right ? good : bad);
+        if (right)
+          ++good;
+        else
+          failed(name + ": wrong docs " + docs.dump());
       }
     });
   for (auto& th : clients) th.join();
-  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(bad.load(), 0) << ::testing::PrintToString(failures) << "\n" << server.err();
   EXPECT_EQ(good.load(), 16 * 15);
   EXPECT_EQ(server.terminate(), 0) << server.err();
 }
@@ -263,5 +278,13 @@ TEST(ServeCli, BadOptionsAndModels) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.err.find("E050"), std::string::npos) << r.err;
   EXPECT_EQ(run_cli({"serve", "blank:en", "--port", "70000"}).exit_code, 2);
+  {  // A port another server listens on is an error, not a shared port.
+    ServeProcess first({"blank:en"});
+    ASSERT_GT(first.port(), 0) << first.err();
+    auto second = run_cli({"serve", "blank:en", "--port", std::to_string(first.port())});
+    EXPECT_EQ(second.exit_code, 1);
+    EXPECT_NE(second.err.find("Is the port in use?"), std::string::npos) << second.err;
+    EXPECT_EQ(first.terminate(), 0) << first.err();
+  }
   EXPECT_EQ(run_cli({"serve", "blank:en", "--threads", "0"}).exit_code, 2);
 }
