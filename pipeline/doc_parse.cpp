@@ -45,6 +45,24 @@ bool set_lr_kids_and_edges(std::vector<TokenData>& t, int64_t start, int64_t end
   return true;
 }
 
+// spaCy's _count_words_to_root: childless punctuation and spaces count as far as possible (they
+// are never preferred as a root). Where spaCy raises E039 on a head cycle or a head outside the
+// Doc, the walk stops and counts the token as far as possible too: a corrupt parse must not stop
+// retokenizing or reading past the tokens.
+size_t words_to_root(Doc* doc, size_t i) {
+  const auto& t = doc->tokens();
+  const size_t far = doc->size() - 1;
+  const Token tok(doc, i);
+  if ((tok.is_space() || tok.is_punct()) && t[i].l_kids == 0 && t[i].r_kids == 0) return far;
+  size_t n = 0;
+  int64_t k = int64_t(i);
+  while (t[size_t(k)].head != 0) {
+    k += t[size_t(k)].head;
+    if (k < 0 || size_t(k) >= t.size() || ++n >= t.size()) return far;
+  }
+  return n;
+}
+
 }  // namespace
 
 void Doc::set_children_from_heads(size_t start, size_t end) {
@@ -228,20 +246,16 @@ Token Span::root() const {
   const auto& t = doc_->tokens();
   for (size_t i = start_; i < end_; ++i)
     if (t[i].head == 0) return Token(doc_, i);
-  size_t best = doc_->size();
+  // The token whose head leaves the span with the fewest steps to its sentence root.
+  const size_t n_tokens = doc_->size();
+  size_t best = n_tokens;
   int64_t root = -1;
   for (size_t i = start_; i < end_; ++i) {
     const int64_t h = int64_t(i) + t[i].head;
     if (h >= int64_t(start_) && h < int64_t(end_)) continue;
-    // spaCy's _count_words_to_root (capped at the doc length against cycles).
-    size_t n = 0;
-    int64_t k = int64_t(i);
-    while (t[size_t(k)].head != 0 && n < doc_->size()) {
-      k += t[size_t(k)].head;
-      ++n;
-    }
-    if (n < best) {
-      best = n;
+    const size_t steps = words_to_root(doc_, i);
+    if (steps < best) {
+      best = steps;
       root = int64_t(i);
     }
   }

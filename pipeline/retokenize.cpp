@@ -10,17 +10,6 @@ namespace trfpipe {
 
 namespace {
 
-// spaCy's _count_words_to_root; a head cycle counts as "very far" instead of raising.
-size_t words_to_root(const std::vector<TokenData>& tokens, size_t i) {
-  size_t n = 0;
-  int64_t k = int64_t(i);
-  while (tokens[size_t(k)].head != 0) {
-    k += tokens[size_t(k)].head;
-    if (k < 0 || size_t(k) >= tokens.size() || ++n >= tokens.size()) return tokens.size();
-  }
-  return n;
-}
-
 // spaCy's set_children_from_heads, as far as trfpipe keeps it: sentence starts from the heads
 // (every token -1, the left edge of each root's subtree 1). Edges are computed by walking up
 // from every token, which handles non-projective trees without spaCy's repeated passes.
@@ -57,22 +46,7 @@ size_t span_root(const Doc& doc, size_t start, size_t end) {
     throw ValueError("span_root: [" + std::to_string(start) + ", " + std::to_string(end) +
                      ") is not a non-empty span of a Doc of " + std::to_string(doc.size()) +
                      " tokens");
-  const auto& tokens = doc.tokens();
-  for (size_t i = start; i < end; ++i)
-    if (tokens[i].head == 0) return i;
-  size_t best = doc.size() + 1, root = start;
-  bool found = false;
-  for (size_t i = start; i < end; ++i) {
-    int64_t h = int64_t(i) + tokens[i].head;
-    if (h >= int64_t(start) && h < int64_t(end)) continue;
-    size_t d = words_to_root(tokens, i);
-    if (d < best) {
-      best = d;
-      root = i;
-      found = true;
-    }
-  }
-  return found ? root : start;
+  return Span(const_cast<Doc*>(&doc), start, end).root().i();
 }
 
 Retokenizer::Retokenizer(Doc& doc) : doc_(&doc), in_merge_(doc.size(), 0) {}

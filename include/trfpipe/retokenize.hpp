@@ -44,9 +44,9 @@ class Retokenizer {
   std::vector<char> in_merge_;  // token i is part of a pending merge
 };
 
-// spaCy's Span.root: the token of [start, end) with the shortest path to the root of its
-// sentence (the first such, or a token whose head is itself); doc[start] when heads leave the
-// span everywhere equally. ValueError for an empty span.
+// Span::root() of doc[start:end] (spaCy's Span.root: the token with the shortest path to the root
+// of its sentence; childless punctuation last; doc[start] when every head stays inside), with the
+// bounds checked: ValueError for an empty span or one past the Doc.
 size_t span_root(const Doc& doc, size_t start, size_t end);
 
 }  // namespace trfpipe

@@ -275,7 +275,10 @@ TEST(DocParse, SpanRootIsTheTokenClosestToTheRoot) {
   EXPECT_EQ(doc.span(3, 8).root().text(), "cat");
   EXPECT_EQ(doc.span(5, 8).root().text(), "purred");
   EXPECT_EQ(doc.span(0, 3).root().text(), "saw");  // contains the sentence root
-  EXPECT_EQ(doc.span(7, 9).root().text(), ".");    // '.' is one step from the root, softly three
+  // '.' is one step from the root and "softly" three, but spaCy never prefers childless
+  // punctuation (or spaces) as a root while another token qualifies.
+  EXPECT_EQ(doc.span(7, 9).root().text(), "softly");
+  EXPECT_EQ(doc.span(8, 9).root().text(), ".");
 }
 
 TEST(DocParse, Conjuncts) {
@@ -383,6 +386,12 @@ TEST(DocParse, CyclicHeadsTerminate) {
     (void)doc[i].left_edge();
   }
   EXPECT_NO_THROW(doc.span(0, 3).root());
+  // A walk into the cycle never reaches a root: such a token is the root only when no other
+  // token of the span leaves it ("b" of [0, 2)), and loses to one that does ("e" of [2, 5)).
+  EXPECT_EQ(doc.span(0, 2).root().text(), "b");
+  Doc two = parsed({"a", "b", "c", "d", "e", "f"}, {1, 2, 0, 5, 5, 5},
+                   {"conj", "conj", "conj", "dep", "dep", "ROOT"});
+  EXPECT_EQ(two.span(2, 5).root().text(), "d");
   EXPECT_NO_THROW(doc.noun_chunks());
   EXPECT_NO_THROW(doc.sents());
   EXPECT_NO_THROW(doc.to_json());
