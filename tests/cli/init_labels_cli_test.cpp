@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -95,7 +96,16 @@ TEST(InitLabelsCli, WritesLabelDataThatAssembleInitializesFrom) {
   // The ner's label data is its moves, as spaCy's: {"1": {label: freq}, ...}.
   const nlohmann::json moves = nlohmann::json::parse(read(tmp / "labels/ner.json"));
   ASSERT_TRUE(moves.is_object()) << moves.dump();
-  for (const char* label : {"PER", "LOC", "ORG"}) EXPECT_TRUE(moves["1"].contains(label)) << moves.dump();
+  std::set<std::string> in_data, in_moves;  // the entity types of the UNER sample
+  std::ifstream iob(tmp / "uner.iob2");
+  for (std::string line; std::getline(iob, line);) {
+    std::istringstream cols(line);
+    std::string id, word, tag;
+    if (cols >> id >> word >> tag && tag.rfind("B-", 0) == 0) in_data.insert(tag.substr(2));
+  }
+  for (const auto& [label, freq] : moves["1"].items()) in_moves.insert(label);
+  EXPECT_FALSE(in_data.empty());
+  EXPECT_EQ(in_moves, in_data) << moves.dump();
 
   // assemble initializes without examples: the labels come from the files only.
   std::ofstream(tmp / "c.cfg", std::ios::app)
