@@ -22,14 +22,16 @@ std::string upper(std::string s) {
 // ---- token attributes ----
 TokenAttr token_attr_from_name(const std::string& name) {
   const std::string n = upper(name);
-  if (n == "ORTH") return TokenAttr::ORTH;
+  // ID is spaCy's lexeme ordinal in its vocab (insertion order, so it differs between runs):
+  // one value per word type, which the word's ORTH hash gives as well.
+  if (n == "ORTH" || n == "ID") return TokenAttr::ORTH;
   if (n == "NORM") return TokenAttr::NORM;
   if (n == "LOWER") return TokenAttr::LOWER;
   if (n == "PREFIX") return TokenAttr::PREFIX;
   if (n == "SUFFIX") return TokenAttr::SUFFIX;
   if (n == "SHAPE") return TokenAttr::SHAPE;
   throw ValueError("unsupported token attribute '" + name +
-                   "' (supported: NORM, PREFIX, SUFFIX, SHAPE, LOWER, ORTH)");
+                   "' (supported: NORM, PREFIX, SUFFIX, SHAPE, LOWER, ORTH, ID)");
 }
 
 uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr) {
