@@ -117,6 +117,35 @@ TEST(InitLabelsCli, WritesLabelDataThatAssembleInitializesFrom) {
   EXPECT_EQ(ner_labels.size(), moves["1"].size()) << ner_labels.dump();
 }
 
+TEST(InitLabelsCli, MorphologizerLemmatizerAndParserLabelDataRoundTrip) {
+  TempDir tmp;
+  const std::string corpus = small_corpus(tmp, 30);
+  RunResult r = run_cli({"init", "config", tmp / "c.cfg", "-p", "morphologizer,trainable_lemmatizer,parser"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  r = run_cli({"init", "labels", tmp / "c.cfg", tmp / "labels", "--paths.train", corpus,
+               "--paths.dev", corpus});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  const nlohmann::json morph = nlohmann::json::parse(read(tmp / "labels/morphologizer.json"));
+  const nlohmann::json lemma = nlohmann::json::parse(read(tmp / "labels/trainable_lemmatizer.json"));
+  const nlohmann::json moves = nlohmann::json::parse(read(tmp / "labels/parser.json"));
+  ASSERT_TRUE(morph.contains("morph") && morph.contains("pos")) << morph.dump();
+  EXPECT_GT(morph["morph"].size(), 5u);
+  ASSERT_TRUE(lemma.contains("trees") && lemma.contains("labels")) << lemma.dump();
+  EXPECT_GT(lemma["labels"].size(), 2u);
+  EXPECT_TRUE(moves.contains("2") && moves["2"].contains("nsubj")) << moves.dump();  // LEFT-nsubj
+  std::ofstream(tmp / "c.cfg", std::ios::app)
+      << labels_block("morphologizer", tmp / "labels/morphologizer.json")
+      << labels_block("trainable_lemmatizer", tmp / "labels/trainable_lemmatizer.json")
+      << labels_block("parser", tmp / "labels/parser.json");
+  r = run_cli({"assemble", tmp / "c.cfg", tmp / "pipe"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(nlohmann::json::parse(read(tmp / "pipe/morphologizer/cfg"))["labels_morph"].size(),
+            morph["morph"].size());
+  EXPECT_EQ(nlohmann::json::parse(read(tmp / "pipe/trainable_lemmatizer/cfg"))["labels"],
+            lemma["labels"]);
+  EXPECT_EQ(nlohmann::json::parse(read(tmp / "pipe/parser/moves"))["moves"], moves);
+}
+
 TEST(InitLabelsCli, BadLabelFilesAreNamed) {
   TempDir tmp;
   RunResult r = run_cli({"init", "config", tmp / "c.cfg", "-p", "tagger"});
