@@ -8,10 +8,12 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/languages.hpp"
 #include "trfpipe/training.hpp"
 
 namespace fs = std::filesystem;
@@ -23,6 +25,7 @@ struct InitConfigArgs {
   std::string out;
   std::string lang = "en", pipeline = "tagger,parser,ner", optimize = "efficiency", transformer;
   bool gpu = false, force = false;
+  std::optional<std::string> code;
 };
 
 int run_init_config(const InitConfigArgs& args) {
@@ -33,6 +36,14 @@ int run_init_config(const InitConfigArgs& args) {
   std::stringstream ss(args.pipeline);
   for (std::string p; std::getline(ss, p, ',');)
     if (!p.empty()) pipeline.push_back(p);
+  load_code(args.code);  // a plugin may register the language
+  if (!has_language(lang)) {
+    try {
+      require_language(lang);
+    } catch (const Error& e) {
+      return fail("Unknown language", e.what());
+    }
+  }
   const std::string& trf = args.transformer;
   if (!trf.empty() && !fs::is_directory(trf)) {
     return fail("Transformer folder not found", trf);
@@ -73,6 +84,7 @@ CommandRunner init_config_command(CLI::App& app) {
   app.add_option("--transformer", args->transformer, "a local Hugging Face model folder");
   app.add_flag("-G,--gpu", args->gpu, "ignored (the config is for the CPU)");
   app.add_flag("-F,--force", args->force, "overwrite an existing OUTPUT");
+  add_code_option(app, args->code);
   return [args] { return run_init_config(*args); };
 }
 

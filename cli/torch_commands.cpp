@@ -15,6 +15,7 @@ const std::vector<ModuleCommand>& torch_commands() {
       {"evaluate", "Evaluate a pipeline on .spacy data (spacy evaluate)"},
       {"init config", "Generate a starter training config (spacy init config)"},
       {"init fill-config", "Fill defaults into a partial config (spacy init fill-config)"},
+      {"init labels", "Write the label data of a config's components (spacy init labels)"},
       {"init model", "Write a tiny randomly initialised Hugging Face checkpoint"},
       {"train", "Train a pipeline (spacy train)"},
   };

@@ -1,6 +1,7 @@
 // srsly.read_jsonl / write_jsonl and their registered readers.
 #include "trfpipe/json_lines.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -68,6 +69,20 @@ void register_json_readers() {
       return value;
     };
     readers.add(std::move(json));
+    registry::Function labels;
+    labels.name = "spacy.read_labels.v1";
+    labels.args = {arg("path", "str"), arg("require", "bool", false)};
+    labels.returns = "Optional[Any]";
+    labels.make = [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+      const std::string path = registry::get_str(a, "path");
+      std::error_code ec;
+      if (!registry::get_bool(a, "require") && !std::filesystem::exists(path, ec))
+        return Json();  // spaCy: labels come from the examples instead
+      Json value = parse_json_limited_or_discarded<Json>(read_file_bytes(path));
+      if (value.is_discarded()) throw DataError(path, -1, "invalid JSON");
+      return JsonFile{path, std::move(value)};
+    };
+    readers.add(std::move(labels));
   });
 }
 

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "pipeline/lang/languages.hpp"
 #include "pipeline/language_impl.hpp"
 #include "tokenization/rule_tokenizer.hpp"
 #include "trfpipe/error.hpp"
@@ -156,13 +157,11 @@ void Pipe::pipe(const std::vector<Doc*>& docs, size_t batch_size) {
 // ------------------------------------------------------------------------------- Language
 
 Language::Language(std::string lang) : impl_(std::make_unique<Impl>()) {
-  if (lang != "en")
-    throw ValueError("[E048] Can't find language '" + lang +
-                     "': trfpipe has tokenizer rules for these languages only: en");
+  // The registered languages (built in: en, xx; plugins add more); E048 lists them.
+  tokenization::TokenizerRules rules = language_tokenizer_rules(lang);
   impl_->lang = lang;
   impl_->vocab = std::make_shared<Vocab>(lang);
-  impl_->tokenizer =
-      std::make_unique<tokenization::RuleTokenizer>(tokenization::RuleTokenizer::english());
+  impl_->tokenizer = std::make_unique<tokenization::RuleTokenizer>(std::move(rules));
 }
 
 Language::~Language() = default;

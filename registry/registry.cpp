@@ -107,7 +107,16 @@ const Function& Registry::get(const std::string& function_name) const {
   if (!f && load_torch_library()) f = find(function_name);
   if (f) return *f;
   std::vector<std::string> available = names();
-  throw Error("Can't find '" + function_name + "' in registry " + name_ + ". Available names: " +
+  // An unknown version of a known name (spacy.Tagger.v9): list that name's versions first.
+  std::string versions;
+  const size_t v = function_name.rfind(".v");
+  if (v != std::string::npos)
+    for (const auto& other : available)
+      if (other.compare(0, v + 2, function_name, 0, v + 2) == 0)
+        versions += (versions.empty() ? "" : ", ") + other;
+  throw Error("Can't find '" + function_name + "' in registry " + name_ + "." +
+              (versions.empty() ? std::string() : " Known versions: " + versions + ".") +
+              " Available names: " +
               (available.empty() ? std::string("(none)") : join(available)) +
               torch_library_note());
 }

@@ -1220,7 +1220,23 @@ Exceptions english_exceptions() {
 
 }  // namespace
 
-TokenizerRules RuleTokenizer::english_rules() {
+namespace {
+// spacy/lang/punctuation.py TOKENIZER_INFIXES; English's hyphen infix also splits after a digit.
+std::vector<std::string> infixes(const EnglishClasses& c, bool hyphen_after_digit) {
+  return c.list_ellipses + c.list_icons +
+         std::vector<std::string>{
+             R"((?<=[0-9])[+\-\*^](?=[0-9-]))",
+             "(?<=[" + c.alpha_lower + c.concat_quotes + "])\\.(?=[" + c.alpha_upper +
+                 c.concat_quotes + "])",
+             "(?<=[" + c.alpha + "]),(?=[" + c.alpha + "])",
+             "(?<=[" + c.alpha + (hyphen_after_digit ? "0-9" : "") + "])(?:" + c.hyphens +
+                 ")(?=[" + c.alpha + "])",
+             "(?<=[" + c.alpha + "0-9])[:<>=/](?=[" + c.alpha + "])",
+         };
+}
+}  // namespace
+
+TokenizerRules RuleTokenizer::base_rules() {
   const EnglishClasses c;
   TokenizerRules r;
   // spacy/lang/punctuation.py TOKENIZER_PREFIXES
@@ -1238,20 +1254,20 @@ TokenizerRules RuleTokenizer::english_rules() {
                        ")])\\.",
                    "(?<=[" + c.alpha_upper + "][" + c.alpha_upper + "])\\.",
                };
-  // spacy/lang/en/punctuation.py TOKENIZER_INFIXES
-  r.infixes = c.list_ellipses + c.list_icons +
-              std::vector<std::string>{
-                  R"((?<=[0-9])[+\-\*^](?=[0-9-]))",
-                  "(?<=[" + c.alpha_lower + c.concat_quotes + "])\\.(?=[" + c.alpha_upper +
-                      c.concat_quotes + "])",
-                  "(?<=[" + c.alpha + "]),(?=[" + c.alpha + "])",
-                  "(?<=[" + c.alpha + "0-9])(?:" + c.hyphens + ")(?=[" + c.alpha + "])",
-                  "(?<=[" + c.alpha + "0-9])[:<>=/](?=[" + c.alpha + "])",
-              };
+  r.infixes = infixes(c, false);
   r.url_match = url_pattern(c);
-  // update_exc(BASE_EXCEPTIONS, english) then expand_exc("'", "’")
   Exceptions exc;
   base_exceptions(exc);
+  r.special_cases = std::move(exc);
+  return r;
+}
+
+TokenizerRules RuleTokenizer::english_rules() {
+  TokenizerRules r = base_rules();
+  // spacy/lang/en/punctuation.py TOKENIZER_INFIXES
+  r.infixes = infixes(EnglishClasses(), true);
+  // update_exc(BASE_EXCEPTIONS, english) then expand_exc("'", "’")
+  Exceptions exc = r.special_cases;
   for (auto& [k, v] : english_exceptions()) exc[k] = v;
   Exceptions expanded = exc;
   for (const auto& [k, v] : exc) {

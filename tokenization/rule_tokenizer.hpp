@@ -53,6 +53,9 @@ class RuleTokenizer {
   // spaCy's English defaults (spacy.lang.en: base prefixes/suffixes, English infixes,
   // URL_MATCH, English + base tokenizer exceptions with typographic-apostrophe variants).
   static TokenizerRules english_rules();
+  // spaCy's BaseDefaults (blank:xx, MultiLanguage): the shared prefixes, suffixes and infixes of
+  // spacy/lang/punctuation.py, URL_MATCH and BASE_EXCEPTIONS (emoticons, whitespace ...).
+  static TokenizerRules base_rules();
   static RuleTokenizer english();
 
   // Thread-safe (a shared chunk cache guarded by a lock). Throws trfpipe::ValueError naming the

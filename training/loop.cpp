@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <mutex>
@@ -18,6 +19,7 @@
 
 #include "models/optimizer.hpp"
 #include "pipeline/file_io.hpp"
+#include "training/augment.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/scorer.hpp"
@@ -66,10 +68,17 @@ void register_once() {
        arg("limit", "int", 0), arg("augmenter", "Callable|null", nullptr)},
       false,
       [](const registry::Value& a, const std::vector<std::string>& path) -> std::any {
+        Augmenter augmenter;
         if (!a.at("augmenter").is_null()) {
-          auto p = path;
-          p.push_back("augmenter");
-          throw ConfigError(p, "augmenters are not supported; use null");
+          const registry::Value& v = a.at("augmenter");
+          const Augmenter* f = v.is_object() ? std::any_cast<Augmenter>(&v.object()) : nullptr;
+          if (!f) {
+            auto p = path;
+            p.push_back("augmenter");
+            throw ConfigError(p, "expected an augmenter ({\"@augmenters\": "
+                                 "\"spacy.orth_variants.v1\", ...}) or null, got " + v.describe());
+          }
+          augmenter = *f;
         }
         CorpusOptions o;
         if (!registry::is_null(a, "path")) o.path = registry::get_str(a, "path");
@@ -79,7 +88,14 @@ void register_once() {
         auto p = path;
         p.push_back("path");
         auto corpus = std::make_shared<Corpus>(o, p);
-        return Reader([corpus](Language& nlp) { return (*corpus)(nlp); });
+        if (!augmenter) return Reader([corpus](Language& nlp) { return (*corpus)(nlp); });
+        // spaCy's Corpus: every example goes through the augmenter, which yields its variants.
+        return Reader([corpus, augmenter](Language& nlp) {
+          std::vector<Example> out;
+          for (const Example& eg : (*corpus)(nlp))
+            for (Example& variant : augmenter(nlp, eg)) out.push_back(std::move(variant));
+          return out;
+        });
       },
       "Callable[[Language], Iterable[Example]]"});
   readers.add(registry::Function{
@@ -136,17 +152,51 @@ void register_once() {
       "Callable[[Iterable[Any]], Iterable[List[Any]]]"});
 
   auto& loggers = registry::get("loggers");
-  for (const char* name : {"spacy.ConsoleLogger.v1", "spacy.ConsoleLogger.v2"}) {
-    loggers.add(registry::Function{
-        "", name,
-        {arg("progress_bar", "bool", false), arg("console_output", "bool", true),
-         arg("output_file", "str|null", nullptr)},
-        false,
-        [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
-          return a.json();
-        },
-        "Callable"});
-  }
+  // The loggers resolve to their settings, which train() reads: {"progress_bar": "eval" | "train"
+  // | null, "console_output": bool, "output_file": path | null} (ConsoleLogger.v3's arguments;
+  // .v1/.v2 take progress_bar as a bool, true meaning "eval", as spacy-legacy maps them).
+  loggers.add(registry::Function{
+      "", "spacy.ConsoleLogger.v1", {arg("progress_bar", "bool", false)}, false,
+      [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+        return Json{{"progress_bar", registry::get_bool(a, "progress_bar") ? Json("eval") : Json()},
+                    {"console_output", true},
+                    {"output_file", nullptr}};
+      },
+      "Callable"});
+  auto console_logger = [](bool bool_progress_bar) {
+    return [bool_progress_bar](const registry::Value& a,
+                               const std::vector<std::string>& path) -> std::any {
+      Json progress_bar = nullptr;
+      const registry::Value& p = a.at("progress_bar");
+      if (bool_progress_bar) {
+        if (registry::get_bool(a, "progress_bar")) progress_bar = "eval";
+      } else if (!p.is_null()) {
+        const std::string mode = p.is_json() && p.json().is_string() ? p.json().get<std::string>() : "";
+        if (mode != "eval" && mode != "train") {
+          auto at = path;
+          at.push_back("progress_bar");
+          throw ConfigError(at, "[E1048] Unable to set progress_bar to '" +
+                                    (mode.empty() ? p.describe() : mode) +
+                                    "': use \"train\", \"eval\" or null");
+        }
+        progress_bar = mode;
+      }
+      return Json{{"progress_bar", progress_bar},
+                  {"console_output", registry::get_bool(a, "console_output")},
+                  {"output_file", registry::is_null(a, "output_file")
+                                      ? Json()
+                                      : Json(registry::get_str(a, "output_file"))}};
+    };
+  };
+  loggers.add(registry::Function{"", "spacy.ConsoleLogger.v2",
+                                 {arg("progress_bar", "bool", false), arg("console_output", "bool", true),
+                                  arg("output_file", "str|null", nullptr)},
+                                 false, console_logger(true), "Callable"});
+  loggers.add(registry::Function{"", "spacy.ConsoleLogger.v3",
+                                 {arg("progress_bar", "str|null", nullptr),
+                                  arg("console_output", "bool", true),
+                                  arg("output_file", "str|null", nullptr)},
+                                 false, console_logger(false), "Callable"});
   // [nlp] tokenizer / vectors promises (the pipeline builds its own rule tokenizer; no vectors).
   for (auto [reg, name] : {std::pair<const char*, const char*>{"tokenizers", "spacy.Tokenizer.v1"},
                            {"vectors", "spacy.Vectors.v1"}}) {
@@ -160,6 +210,7 @@ void register_once() {
                              "Callable"});
   }
   scorer::register_scorers();
+  register_augmenters();
 }
 
 // ---------------------------------------------------------------------------------- helpers
@@ -451,7 +502,15 @@ Json fill_config(const Json& config) {
         weights.push_back(get_factory(block["factory"].get<std::string>()).default_score_weights);
     }
   }
+  // spaCy's Language.from_config sets [pretraining] aside while it fills the config: it is only
+  // resolved by `spacy pretrain`, so its functions need not exist to fill or train.
+  Json pretraining;
+  if (out.contains("pretraining")) {
+    pretraining = out["pretraining"];
+    out.erase("pretraining");
+  }
   out = registry::fill_defaults(out);
+  if (!pretraining.is_null()) out["pretraining"] = pretraining;
   out["training"]["score_weights"] =
       combine_score_weights(weights, out["training"].value("score_weights", Json::object()));
   Json ordered = Json::object();
@@ -538,7 +597,10 @@ Resolved resolve_training(const Json& config) {
   return r;
 }
 
-void seed_everything(int64_t seed) { at::manual_seed(uint64_t(seed)); }
+void seed_everything(int64_t seed) {
+  at::manual_seed(uint64_t(seed));
+  reseed_augmenters(uint64_t(seed));
+}
 
 }  // namespace
 
@@ -642,6 +704,22 @@ std::string train(Language& nlp, const TrainOptions& options) {
         std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
       logged.push_back(p->name());
   const bool console = T.logger.value("console_output", true);
+  const std::string progress_bar =
+      T.logger.value("progress_bar", Json()).is_string() ? T.logger["progress_bar"].get<std::string>() : "";
+  // ConsoleLogger.v3's output_file: one JSON line per evaluation; an existing file is kept
+  // (spaCy warns and disables the log).
+  std::ofstream log_stream;
+  if (T.logger.value("output_file", Json()).is_string()) {
+    const fs::path log_path = T.logger["output_file"].get<std::string>();
+    if (fs::exists(log_path)) {
+      out << "\u26a0 Saving logs is disabled because " << log_path.string() << " already exists.\n";
+    } else {
+      if (log_path.has_parent_path()) fs::create_directories(log_path.parent_path());
+      out << "\u2139 Saving results to " << log_path.string() << "\n";
+      log_stream.open(log_path, std::ios::binary | std::ios::trunc);
+      if (!log_stream) throw Error("cannot open the training log " + log_path.string() + " for writing");
+    }
+  }
   std::vector<std::string> header{"E", "#"};
   for (const auto& p : logged) header.push_back("Loss " + p);
   for (const auto& c : score_cols) header.push_back(c);
@@ -662,7 +740,8 @@ std::string train(Language& nlp, const TrainOptions& options) {
     out << row(rules, widths, false) << "\n";
     out.flush();
   }
-  const bool show_progress = options.progress && isatty(STDERR_FILENO) && &err == &std::cerr;
+  const bool show_progress = options.progress && console && !progress_bar.empty() &&
+                             isatty(STDERR_FILENO) && &err == &std::cerr;
 
   // Data.
   std::vector<Example> train_examples;
@@ -753,6 +832,19 @@ std::string train(Language& nlp, const TrainOptions& options) {
             if (losses.count(name)) perf[name + "_loss"] = losses[name];
           nlp.meta()["performance"] = perf;
           save_checkpoint(*is_best);
+          if (log_stream.is_open()) {
+            Json log_losses = Json::object(), log_scores = Json::object();
+            for (const auto& p : logged) log_losses[p] = losses.count(p) ? losses[p] : 0.0;
+            for (const auto& c : score_cols) {
+              double v = other.contains(c) && other[c].is_number() ? other[c].get<double>() : 0.0;
+              log_scores[c] = c == "speed" ? v : v * 100;
+            }
+            log_stream << Json{{"epoch", epoch}, {"step", step}, {"losses", log_losses},
+                               {"scores", log_scores}, {"score", score}}
+                              .dump()
+                       << "\n";
+            log_stream.flush();
+          }
           if (console) {
             std::vector<std::string> cells{std::to_string(epoch), std::to_string(step)};
             for (const auto& p : logged) cells.push_back(fmt2(losses.count(p) ? losses[p] : 0.0));
@@ -767,9 +859,14 @@ std::string train(Language& nlp, const TrainOptions& options) {
           }
           losses.clear();
         } else if (show_progress) {
-          int64_t done = step % T.eval_frequency;
-          err << "\rEpoch " << epoch + 1 << ": " << done << "/" << T.eval_frequency << " steps"
-              << std::flush;
+          if (progress_bar == "train") {  // spaCy: steps towards max_steps since the last eval
+            err << "\rLast Eval Epoch: " << (results.empty() ? 0 : epoch) << ": " << step << "/"
+                << T.max_steps << " steps" << std::flush;
+          } else {
+            int64_t done = step % T.eval_frequency;
+            err << "\rEpoch " << epoch + 1 << ": " << done << "/" << T.eval_frequency << " steps"
+                << std::flush;
+          }
         }
         // patience: the earliest best step.
         double best_score = -INFINITY;

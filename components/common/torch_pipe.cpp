@@ -10,6 +10,7 @@
 
 #include "models/safetensors.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/json_lines.hpp"
 
 namespace trfpipe {
 
@@ -54,6 +55,61 @@ void TorchPipe::require_not_initialized(const std::string& what) const {
   if (initialized_)
     throw ValueError("Cannot " + what + " on component '" + name() +
                      "' after it was initialized (the output layer is already sized)");
+}
+
+void TorchPipe::initialize_with_settings(const GetExamples& get_examples, Language& nlp,
+                                         const registry::Value& settings) {
+  const std::string config_path = "[initialize.components." + name() + "]";
+  for (const auto& [key, value] : settings.items()) {
+    if (key != "labels") {
+      if (!initialize_setting(key, value))
+        throw ConfigError({"initialize", "components", name(), key},
+                          "unexpected initialization setting of the '" + factory_name() +
+                              "' component (it takes labels)");
+      continue;
+    }
+    if (value.is_null()) continue;  // from the examples
+    if (value.is_object()) {
+      if (const auto* file = std::any_cast<JsonFile>(&value.object())) {
+        set_initial_labels(file->value, file->path);
+        continue;
+      }
+      if (const auto* json = std::any_cast<Json>(&value.object())) {
+        if (!json->is_null()) set_initial_labels(*json, config_path + " labels");
+        continue;
+      }
+      throw ConfigError({"initialize", "components", name(), "labels"},
+                        "expected a list of labels or {\"@readers\": \"spacy.read_labels.v1\", "
+                        "\"path\": ...}, got " + value.describe());
+    }
+    set_initial_labels(value.json(), config_path + " labels");
+  }
+  initialize(get_examples, nlp);
+}
+
+void TorchPipe::set_initial_labels(const Json&, const std::string&) {
+  throw ConfigError({"initialize", "components", name(), "labels"},
+                    "the '" + factory_name() + "' component takes no labels");
+}
+
+std::vector<std::string> TorchPipe::label_list(const Json& labels,
+                                               const std::string& source) const {
+  std::vector<std::string> out;
+  bool ok = labels.is_array();
+  if (ok)
+    for (const auto& l : labels) {
+      if (!l.is_string()) {
+        ok = false;
+        break;
+      }
+      out.push_back(l.get<std::string>());
+    }
+  if (!ok)
+    throw DataError(source, -1,
+                    "the labels of component '" + name() +
+                        "' must be a JSON list of strings (as `trfpipe init labels` writes), got " +
+                        std::string(labels.type_name()));
+  return out;
 }
 
 void TorchPipe::to_disk(const std::string& dir) const {

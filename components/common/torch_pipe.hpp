@@ -24,6 +24,14 @@ class TorchPipe : public TrainablePipe, public ParameterOwner, public ListeningC
   void to_disk(const std::string& dir) const override;
   void from_disk(const std::string& dir) override;
   bool initialized() const { return initialized_; }
+  // spaCy's initialize(get_examples, nlp, labels=..., ...) with the keys of
+  // [initialize.components.<name>]: `labels` (a list written in the config, or the file
+  // spacy.read_labels.v1 read; null: from the examples) and the component's own keys
+  // (initialize_setting). ConfigError naming the key for anything else.
+  void initialize_with_settings(const GetExamples& get_examples, Language& nlp,
+                                const registry::Value& settings) override;
+  // spaCy's label_data, what `init labels` writes to <name>.json (null: no label data).
+  virtual Json label_data() const { return nullptr; }
 
  protected:
   // The model's parameters (collect(prefix "", ...)).
@@ -38,6 +46,17 @@ class TorchPipe : public TrainablePipe, public ParameterOwner, public ListeningC
   void require_not_initialized(const std::string& what) const;
   // spaCy's add_label: false when present; ValueError after initialization.
   bool add_label_to(std::vector<std::string>& labels, const std::string& label) const;
+  // Labels given to initialize, in the form label_data() writes (a list for most components);
+  // `source` names the labels file or the config key in errors. Default: the component takes
+  // no labels (ConfigError).
+  virtual void set_initial_labels(const Json& labels, const std::string& source);
+  // A key of [initialize.components.<name>] other than labels; false when the component has no
+  // such setting.
+  virtual bool initialize_setting(const std::string& key, const registry::Value& value) {
+    return false;
+  }
+  // `labels` as a list of strings; DataError naming `source` otherwise.
+  std::vector<std::string> label_list(const Json& labels, const std::string& source) const;
   bool initialized_ = false;
 };
 

@@ -152,8 +152,16 @@ class EditTreeLemmatizerPipe : public TorchPipe {
   // spaCy's _labels_from_data: trees counted in a scratch container; each tree seen at least
   // min_tree_freq times becomes a label (in order of first appearance), rebuilt here from its
   // last form/lemma pair.
+  // spaCy's label_data: {"trees": the edit trees (strings as text), "labels": tree ids}.
+  Json label_data() const override {
+    Json trees = Json::array(), labels = Json::array();
+    for (size_t t = 0; t < trees_.size(); ++t) trees.push_back(trees_.node_to_json(uint32_t(t), true));
+    for (uint32_t t : labels_) labels.push_back(t);
+    return Json{{"trees", trees}, {"labels", labels}};
+  }
+
   void initialize(const GetExamples& get_examples, Language& nlp) override {
-    if (get_examples) {
+    if (get_examples && !labels_given_) {
       StringStore scratch_strings;
       EditTrees scratch(scratch_strings);
       std::vector<uint32_t> order;
@@ -203,6 +211,35 @@ class EditTreeLemmatizerPipe : public TorchPipe {
   }
 
  protected:
+  // spaCy's _add_labels: label_data's trees and labels replace learning them from the examples.
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    if (!labels.is_object() || !labels.contains("trees") || !labels.contains("labels") ||
+        !labels["labels"].is_array())
+      throw DataError(source, -1,
+                      "the labels of component '" + name() +
+                          "' must be {\"trees\": [...], \"labels\": [...]} (spaCy's E857)");
+    try {
+      EditTrees trees(vocab_->strings());
+      trees.from_json(labels["trees"]);
+      std::vector<uint32_t> ids;
+      for (const Json& l : labels["labels"]) {
+        if (!l.is_number_unsigned() || l.get<uint64_t>() >= trees.size())
+          throw ValueError("label " + l.dump() + " is not one of the " +
+                           std::to_string(trees.size()) + " trees");
+        ids.push_back(l.get<uint32_t>());
+      }
+      trees_ = std::move(trees);
+      labels_.clear();
+      tree2label_.clear();
+      for (uint32_t t : ids) {
+        tree2label_[t] = int64_t(labels_.size());
+        labels_.push_back(t);
+      }
+    } catch (const ValueError& e) {
+      throw DataError(source, -1, "component '" + name() + "': " + e.what());
+    }
+    labels_given_ = true;
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return model_->tok2vec().get(); }
   Json cfg() const override {
@@ -243,6 +280,7 @@ class EditTreeLemmatizerPipe : public TorchPipe {
   std::shared_ptr<TaggerModel> model_;
   std::shared_ptr<Vocab> vocab_;
   EditTrees trees_;
+  bool labels_given_ = false;  // initialize's labels came from label data, not the examples
   std::vector<uint32_t> labels_;  // tree ids, model output order (cfg "labels")
   std::unordered_map<uint32_t, int64_t> tree2label_;
   Backoff backoff_;

@@ -142,7 +142,25 @@ class MorphologizerPipe : public TorchPipe {
     initialized_ = true;
   }
 
+ // spaCy's label_data: {"morph": {label: FEATS without POS}, "pos": {label: POS symbol ID}}.
+  Json label_data() const override {
+    Json morph = Json::object(), pos = Json::object();
+    for (size_t i = 0; i < labels_.size(); ++i) {
+      morph[labels_[i]] = labels_morph_[i];
+      pos[labels_[i]] = labels_pos_[i];
+    }
+    return Json{{"morph", morph}, {"pos", pos}};
+  }
+
  protected:
+  // label_data's form (the labels are the keys of "morph"), or a list of labels.
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    if (labels.is_object() && labels.contains("morph") && labels["morph"].is_object()) {
+      for (const auto& [label, morph] : labels["morph"].items()) add_label(label);
+      return;
+    }
+    for (const auto& l : label_list(labels, source)) add_label(l);
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return model_->tok2vec().get(); }
   // spaCy's cfg, keys sorted as Morphologizer.__init__ sorts them; the label dicts keep the

@@ -84,6 +84,8 @@ class NerPipe : public TorchPipe {
   std::vector<std::string> labels() const override { return moves_.labels; }
 
   bool add_label(const std::string& label) override { return add_label_to(moves_.labels, label); }
+  // spaCy's label_data of the ner: its moves ({move: {label: freq}}), as the `moves` file.
+  Json label_data() const override { return moves_json(); }
 
   std::any predict(const std::vector<Doc*>& docs) override {
     std::vector<std::vector<Entity>> out(docs.size());
@@ -197,21 +199,39 @@ class NerPipe : public TorchPipe {
   void to_disk(const std::string& dir) const override {
     TorchPipe::to_disk(dir);
     // spaCy's `moves` file content ({"moves": {move: {label: freq}}, "cfg": {...}}), as JSON.
-    Json moves = Json::object();
-    const char* names[] = {"1", "2", "3", "4"};
-    for (int m = 0; m < 4; ++m) {
-      Json labels = Json::object();
-      for (const auto& l : moves_.labels) labels[l] = 1;
-      moves[names[m]] = labels;
-    }
-    moves["5"] = Json{{"", 1}};
-    write_file_bytes((fs::path(dir) / "moves").string(),
-                     Json{{"moves", moves}, {"cfg", Json{{"neg_key", incorrect_spans_key_}}}}.dump(2));
+    write_file_bytes(
+        (fs::path(dir) / "moves").string(),
+        Json{{"moves", moves_json()}, {"cfg", Json{{"neg_key", incorrect_spans_key_}}}}.dump(2));
   }
 
  protected:
+  // A list of entity labels, or spaCy's moves ({move: {label: freq}}, what label_data writes):
+  // the labels of the BEGIN move "1" (every move in spaCy's ner holds the same labels).
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    if (!labels.is_object()) {
+      for (const auto& l : label_list(labels, source)) add_label(l);
+      return;
+    }
+    const Json* begin = labels.contains("1") ? &labels["1"] : nullptr;
+    if (!begin || !begin->is_object())
+      throw DataError(source, -1,
+                      "the labels of component '" + name() +
+                          "' must be a list of entity labels or the ner's moves with a move "
+                          "\"1\" (B) of {label: frequency}");
+    for (const auto& [label, freq] : begin->items()) add_label(label);
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return model_->tok2vec().get(); }
+  Json moves_json() const {
+    Json moves = Json::object();
+    for (const char* move : {"1", "2", "3", "4"}) {  // B, I, L, U: every label
+      Json labels = Json::object();
+      for (const auto& l : moves_.labels) labels[l] = 1;
+      moves[move] = labels;
+    }
+    moves["5"] = Json{{"", 1}};  // O
+    return moves;
+  }
   Json cfg() const override {
     Json labels = Json::array();
     for (const auto& l : moves_.labels) labels.push_back(l);

@@ -181,9 +181,14 @@ class ParserPipe : public TorchPipe {
     if (sgd) finish_update(*sgd);
   }
 
+  // spaCy's label_data of the parser: its moves ({move: {label: freq}}).
+  Json label_data() const override { return moves_json(); }
+
   void initialize(const GetExamples& get_examples, Language& nlp) override {
     parser::LabelFreqs actions;
-    if (get_examples) {
+    if (initial_actions_) {
+      actions = *initial_actions_;  // spaCy: labels given to initialize replace get_actions
+    } else if (get_examples) {
       std::vector<ArcEager::GoldTree> trees;
       size_t k = 0;
       for (const Example& eg : get_examples()) {
@@ -215,26 +220,16 @@ class ParserPipe : public TorchPipe {
   void to_disk(const std::string& dir) const override {
     TorchPipe::to_disk(dir);
     // spaCy's `moves` content ({"moves": {move: {label: freq}}, "cfg": {"neg_key": null}}), as JSON.
-    Json moves = Json::object();
-    for (const auto& [move, labels] : moves_.label_freqs()) {
-      Json m = Json::object();
-      for (const auto& [label, freq] : labels) m[label] = freq;
-      moves[std::to_string(move)] = m;
-    }
     write_file_bytes((fs::path(dir) / "moves").string(),
-                     Json{{"moves", moves}, {"cfg", Json{{"neg_key", nullptr}}}}.dump(2));
+                     Json{{"moves", moves_json()}, {"cfg", Json{{"neg_key", nullptr}}}}.dump(2));
   }
 
   void from_disk(const std::string& dir) override {
     const fs::path path = fs::path(dir) / "moves";
     if (!fs::exists(path)) throw DataError(path.string(), -1, "component '" + name() + "': moves file missing");
     const Json j = read_json_file(path.string());
-    parser::LabelFreqs freqs;
     try {
-      for (const auto& [move, labels] : j.at("moves").items())
-        for (const auto& [label, freq] : labels.items())
-          freqs[std::stoi(move)].emplace_back(label, freq.get<int64_t>());
-      moves_.initialize_actions(freqs);
+      moves_.initialize_actions(freqs_from_json(j.at("moves")));
     } catch (const std::exception& e) {
       throw DataError(path.string(), -1, "component '" + name() + "': invalid moves file: " + e.what());
     }
@@ -242,6 +237,36 @@ class ParserPipe : public TorchPipe {
   }
 
  protected:
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    try {
+      initial_actions_ = freqs_from_json(labels);
+    } catch (const std::exception& e) {
+      throw DataError(source, -1,
+                      "the labels of component '" + name() +
+                          "' must be the parser's moves {move: {label: frequency}} (as `trfpipe "
+                          "init labels` writes): " + e.what());
+    }
+  }
+  Json moves_json() const {
+    Json moves = Json::object();
+    for (const auto& [move, labels] : moves_.label_freqs()) {
+      Json m = Json::object();
+      for (const auto& [label, freq] : labels) m[label] = freq;
+      moves[std::to_string(move)] = m;
+    }
+    return moves;
+  }
+  static parser::LabelFreqs freqs_from_json(const Json& moves) {
+    if (!moves.is_object()) throw ValueError("expected an object, got " + std::string(moves.type_name()));
+    parser::LabelFreqs freqs;
+    for (const auto& [move, labels] : moves.items()) {
+      const int m = std::stoi(move);
+      if (m < 0 || m >= parser::N_MOVES) throw ValueError("unknown move '" + move + "'");
+      for (const auto& [label, freq] : labels.items())
+        freqs[m].emplace_back(label, freq.get<int64_t>());
+    }
+    return freqs;
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return model_->tok2vec().get(); }
   Json cfg() const override {
@@ -304,6 +329,7 @@ class ParserPipe : public TorchPipe {
   std::shared_ptr<ParserModel> model_;
   ArcEager moves_;
   int64_t oracle_cut_, min_action_freq_;
+  std::optional<parser::LabelFreqs> initial_actions_;  // labels given to initialize
 };
 
 }  // namespace

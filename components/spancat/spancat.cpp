@@ -145,6 +145,7 @@ class SpanCatPipe : public TorchPipe {
   const std::string& key() const { return key_; }
   std::vector<std::string> labels() const override { return labels_; }
   bool add_label(const std::string& label) override { return add_label_to(labels_, label); }
+  Json label_data() const override { return json_labels(labels_); }
 
   SuggestedSpans suggest(const std::vector<Doc*>& docs) const {
     SuggestedSpans s = suggester_(docs);
@@ -240,6 +241,9 @@ class SpanCatPipe : public TorchPipe {
   }
 
  protected:
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    for (const auto& l : label_list(labels, source)) add_label(l);
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return model_->tok2vec().get(); }
   // spaCy's cfg keys, in its order.

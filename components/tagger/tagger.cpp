@@ -26,6 +26,7 @@ class TaggerPipe : public TorchPipe {
   std::vector<std::string> labels() const override { return labels_; }
 
   bool add_label(const std::string& label) override { return add_label_to(labels_, label); }
+  Json label_data() const override { return json_labels(labels_); }
 
   std::any predict(const std::vector<Doc*>& docs) override { return model_->best_labels(docs); }
 
@@ -90,6 +91,9 @@ class TaggerPipe : public TorchPipe {
   }
 
  protected:
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    for (const auto& l : label_list(labels, source)) add_label(l);
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return model_->tok2vec().get(); }
   Json cfg() const override {

@@ -28,6 +28,7 @@ class TextCatPipe : public TorchPipe {
   std::vector<std::string> labels() const override { return labels_; }
 
   bool add_label(const std::string& label) override { return add_label_to(labels_, label); }
+  Json label_data() const override { return json_labels(labels_); }
 
   std::any predict(const std::vector<Doc*>& docs) override {
     if (docs.empty()) return at::zeros({0, int64_t(labels_.size())}, at::kFloat);
@@ -100,6 +101,22 @@ class TextCatPipe : public TorchPipe {
   }
 
  protected:
+  void set_initial_labels(const Json& labels, const std::string& source) override {
+    for (const auto& l : label_list(labels, source)) add_label(l);
+  }
+  // spaCy's textcat.initialize(..., positive_label=...).
+  bool initialize_setting(const std::string& key, const registry::Value& value) override {
+    if (key != "positive_label" || multilabel_) return false;
+    if (value.is_null()) {
+      positive_label_.reset();
+    } else if (value.is_json() && value.json().is_string()) {
+      positive_label_ = value.json().get<std::string>();
+    } else {
+      throw ConfigError({"initialize", "components", name(), key},
+                        "expected a label (a string) or null, got " + value.describe());
+    }
+    return true;
+  }
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override {
     Tok2VecPtr t = model_->tok2vec();

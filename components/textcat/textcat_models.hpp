@@ -56,6 +56,8 @@ class TextCatBOWModel : public TextCatModel {
 // spacy.TextCatEnsemble.v2: (linear_model | tok2vec >> ParametricAttention >> reduce_sum >>
 // residual(Maxout >> LayerNorm)) >> Softmax(nO) or Linear(nO) >> Logistic. thinc's Softmax
 // backward passes the output gradient straight to the logits (layers::softmax_passthrough).
+// The layers after the tok2vec are sized at initialize(): a transformer listener learns its
+// width only when its upstream is loaded.
 class TextCatEnsembleModel : public TextCatModel {
  public:
   TextCatEnsembleModel(Tok2VecPtr tok2vec, std::shared_ptr<TextCatModel> linear_model, int64_t nO);
@@ -76,6 +78,38 @@ class TextCatEnsembleModel : public TextCatModel {
   std::unique_ptr<layers::Maxout> maxout_;
   std::unique_ptr<layers::LayerNorm> norm_;
   std::unique_ptr<layers::Linear> output_;
+};
+
+// spacy.TextCatEnsemble.v1 (spacy-legacy): its own tok2vec (HashEmbeds of LOWER, PREFIX, SUFFIX,
+// SHAPE >> Maxout >> Maxout >> conv_depth x residual(window >> Maxout)) >> ParametricAttention
+// >> reduce_sum >> residual(Maxout) >> Linear(nO), concatenated with a TextCatBOW.v1 model's
+// probabilities, >> Softmax(nO, 2 nO) or Linear(nO, 2 nO) >> Logistic.
+class TextCatEnsembleV1Model : public TextCatModel {
+ public:
+  struct Settings {
+    int64_t width = 0, embed_size = 0, ngram_size = 1, window_size = 1, conv_depth = 0;
+    bool exclusive_classes = false;
+    double dropout = 0.0;  // the HashEmbeds' dropout (null in the config: 0)
+  };
+  TextCatEnsembleV1Model(const Settings& settings, int64_t nO);
+  bool exclusive_classes() const override { return s_.exclusive_classes; }
+  int64_t nO() const override { return nO_; }
+  bool initialized() const override { return output_ != nullptr; }
+  void initialize(int64_t nO) override;
+  at::Tensor forward(const std::vector<Doc*>& docs, bool is_train) override;
+  void collect(const std::string& prefix, NamedTensors& out) const override;
+
+ private:
+  at::Tensor token_vectors(const std::vector<Doc*>& docs, bool is_train) const;
+  Settings s_;
+  int64_t nO_;
+  std::unique_ptr<TextCatBOWModel> bow_;
+  std::vector<std::unique_ptr<layers::HashEmbed>> embeds_;  // LOWER, PREFIX, SUFFIX, SHAPE
+  std::unique_ptr<layers::Maxout> mix_, reduce_width_;
+  std::vector<std::unique_ptr<layers::Maxout>> convolutions_;
+  std::unique_ptr<layers::ParametricAttention> attention_;
+  std::unique_ptr<layers::Maxout> pooled_maxout_;
+  std::unique_ptr<layers::Linear> cnn_output_, output_;
 };
 
 // spacy.TextCatReduce.v1 (and TextCatCNN.v2 = mean only): tok2vec >> concat(reductions) >>

@@ -22,14 +22,16 @@ std::string upper(std::string s) {
 // ---- token attributes ----
 TokenAttr token_attr_from_name(const std::string& name) {
   const std::string n = upper(name);
-  if (n == "ORTH") return TokenAttr::ORTH;
+  // ID is spaCy's lexeme ordinal in its vocab (insertion order, so it differs between runs):
+  // one value per word type, which the word's ORTH hash gives as well.
+  if (n == "ORTH" || n == "ID") return TokenAttr::ORTH;
   if (n == "NORM") return TokenAttr::NORM;
   if (n == "LOWER") return TokenAttr::LOWER;
   if (n == "PREFIX") return TokenAttr::PREFIX;
   if (n == "SUFFIX") return TokenAttr::SUFFIX;
   if (n == "SHAPE") return TokenAttr::SHAPE;
   throw ValueError("unsupported token attribute '" + name +
-                   "' (supported: NORM, PREFIX, SUFFIX, SHAPE, LOWER, ORTH)");
+                   "' (supported: NORM, PREFIX, SUFFIX, SHAPE, LOWER, ORTH, ID)");
 }
 
 uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr) {
@@ -136,11 +138,16 @@ void CharacterEmbed::collect(const std::string& prefix, NamedTensors& out) const
 MaxoutWindowEncoder::MaxoutWindowEncoder(int64_t width, int64_t window_size, int64_t maxout_pieces,
                                          int64_t depth)
     : width_(width), window_size_(window_size), depth_(depth) {
-  if (width <= 0 || window_size < 0 || maxout_pieces <= 0 || depth < 0)
-    throw ValueError("MaxoutWindowEncoder: width, maxout_pieces must be positive");
-  for (int64_t i = 0; i < depth; ++i)
-    layers_.push_back(std::make_unique<layers::Maxout>(width, width * (2 * window_size + 1),
-                                                       maxout_pieces, true));
+  if (width <= 0 || window_size < 0 || maxout_pieces < 0 || depth < 0)
+    throw ValueError("MaxoutWindowEncoder: width and maxout_pieces must be positive");
+  const int64_t nI = width * (2 * window_size + 1);
+  for (int64_t i = 0; i < depth; ++i) {
+    if (maxout_pieces > 0)
+      layers_.push_back(std::make_unique<layers::Maxout>(width, nI, maxout_pieces, true));
+    else
+      mish_layers_.push_back({std::make_unique<layers::Linear>(width, nI),
+                              std::make_unique<layers::LayerNorm>(width)});
+  }
 }
 
 std::vector<at::Tensor> MaxoutWindowEncoder::forward(const std::vector<at::Tensor>& Xs,
@@ -149,15 +156,26 @@ std::vector<at::Tensor> MaxoutWindowEncoder::forward(const std::vector<at::Tenso
   for (const auto& x : Xs) lengths.push_back(x.size(0));
   const int64_t pad = window_size_ * depth_;
   at::Tensor X = layers::flatten_padded(Xs, pad, width_);
-  if (X.size(0) > 0)
+  const double drop = is_train ? drop_ : 0.0;
+  if (X.size(0) > 0) {
     for (const auto& layer : layers_)
-      X = X + layer->forward(layers::expand_window(X, window_size_), is_train ? drop_ : 0.0);
+      X = X + layer->forward(layers::expand_window(X, window_size_), drop);
+    for (const auto& layer : mish_layers_) {
+      at::Tensor Y = at::mish(layer.linear->forward(layers::expand_window(X, window_size_)));
+      X = X + layers::dropout(layer.norm->forward(Y), drop);
+    }
+  }
   return layers::unflatten_padded(X, lengths, pad);
 }
 
 void MaxoutWindowEncoder::collect(const std::string& prefix, NamedTensors& out) const {
   for (size_t i = 0; i < layers_.size(); ++i)
     layers_[i]->collect(prefix + "layer" + std::to_string(i) + ".", out);
+  for (size_t i = 0; i < mish_layers_.size(); ++i) {
+    const std::string p = prefix + "layer" + std::to_string(i) + ".";
+    mish_layers_[i].linear->collect(p, out);
+    mish_layers_[i].norm->collect(p + "ln.", out);
+  }
 }
 
 // ---- ChainTok2Vec ----
@@ -206,39 +224,47 @@ void register_tok2vec_architectures() {
   using registry::arg;
   using registry::Value;
   const std::string T2V = "Model[List[Doc], List[Floats2d]]";
-  add_function(
-      "architectures", "spacy.HashEmbedCNN.v2",
-      {arg("width", "int"), arg("depth", "int"), arg("embed_size", "int"),
-       arg("window_size", "int"), arg("maxout_pieces", "int"), arg("subword_features", "bool"),
-       arg("pretrained_vectors", "bool|null")},
-      [](const Value& a, const ConfigPath& path) -> std::any {
-        if (!registry::is_null(a, "pretrained_vectors") &&
-            registry::get_bool(a, "pretrained_vectors")) {
-          ConfigPath p = path;
-          p.push_back("pretrained_vectors");
-          throw ConfigError(p, "static vectors are not supported (use false or null)");
-        }
-        const int64_t width = registry::get_int(a, "width"), E = registry::get_int(a, "embed_size");
-        std::vector<std::string> attrs{"NORM"};
-        std::vector<int64_t> rows{E};
-        if (registry::get_bool(a, "subword_features")) {
-          attrs = {"NORM", "PREFIX", "SUFFIX", "SHAPE"};
-          rows = {E, E / 2, E / 2, E / 2};
-        }
-        auto embed = std::make_shared<MultiHashEmbed>(width, attrs, rows);
-        auto encode = std::make_shared<MaxoutWindowEncoder>(
-            width, registry::get_int(a, "window_size"), registry::get_int(a, "maxout_pieces"),
-            registry::get_int(a, "depth"));
-        return Tok2VecPtr(std::make_shared<ChainTok2Vec>(embed, encode));
-      },
-      T2V);
-  add_function(
-      "architectures", "spacy.Tok2Vec.v2", {arg("embed", "Model"), arg("encode", "Model")},
-      [](const Value& a, const ConfigPath& path) -> std::any {
-        return Tok2VecPtr(std::make_shared<ChainTok2Vec>(
-            model_arg<Tok2VecModel>(a, "embed", path), model_arg<EncoderModel>(a, "encode", path)));
-      },
-      T2V);
+  // HashEmbedCNN.v1 (spacy-legacy) builds the same layers as .v2 (Tok2Vec, MultiHashEmbed,
+  // MaxoutWindowEncoder); only the version names of its parts differ.
+  for (const char* name : {"spacy.HashEmbedCNN.v2", "spacy.HashEmbedCNN.v1"})
+    add_function(
+        "architectures", name,
+        {arg("width", "int"), arg("depth", "int"), arg("embed_size", "int"),
+         arg("window_size", "int"), arg("maxout_pieces", "int"), arg("subword_features", "bool"),
+         arg("pretrained_vectors", "bool|null")},
+        [](const Value& a, const ConfigPath& path) -> std::any {
+          if (!registry::is_null(a, "pretrained_vectors") &&
+              registry::get_bool(a, "pretrained_vectors")) {
+            ConfigPath p = path;
+            p.push_back("pretrained_vectors");
+            throw ConfigError(p, "static vectors are not supported (use false or null)");
+          }
+          const int64_t width = registry::get_int(a, "width"), E = registry::get_int(a, "embed_size");
+          std::vector<std::string> attrs{"NORM"};
+          std::vector<int64_t> rows{E};
+          if (registry::get_bool(a, "subword_features")) {
+            attrs = {"NORM", "PREFIX", "SUFFIX", "SHAPE"};
+            rows = {E, E / 2, E / 2, E / 2};
+          }
+          if (registry::get_int(a, "maxout_pieces") < 1)
+            throw ValueError("maxout_pieces must be at least 1");
+          auto embed = std::make_shared<MultiHashEmbed>(width, attrs, rows);
+          auto encode = std::make_shared<MaxoutWindowEncoder>(
+              width, registry::get_int(a, "window_size"), registry::get_int(a, "maxout_pieces"),
+              registry::get_int(a, "depth"));
+          return Tok2VecPtr(std::make_shared<ChainTok2Vec>(embed, encode));
+        },
+        T2V);
+  // Tok2Vec.v1 (spacy-legacy) wraps an encoder of arrays in with_array(pad=receptive_field);
+  // this encoder role already pads the joined docs, so both versions chain embed >> encode.
+  for (const char* name : {"spacy.Tok2Vec.v2", "spacy.Tok2Vec.v1"})
+    add_function(
+        "architectures", name, {arg("embed", "Model"), arg("encode", "Model")},
+        [](const Value& a, const ConfigPath& path) -> std::any {
+          return Tok2VecPtr(std::make_shared<ChainTok2Vec>(
+              model_arg<Tok2VecModel>(a, "embed", path), model_arg<EncoderModel>(a, "encode", path)));
+        },
+        T2V);
   // MultiHashEmbed.v1 (spacy-legacy; spancat_singlelabel's default and spaCy's tagger_parser_ud
   // project name it) differs from .v2 only in its static-vectors layer, not supported here either.
   for (const char* name : {"spacy.MultiHashEmbed.v2", "spacy.MultiHashEmbed.v1"})
@@ -272,16 +298,35 @@ void register_tok2vec_architectures() {
             registry::get_int(a, "nC"), registry::get_str(a, "feature")));
       },
       T2V);
-  add_function(
-      "architectures", "spacy.MaxoutWindowEncoder.v2",
-      {arg("width", "int"), arg("window_size", "int"), arg("maxout_pieces", "int"),
-       arg("depth", "int")},
-      [](const Value& a, const ConfigPath&) -> std::any {
-        return std::shared_ptr<EncoderModel>(std::make_shared<MaxoutWindowEncoder>(
-            registry::get_int(a, "width"), registry::get_int(a, "window_size"),
-            registry::get_int(a, "maxout_pieces"), registry::get_int(a, "depth")));
-      },
-      "Model[List[Floats2d], List[Floats2d]]");
+  // .v1 (spacy-legacy) is the same network as .v2 (it left the padding to Tok2Vec.v1).
+  for (const char* name : {"spacy.MaxoutWindowEncoder.v2", "spacy.MaxoutWindowEncoder.v1"})
+    add_function(
+        "architectures", name,
+        {arg("width", "int"), arg("window_size", "int"), arg("maxout_pieces", "int"),
+         arg("depth", "int")},
+        [](const Value& a, const ConfigPath& path) -> std::any {
+          const int64_t pieces = registry::get_int(a, "maxout_pieces");
+          if (pieces < 1) {
+            ConfigPath p = path;
+            p.push_back("maxout_pieces");
+            throw ConfigError(p, "must be at least 1, got " + std::to_string(pieces));
+          }
+          return std::shared_ptr<EncoderModel>(std::make_shared<MaxoutWindowEncoder>(
+              registry::get_int(a, "width"), registry::get_int(a, "window_size"), pieces,
+              registry::get_int(a, "depth")));
+        },
+        "Model[List[Floats2d], List[Floats2d]]");
+  // MishWindowEncoder.v1 (spacy-legacy) and .v2 (spaCy): the window encoder with thinc's Mish.
+  for (const char* name : {"spacy.MishWindowEncoder.v2", "spacy.MishWindowEncoder.v1"})
+    add_function(
+        "architectures", name,
+        {arg("width", "int"), arg("window_size", "int"), arg("depth", "int")},
+        [](const Value& a, const ConfigPath&) -> std::any {
+          return std::shared_ptr<EncoderModel>(std::make_shared<MaxoutWindowEncoder>(
+              registry::get_int(a, "width"), registry::get_int(a, "window_size"),
+              /*maxout_pieces=*/0, registry::get_int(a, "depth")));
+        },
+        "Model[List[Floats2d], List[Floats2d]]");
   add_function(
       "architectures", "spacy.Tok2VecListener.v1",
       {arg("width", "int"), arg("upstream", "str", "*")},

@@ -74,8 +74,10 @@ class CharacterEmbed : public Tok2VecModel {
   std::unique_ptr<layers::Maxout> mix_;
 };
 
-// spacy.MaxoutWindowEncoder.v2: depth x residual(expand_window(ws) >> Maxout(width, nP,
+// spacy.MaxoutWindowEncoder.v2 (and .v1): depth x residual(expand_window(ws) >> Maxout(width, nP,
 // normalize)), over docs joined with ws*depth zero rows (thinc's with_array(pad=...)).
+// maxout_pieces = 0 makes spacy.MishWindowEncoder.v1/v2: the same windows through thinc's
+// Mish(width, normalize=True) (Linear >> mish >> LayerNorm) instead of the Maxout.
 class MaxoutWindowEncoder : public EncoderModel {
  public:
   MaxoutWindowEncoder(int64_t width, int64_t window_size, int64_t maxout_pieces, int64_t depth);
@@ -86,6 +88,11 @@ class MaxoutWindowEncoder : public EncoderModel {
  private:
   int64_t width_, window_size_, depth_;
   std::vector<std::unique_ptr<layers::Maxout>> layers_;
+  struct MishLayer {
+    std::unique_ptr<layers::Linear> linear;
+    std::unique_ptr<layers::LayerNorm> norm;
+  };
+  std::vector<MishLayer> mish_layers_;
 };
 
 // spacy.Tok2Vec.v2 (and HashEmbedCNN.v2): embed >> encode.

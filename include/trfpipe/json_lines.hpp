@@ -25,8 +25,16 @@ JsonLines read_json_lines(const std::string& path, bool skip = false);
 // One compact JSON value per line; Error naming the file when it cannot be written.
 void write_json_lines(const std::string& path, const std::vector<nlohmann::ordered_json>& values);
 
-// Registers `srsly.read_jsonl.v1` (path, skip = false) -> JsonLines and `srsly.read_json.v1`
-// (path) -> the JSON value. Idempotent.
+// A JSON file's value with its path, so that a component can name the file when the value is not
+// what it expects. What `spacy.read_labels.v1` resolves to.
+struct JsonFile {
+  std::string path;
+  nlohmann::ordered_json value;
+};
+
+// Registers `srsly.read_jsonl.v1` (path, skip = false) -> JsonLines, `srsly.read_json.v1`
+// (path) -> the JSON value and `spacy.read_labels.v1` (path, require = false) -> JsonFile, or
+// null when the file does not exist and is not required (spaCy's read_labels). Idempotent.
 void register_json_readers();
 
 }  // namespace trfpipe

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <unistd.h>
 
@@ -444,4 +445,95 @@ TEST(Optimizer, UseAveragedParamsSwapsAndRestores) {
     EXPECT_FALSE(same(ps, current));
   }
   EXPECT_TRUE(same(params(*nlp, "tagger"), current));
+}
+
+// ---- spacy-legacy architectures (spaCy resolves them through spacy-legacy) ----
+namespace {
+Json legacy_encoder(const char* name) {
+  Json e{{"@architectures", name}, {"width", 32}, {"depth", 2}, {"window_size", 1}};
+  if (std::string(name).find("Maxout") != std::string::npos) e["maxout_pieces"] = 3;
+  return e;
+}
+Json legacy_tok2vec(const char* encoder) {
+  return Json{{"@architectures", "spacy.Tok2Vec.v1"},
+              {"embed", Json{{"@architectures", "spacy.MultiHashEmbed.v1"}, {"width", 32},
+                             {"attrs", {"NORM", "PREFIX", "SUFFIX", "SHAPE"}},
+                             {"rows", {300, 100, 100, 100}}, {"include_static_vectors", false}}},
+              {"encode", legacy_encoder(encoder)}};
+}
+}  // namespace
+
+TEST(LegacyArchitectures, TaggerV1OverfitsOnTok2VecV1WithEachWindowEncoder) {
+  for (const char* encoder : {"spacy.MaxoutWindowEncoder.v1", "spacy.MishWindowEncoder.v1",
+                              "spacy.MishWindowEncoder.v2"}) {
+    auto nlp = blank();
+    nlp->add_pipe("tagger", "",
+                  {{"model", {{"@architectures", "spacy.Tagger.v1"}, {"tok2vec", legacy_tok2vec(encoder)}}}});
+    EXPECT_GT(overfit(*nlp, [&] { return tags_right(*nlp); }), 0) << encoder;
+  }
+}
+
+TEST(LegacyArchitectures, MishEncoderHasTheMaxoutShapesWithoutPieces) {
+  auto nlp = blank();
+  nlp->add_pipe("tok2vec", "", {{"model", legacy_tok2vec("spacy.MishWindowEncoder.v2")}});
+  std::map<std::string, std::vector<int64_t>> shapes;
+  for (const auto& [n, p] : params(*nlp, "tok2vec"))
+    if (n.find("encode.") != std::string::npos) shapes[n.substr(n.find("encode."))] = p.sizes().vec();
+  // thinc's Mish(nO=32, nI=32*3, normalize=True) per layer: W, b and the LayerNorm's G, b.
+  EXPECT_EQ(shapes["encode.layer0.W"], (std::vector<int64_t>{32, 96}));
+  EXPECT_EQ(shapes["encode.layer1.b"], (std::vector<int64_t>{32}));
+  EXPECT_EQ(shapes["encode.layer1.ln.G"], (std::vector<int64_t>{32}));
+  EXPECT_EQ(shapes.size(), 8u);
+}
+
+TEST(LegacyArchitectures, HashEmbedCnnV1IsTheV2Network) {
+  std::vector<NamedTensors> built;
+  for (const char* name : {"spacy.HashEmbedCNN.v1", "spacy.HashEmbedCNN.v2"}) {
+    auto nlp = blank();  // seeds 0: the same initial weights
+    Json cnn = small_cnn();
+    cnn["@architectures"] = name;
+    nlp->add_pipe("tok2vec", "", {{"model", cnn}});
+    built.push_back(params(*nlp, "tok2vec"));
+  }
+  ASSERT_EQ(built[0].size(), built[1].size());
+  for (size_t i = 0; i < built[0].size(); ++i) {
+    EXPECT_EQ(built[0][i].first, built[1][i].first);
+    EXPECT_TRUE(built[0][i].second.equal(built[1][i].second)) << built[0][i].first;
+  }
+}
+
+TEST(LegacyArchitectures, TextCatV1ModelsOverfit) {
+  Json cnn_v1 = small_cnn();
+  cnn_v1["@architectures"] = "spacy.HashEmbedCNN.v1";
+  for (Json model :
+       {Json{{"@architectures", "spacy.TextCatBOW.v1"}, {"exclusive_classes", true},
+             {"ngram_size", 2}, {"no_output_layer", false}},
+        Json{{"@architectures", "spacy.TextCatCNN.v1"}, {"tok2vec", cnn_v1}, {"exclusive_classes", true}},
+        Json{{"@architectures", "spacy.TextCatEnsemble.v1"}, {"width", 32}, {"embed_size", 300},
+             {"pretrained_vectors", nullptr}, {"exclusive_classes", true}, {"ngram_size", 1},
+             {"window_size", 1}, {"conv_depth", 2}, {"dropout", nullptr}}}) {
+    auto nlp = blank();
+    nlp->add_pipe("textcat", "", {{"model", model}});
+    EXPECT_GT(overfit(*nlp, [&] { return cats_right(*nlp, 0.5); }), 0) << model.dump();
+  }
+  // The non-exclusive ensemble (Linear >> Logistic output) for textcat_multilabel.
+  auto nlp = blank();
+  nlp->add_pipe("textcat_multilabel", "",
+                {{"model", {{"@architectures", "spacy.TextCatEnsemble.v1"}, {"width", 32},
+                            {"embed_size", 300}, {"pretrained_vectors", false},
+                            {"exclusive_classes", false}, {"ngram_size", 1}, {"window_size", 1},
+                            {"conv_depth", 1}, {"dropout", 0.0}}}});
+  EXPECT_GT(overfit(*nlp, [&] { return cats_right(*nlp, 0.5); }), 0);
+}
+
+TEST(LegacyArchitectures, AnUnknownVersionNamesThePathAndTheKnownVersions) {
+  auto nlp = blank();
+  try {
+    nlp->add_pipe("tagger", "", {{"model", {{"@architectures", "spacy.Tagger.v7"}, {"tok2vec", small_cnn()}}}});
+    FAIL() << "spacy.Tagger.v7 resolved";
+  } catch (const ConfigError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("model"), std::string::npos) << what;
+    EXPECT_NE(what.find("Known versions: spacy.Tagger.v1, spacy.Tagger.v2."), std::string::npos) << what;
+  }
 }

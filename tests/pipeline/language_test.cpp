@@ -81,7 +81,7 @@ std::unique_ptr<Language> nlp_with(std::vector<std::string> names) {
 TEST(Language, BlankEnglishAndUnknownLanguage) {
   auto nlp = Language::blank("en");
   EXPECT_EQ(nlp->lang(), "en");
-  EXPECT_THROW(Language::blank("xx"), ValueError);
+  EXPECT_THROW(Language::blank("qq"), ValueError);
 }
 
 TEST(Language, MakeDocKeepsTextAndUsesTokenizerNorms) {

@@ -140,7 +140,7 @@ TEST(Serialize, LoadErrors) {
 TEST(Serialize, FromConfigErrors) {
   register_word_factory();
   EXPECT_THROW(Language::from_config(Json::object()), ConfigError);
-  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "xx"}}}}), ConfigError);
+  EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "qq"}}}}), ConfigError);
   EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "en"}, {"bogus", 1}}}}), ConfigError);
   EXPECT_THROW(Language::from_config({{"nlp", {{"lang", "en"}, {"pipeline", {"a"}}}}}),
                ConfigError);  // no [components.a]
@@ -177,7 +177,7 @@ TEST(Serialize, LoadBlankWithAndWithoutOverrides) {
   EXPECT_TRUE(nlp->component_names().empty());
   auto big = Language::load("blank:en", {{"nlp.batch_size", "64"}});
   EXPECT_EQ(big->batch_size, 64u);
-  EXPECT_THROW(Language::load("blank:xx"), ValueError);
+  EXPECT_THROW(Language::load("blank:qq"), ValueError);
 }
 
 // ---- hostile names, failed replacements, permissions (issue #19) ----------------------------

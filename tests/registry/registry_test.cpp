@@ -57,6 +57,25 @@ TEST(Registry, UnknownNameListsAvailableNames) {
   }
 }
 
+TEST(Registry, UnknownVersionListsTheKnownVersionsFirst) {
+  Registry r("architectures");
+  Function f;
+  f.make = [](const Value&, const std::vector<std::string>&) { return std::any(1); };
+  for (const char* name : {"spacy.Tagger.v1", "spacy.Tagger.v2", "spacy.Tok2Vec.v2"}) {
+    f.name = name;
+    r.add(f);
+  }
+  try {
+    r.get("spacy.Tagger.v3");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "Can't find 'spacy.Tagger.v3' in registry architectures. Known versions: "
+              "spacy.Tagger.v1, spacy.Tagger.v2. Available names: spacy.Tagger.v1, "
+              "spacy.Tagger.v2, spacy.Tok2Vec.v2");
+  }
+}
+
 TEST(Registry, AddRejectsBadFunctions) {
   Registry r("misc_local");
   Function f;

@@ -287,5 +287,74 @@ TEST(TrainLoop, ConfigErrorsNameThePath) {
   EXPECT_THROW(init_nlp(raw3), ConfigError);
 }
 
+TEST(TrainLoop, ConsoleLoggerV3WritesOneJsonLinePerEvaluation) {
+  TempDir dir;
+  std::string data = write_corpus(dir, "data.spacy");
+  Json raw = parse_cfg(tiny_config(data, data, 4));
+  const std::string log = dir / "logs/train.jsonl";  // the folder is made as spaCy does
+  raw["training"]["logger"] = Json{{"@loggers", "spacy.ConsoleLogger.v3"}, {"progress_bar", "train"},
+                                   {"console_output", false}, {"output_file", log}};
+  auto nlp = init_nlp(raw);
+  std::ostringstream out, err;
+  TrainOptions o;
+  o.out = &out;
+  o.err = &err;
+  train(*nlp, o);
+  EXPECT_NE(out.str().find("Saving results to " + log), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find("LOSS TAGGER"), std::string::npos) << out.str();  // console_output false
+  std::ifstream f(log);
+  std::vector<Json> lines;
+  for (std::string line; std::getline(f, line);) lines.push_back(Json::parse(line));
+  ASSERT_EQ(lines.size(), 3u);  // steps 0, 2, 4
+  EXPECT_EQ(lines[1]["step"], 2);
+  EXPECT_TRUE(lines[1]["epoch"].is_number_integer());
+  EXPECT_TRUE(lines[1]["losses"].contains("tagger"));
+  EXPECT_TRUE(lines[1]["scores"].contains("tag_acc"));
+  EXPECT_LE(lines[1]["scores"]["tag_acc"].get<double>(), 100.0);
+  EXPECT_TRUE(lines[1]["score"].is_number());
+  // An existing file is kept and logging disabled, as spaCy does.
+  auto again = init_nlp(raw);
+  std::ostringstream out2;
+  o.out = &out2;
+  train(*again, o);
+  EXPECT_NE(out2.str().find("Saving logs is disabled"), std::string::npos) << out2.str();
+  std::ifstream f2(log);
+  size_t n = 0;
+  for (std::string line; std::getline(f2, line);) ++n;
+  EXPECT_EQ(n, 3u);
+  // progress_bar must be "train", "eval" or null.
+  raw["training"]["logger"]["progress_bar"] = "always";
+  try {
+    init_nlp(raw);
+    FAIL() << "progress_bar \"always\" accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("progress_bar"), std::string::npos) << e.what();
+  }
+}
+
+TEST(TrainLoop, CorpusAugmenterIsDeterministicUnderTheSeed) {
+  TempDir dir;
+  std::string data = write_corpus(dir, "data.spacy");
+  auto train_texts = [&](int seed) {
+    Json raw = parse_cfg(tiny_config(data, data, 2));
+    raw["system"]["seed"] = seed;
+    raw["corpora"] = Json{{"train", {{"@readers", "spacy.Corpus.v1"}, {"path", data},
+                                     {"augmenter", {{"@augmenters", "spacy.lower_case.v1"}, {"level", 0.5}}}}},
+                          {"dev", {{"@readers", "spacy.Corpus.v1"}, {"path", data}}}};
+    auto nlp = init_nlp(raw);
+    std::vector<std::string> texts;
+    for (int round = 0; round < 8; ++round)
+      for (const Example& eg : resolve_corpora(interpolate(fill_config(raw))).first(*nlp))
+        texts.push_back(eg.reference().text());
+    return texts;
+  };
+  const auto a = train_texts(3), b = train_texts(3);
+  EXPECT_EQ(a, b);
+  size_t lowered = 0;
+  for (const auto& t : a) lowered += t.find_first_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ") == std::string::npos;
+  EXPECT_GT(lowered, 0u);
+  EXPECT_LT(lowered, a.size());
+}
+
 }  // namespace
 }  // namespace trfpipe
