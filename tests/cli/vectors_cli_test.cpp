@@ -20,16 +20,21 @@ using trfpipe::testing::TempDir;
 
 namespace {
 
-// GloVe format (no header): a vector for frequent English words, made from the word's letters.
+// GloVe format (no header): a vector for frequent English words, made from the word's letters
+// and its rank.
 std::string glove_file(const TempDir& tmp) {
   std::ostringstream out;
   const char* words[] = {"the", "a", ",", ".", "I", "to", "and", "of", "is", "in", "it",
                          "you", "that", "for", "was", "on", "this", "with", "have", "be"};
-  for (const char* w : words) {
+  int i = 0;
+  for (const char* w : words) {  // distinct rows (identical ones would be stored once)
     out << w;
     const std::string s(w);
-    for (int k = 0; k < 6; ++k) out << " " << (float(uint8_t(s[size_t(k) % s.size()]) * (k + 1) % 17) / 8.f - 1.f);
+    out << " " << (float(i) / 10.f - 1.f);  // a first value of its own per word
+    for (int k = 1; k < 6; ++k)
+      out << " " << (float((uint8_t(s[size_t(k) % s.size()]) + 7 * i + 3 * k) % 17) / 8.f - 1.f);
     out << "\n";
+    ++i;
   }
   return tmp.file("glove.6d.txt", out.str());
 }
