@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "trfpipe/error.hpp"
+#include "trfpipe/vectors.hpp"
 
 namespace trfpipe {
 
@@ -76,6 +77,20 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b, const ch
   double dot = 0;
   for (size_t i = 0; i < a.size(); ++i) dot += double(a[i]) * double(b[i]);
   return dot / (na * nb);
+}
+
+// The mean of the token vectors of doc[start:end] (zeros of the vectors' width when empty).
+std::vector<float> mean_token_vector(Doc* doc, size_t start, size_t end) {
+  if (start == end) return std::vector<float>(size_t(doc->vocab().vectors().cols()), 0.f);
+  std::vector<float> out;
+  for (size_t i = start; i < end; ++i) {
+    std::vector<float> v = doc->token(i).vector();
+    if (out.empty()) out.assign(v.size(), 0.f);
+    if (v.size() != out.size()) throw ValueError("Token vectors of different widths in a Span");
+    for (size_t k = 0; k < v.size(); ++k) out[k] += v[k];
+  }
+  for (float& x : out) x /= float(end - start);
+  return out;
 }
 
 Json any_to_json(const std::any& v, const std::string& attr) {
@@ -207,9 +222,20 @@ std::optional<bool> Token::is_sent_end() const {
 std::vector<float> Token::vector() const {
   const auto& hooks = doc_->user_token_hooks();
   if (hooks.vector) return hooks.vector(*this);
-  const Matrix& t = doc_->tensor();
-  if (t.empty() || int64_t(i_) >= t.rows) return {};
-  return std::vector<float>(t.row(int64_t(i_)), t.row(int64_t(i_)) + t.cols);
+  const Vectors& table = doc_->vocab().vectors();
+  if (table.empty()) {  // spaCy falls back to doc.tensor only without a vectors table
+    const Matrix& t = doc_->tensor();
+    if (t.empty() || int64_t(i_) >= t.rows) return {};
+    return std::vector<float>(t.row(int64_t(i_)), t.row(int64_t(i_)) + t.cols);
+  }
+  return table.get(orth());
+}
+bool Token::has_vector() const {
+  const auto& hooks = doc_->user_token_hooks();
+  if (hooks.has_vector) return hooks.has_vector(*this);
+  const Vectors& table = doc_->vocab().vectors();
+  if (table.empty() && !doc_->tensor().empty()) return true;
+  return table.contains(orth());
 }
 double Token::vector_norm() const { return norm_of(vector()); }
 double Token::similarity(const Token& other) const {
@@ -263,16 +289,17 @@ std::string Span::label_() const { return doc_->vocab().strings()[label_id_]; }
 std::vector<float> Span::vector() const {
   const auto& hooks = doc_->user_span_hooks();
   if (hooks.vector) return hooks.vector(*this);
-  std::vector<float> out;
-  if (size() == 0) return out;
-  for (size_t i = start_; i < end_; ++i) {
-    std::vector<float> v = Token(doc_, i).vector();
-    if (out.empty()) out.assign(v.size(), 0.f);
-    if (v.size() != out.size()) throw ValueError("Token vectors of different widths in a Span");
-    for (size_t k = 0; k < v.size(); ++k) out[k] += v[k];
+  return mean_token_vector(doc_, start_, end_);
+}
+bool Span::has_vector() const {
+  const auto& hooks = doc_->user_span_hooks();
+  if (hooks.has_vector) return hooks.has_vector(*this);
+  if (!doc_->vocab().vectors().empty()) {
+    for (size_t i = start_; i < end_; ++i)
+      if (Token(doc_, i).has_vector()) return true;
+    return false;
   }
-  for (float& x : out) x /= float(size());
-  return out;
+  return !doc_->tensor().empty();
 }
 double Span::vector_norm() const { return norm_of(vector()); }
 double Span::similarity(const Span& other) const {
@@ -599,13 +626,25 @@ std::vector<Span> Doc::sents() {
 
 std::vector<float> Doc::vector() const {
   if (doc_hooks_.vector) return doc_hooks_.vector(*this);
-  if (tokens_.empty() || tensor_.empty()) return std::vector<float>(size_t(tensor_.cols), 0.f);
+  const Vectors& table = vocab_->vectors();
+  if (tokens_.empty() || (table.empty() && tensor_.empty()))
+    return std::vector<float>(size_t(table.cols()), 0.f);
+  if (!table.empty()) return mean_token_vector(const_cast<Doc*>(this), 0, tokens_.size());
   std::vector<double> acc(size_t(tensor_.cols), 0.0);
   for (int64_t r = 0; r < tensor_.rows; ++r)
     for (int64_t c = 0; c < tensor_.cols; ++c) acc[size_t(c)] += tensor_.row(r)[c];
   std::vector<float> out(acc.size());
   for (size_t c = 0; c < acc.size(); ++c) out[c] = float(acc[c] / double(tensor_.rows));
   return out;
+}
+bool Doc::has_vector() const {
+  if (doc_hooks_.has_vector) return doc_hooks_.has_vector(*this);
+  if (!vocab_->vectors().empty()) {
+    for (size_t i = 0; i < tokens_.size(); ++i)
+      if (token(i).has_vector()) return true;
+    return false;
+  }
+  return !tensor_.empty();
 }
 double Doc::vector_norm() const { return norm_of(vector()); }
 double Doc::similarity(const Doc& other) const {

@@ -13,6 +13,7 @@
 #include "pipeline/language_impl.hpp"
 #include "tokenization/rule_tokenizer.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/vectors.hpp"
 
 namespace trfpipe {
 
@@ -611,6 +612,16 @@ void Pipe::initialize_with_settings(const GetExamples& get_examples, Language& n
 void Language::initialize(const GetExamples& get_examples) {
   // spaCy's nlp.initialize: each pipe gets its [initialize.components.<name>] settings.
   const Json cfg = config();
+  // init_vocab first: the components size their static-vectors layers by the table.
+  if (cfg.contains("initialize") && cfg["initialize"].is_object() &&
+      cfg["initialize"].contains("vectors") && !cfg["initialize"]["vectors"].is_null()) {
+    const Json& v = cfg["initialize"]["vectors"];
+    if (!v.is_string())
+      throw ConfigError({"initialize", "vectors"},
+                        "expected the path of a pipeline folder with vectors, got " + v.dump());
+    pipeline::load_vectors_into_vocab(*impl_->vocab, v.get<std::string>());
+    link_components();
+  }
   Json settings = Json::object();
   if (cfg.contains("initialize") && cfg["initialize"].is_object() &&
       cfg["initialize"].contains("components")) {
@@ -713,8 +724,12 @@ Json& Language::meta() {
   for (const auto& [k, v] : defaults)
     if (!m.contains(k)) m[k] = v;
   m["trfpipe_version"] = "0.1.0";
-  m["vectors"] = {{"width", 0}, {"vectors", 0}, {"keys", 0}, {"name", nullptr},
-                  {"mode", "default"}};
+  const Vectors& vectors = impl_->vocab->vectors();
+  m["vectors"] = {{"width", vectors.cols()},
+                  {"vectors", vectors.rows()},
+                  {"keys", vectors.n_keys()},
+                  {"name", vectors.name().empty() ? Json(nullptr) : Json(vectors.name())},
+                  {"mode", vectors.mode()}};
   Json labels = Json::object();
   for (const auto& e : impl_->pipes) {
     auto l = e.pipe->labels();

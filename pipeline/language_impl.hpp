@@ -36,6 +36,10 @@ namespace pipeline {
 Json deep_merge_configs(Json config, const Json& defaults);
 // "a, b, c" (for error messages listing names).
 std::string join_names(const std::vector<std::string>& names);
+// spaCy's load_vectors_into_model for [initialize] vectors = "path": the vectors table (with its
+// name) and the strings of the pipeline folder at `path` go into `vocab`. ConfigError naming
+// initialize -> vectors (spaCy's E884) when the folder has no vectors.
+void load_vectors_into_vocab(Vocab& vocab, const std::string& path);
 }  // namespace pipeline
 
 }  // namespace trfpipe

@@ -3,6 +3,8 @@
 //   config.cfg            the full config (config area's writer)
 //   meta.json             spaCy's auto fields (lang, name, version, ..., pipeline, components)
 //   vocab/strings.json    sorted JSON list of the StringStore's strings
+//   vocab/vectors, key2row, vectors.cfg   the static vectors table (trfpipe/vectors.hpp), when
+//                         the vocab has one; mapped read-only on load
 //   tokenizer             JSON of RuleTokenizer::to_json() (spaCy writes msgpack here)
 //   <component>...        whatever each component's to_disk(<dir>/<name>) writes
 //
@@ -22,6 +24,7 @@
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/vectors.hpp"
 
 namespace fs = std::filesystem;
 
@@ -52,7 +55,38 @@ void check_promise(const Json& nlp, const char* key, const char* registry, const
                                         "\"} is supported, got " + v.dump());
 }
 
+// The vectors name from a pipeline's meta.json (spaCy keeps it there, not in vectors.cfg).
+void set_vectors_name_from_meta(Vectors& vectors, const Json& meta) {
+  if (meta.is_object() && meta.contains("vectors") && meta["vectors"].is_object() &&
+      meta["vectors"].contains("name") && meta["vectors"]["name"].is_string())
+    vectors.set_name(meta["vectors"]["name"].get<std::string>());
+}
+
+void add_strings_file(StringStore& strings, const fs::path& path) {
+  Json list = read_json_file(path.string());
+  if (!list.is_array()) throw DataError(path.string(), -1, "expected a list of strings");
+  for (const auto& s : list) {
+    if (!s.is_string()) throw DataError(path.string(), -1, "expected a list of strings");
+    strings.add(s.get<std::string>());
+  }
+}
+
 }  // namespace
+
+void pipeline::load_vectors_into_vocab(Vocab& vocab, const std::string& path) {
+  const fs::path dir(path);
+  if (!Vectors::exists_in((dir / "vocab").string()))
+    throw ConfigError({"initialize", "vectors"},
+                      "[E884] The pipeline could not be initialized because the vectors could not "
+                      "be found at '" + path + "' (expected a pipeline folder with vocab/vectors, "
+                      "as `trfpipe init vectors LANG VECTORS_FILE OUTPUT_DIR` writes)");
+  std::shared_ptr<Vectors> vectors = Vectors::from_disk((dir / "vocab").string());
+  if (fs::exists(dir / "meta.json"))
+    set_vectors_name_from_meta(*vectors, read_json_file((dir / "meta.json").string()));
+  if (fs::exists(dir / "vocab" / "strings.json"))
+    add_strings_file(vocab.strings(), dir / "vocab" / "strings.json");
+  vocab.set_vectors(std::move(vectors));
+}
 
 std::unique_ptr<Language> Language::from_config(const Json& config) {
   if (!config.is_object()) throw ConfigError({}, "the config must be a tree of sections");
@@ -152,6 +186,7 @@ void Language::to_disk(const std::string& path_in) const {
     write_file(tmp / "meta.json", const_cast<Language*>(this)->meta().dump(2) + "\n");
     fs::create_directories(tmp / "vocab");
     write_file(tmp / "vocab" / "strings.json", Json(impl_->vocab->strings().sorted()).dump());
+    if (!impl_->vocab->vectors().empty()) impl_->vocab->vectors().to_disk((tmp / "vocab").string());
     write_file(tmp / "tokenizer", impl_->tokenizer->to_json().dump());
     for (const auto& e : impl_->pipes) e.pipe->to_disk((tmp / e.pipe->name()).string());
   });
@@ -185,13 +220,12 @@ std::unique_ptr<Language> Language::load(
     for (auto it = meta.begin(); it != meta.end(); ++it) nlp->impl_->meta[it.key()] = it.value();
   }
   fs::path strings = dir / "vocab" / "strings.json";
-  if (fs::exists(strings)) {
-    Json list = read_json_file(strings.string());
-    if (!list.is_array()) throw DataError(strings.string(), -1, "expected a list of strings");
-    for (const auto& s : list) {
-      if (!s.is_string()) throw DataError(strings.string(), -1, "expected a list of strings");
-      nlp->impl_->vocab->strings().add(s.get<std::string>());
-    }
+  if (fs::exists(strings)) add_strings_file(nlp->impl_->vocab->strings(), strings);
+  if (Vectors::exists_in((dir / "vocab").string())) {
+    std::shared_ptr<Vectors> vectors = Vectors::from_disk((dir / "vocab").string());
+    set_vectors_name_from_meta(*vectors, nlp->impl_->meta);
+    nlp->impl_->vocab->set_vectors(std::move(vectors));
+    nlp->link_components();  // models that project the vectors size themselves by the table
   }
   fs::path tok = dir / "tokenizer";
   if (fs::exists(tok)) {

@@ -2,10 +2,18 @@
 #include "trfpipe/vocab.hpp"
 
 #include "pipeline/lexeme_attrs.hpp"
+#include "trfpipe/error.hpp"
+#include "trfpipe/vectors.hpp"
 
 namespace trfpipe {
 
-Vocab::Vocab(std::string lang) : lang_(std::move(lang)) {}
+Vocab::Vocab(std::string lang)
+    : lang_(std::move(lang)), vectors_(std::make_shared<Vectors>()) {}
+
+void Vocab::set_vectors(std::shared_ptr<Vectors> vectors) {
+  if (!vectors) throw ValueError("Vocab::set_vectors: null vectors (use an empty table)");
+  vectors_ = std::move(vectors);
+}
 
 const Lexeme& Vocab::get(std::string_view orth) {
   hash_t id = string_id(orth);

@@ -18,6 +18,7 @@
 #include "components/common/listener.hpp"
 #include "trfpipe/doc.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/vectors.hpp"
 #include "trfpipe/torch/optimizer.hpp"
 
 namespace trfpipe {
@@ -41,6 +42,11 @@ class Tok2VecModel {
   // tokenizer): written by the component's to_disk, read back before its weights are loaded.
   virtual void save_files(const std::string& dir) const {}
   virtual void load_files(const std::string& dir) {}
+  // Sizes the static-vectors layers inside (spacy.StaticVectors.v2: W [nO, nM], nM = the
+  // table's width) by the vocab's table; a no-op for an empty table. Called by the component
+  // at every pipeline change (TorchPipe::on_pipeline_built), so after [initialize] vectors and
+  // after a load, before the weights are read.
+  virtual void initialize_vectors(const Vectors& table) {}
 };
 using Tok2VecPtr = std::shared_ptr<Tok2VecModel>;
 

@@ -40,6 +40,10 @@ std::vector<Listener*> TorchPipe::listeners() {
   return {l};
 }
 
+void TorchPipe::on_pipeline_built(Language& nlp) {
+  if (Tok2VecModel* m = vectors_model()) m->initialize_vectors(nlp.vocab().vectors());
+}
+
 void TorchPipe::finish_backward(Losses& losses) {
   if (Tok2VecModel* t = tok2vec_model()) t->finish_backward(losses);
 }

@@ -32,12 +32,18 @@ class TorchPipe : public TrainablePipe, public ParameterOwner, public ListeningC
                                 const registry::Value& settings) override;
   // spaCy's label_data, what `init labels` writes to <name>.json (null: no label data).
   virtual Json label_data() const { return nullptr; }
+  // Sizes the model's static-vectors layers by the vocab's table (Tok2VecModel::
+  // initialize_vectors). A component that overrides it calls this one too.
+  void on_pipeline_built(Language& nlp) override;
 
  protected:
   // The model's parameters (collect(prefix "", ...)).
   virtual void collect(NamedTensors& out) const = 0;
   // The component's embedding model (its listener, when it listens), or nullptr.
   virtual Tok2VecModel* tok2vec_model() const = 0;
+  // The model whose static vectors on_pipeline_built sizes: tok2vec_model() unless the
+  // component's whole model is an embedding (the tok2vec component).
+  virtual Tok2VecModel* vectors_model() const { return tok2vec_model(); }
   virtual Json cfg() const = 0;
   // Restores settings and labels from cfg and sizes the model (before the weights load).
   virtual void load_cfg(const Json& cfg) = 0;

@@ -50,7 +50,10 @@ class Tok2VecPipe : public TorchPipe {
     nlp_ = &nlp;
     initialized_ = true;
   }
-  void on_pipeline_built(Language& nlp) override { nlp_ = &nlp; }
+  void on_pipeline_built(Language& nlp) override {
+    nlp_ = &nlp;
+    TorchPipe::on_pipeline_built(nlp);
+  }
   std::vector<Listener*> listeners() override { return {}; }
   // The listeners of this upstream, in pipeline order.
   std::vector<Listener*> downstream_listeners() {
@@ -60,6 +63,7 @@ class Tok2VecPipe : public TorchPipe {
  protected:
   void collect(NamedTensors& out) const override { model_->collect("", out); }
   Tok2VecModel* tok2vec_model() const override { return nullptr; }
+  Tok2VecModel* vectors_model() const override { return model_.get(); }
   Json cfg() const override { return Json::object(); }
   void load_cfg(const Json&) override {}
 

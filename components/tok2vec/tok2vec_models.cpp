@@ -53,9 +53,74 @@ uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr) {
   return 0;
 }
 
+// ---- StaticVectors ----
+StaticVectors::StaticVectors(int64_t nO, int64_t nM, std::optional<double> dropout,
+                             TokenAttr key_attr)
+    : nO_(nO), dropout_(dropout), key_attr_(key_attr) {
+  if (nO <= 0)
+    throw ValueError("[E904] Cannot initialize StaticVectors layer: nO dimension unset (give "
+                     "nO, the output width)");
+  if (nM < 0) throw ValueError("StaticVectors: nM must not be negative");
+  if (nM > 0) W_ = layers::param(layers::glorot_uniform_init({nO, nM}));
+}
+
+void StaticVectors::initialize_vectors(const Vectors& table) {
+  if (table.empty()) return;
+  if (W_.defined() && W_.size(1) == table.cols()) return;
+  W_ = layers::param(layers::glorot_uniform_init({nO_, table.cols()}));
+}
+
+at::Tensor StaticVectors::forward_rows(const std::vector<Doc*>& docs, bool is_train) {
+  std::vector<int64_t> rows;
+  for (const Doc* d : docs)
+    for (size_t i = 0; i < d->size(); ++i) rows.push_back(0);
+  if (rows.empty()) return at::zeros({0, nO_}, at::kFloat);
+  const Vectors& table = docs.front()->vocab().vectors();
+  if (!W_.defined() || table.empty())
+    throw Error("[E896] spacy.StaticVectors: the vocab has no vectors table. Set [initialize] "
+                "vectors to a pipeline folder made by `trfpipe init vectors`, or set "
+                "include_static_vectors = false");
+  if (table.cols() != W_.size(1))
+    throw Error("[E896] spacy.StaticVectors: the vectors table has width " +
+                std::to_string(table.cols()) + " but the layer was sized for " +
+                std::to_string(W_.size(1)));
+  std::vector<float> oov(rows.size(), 0.f);
+  size_t n = 0;
+  for (const Doc* d : docs)
+    for (size_t i = 0; i < d->size(); ++i, ++n) {
+      const int64_t r = table.find(token_attr(*d, i, key_attr_));
+      rows[n] = r >= 0 ? r : table.rows() - 1;  // numpy's V[-1]
+      oov[n] = r >= 0 ? 0.f : 1.f;
+    }
+  // The table stays where it is (often a read-only mapping): only the gathered rows are copied.
+  at::Tensor V = at::from_blob(const_cast<float*>(table.data()), {table.rows(), table.cols()},
+                               at::kFloat)
+                     .index_select(0, at::from_blob(rows.data(), {int64_t(rows.size())},
+                                                    at::kLong));
+  at::Tensor full = at::mm(V, W_.t());
+  at::Tensor mask = at::from_blob(oov.data(), {int64_t(oov.size()), 1}, at::kFloat).clone();
+  at::Tensor out = full - (full * mask).detach();
+  if (is_train && dropout_ && *dropout_ > 0.0) {
+    const double drop = *dropout_;
+    at::Tensor keep = drop >= 1.0 ? at::zeros({nO_}, at::kFloat)
+                                  : (at::rand({nO_}, at::kFloat) > drop).to(at::kFloat) /
+                                        (1.0 - drop);
+    out = out * keep;
+  }
+  return out;
+}
+
+std::vector<at::Tensor> StaticVectors::forward(const std::vector<Doc*>& docs, bool is_train) {
+  return split_rows(forward_rows(docs, is_train), doc_lengths(docs));
+}
+
+void StaticVectors::collect(const std::string& prefix, NamedTensors& out) const {
+  if (W_.defined()) out.emplace_back(prefix + "W", W_);
+}
+
 // ---- MultiHashEmbed ----
 MultiHashEmbed::MultiHashEmbed(int64_t width, std::vector<std::string> attrs,
-                               std::vector<int64_t> rows)
+                               std::vector<int64_t> rows, bool include_static_vectors)
     : width_(width) {
   if (attrs.size() != rows.size())
     throw ValueError("MultiHashEmbed: attrs and rows must have the same length (" +
@@ -66,7 +131,14 @@ MultiHashEmbed::MultiHashEmbed(int64_t width, std::vector<std::string> attrs,
     attrs_.push_back(token_attr_from_name(attrs[i]));
     embeds_.push_back(std::make_unique<layers::HashEmbed>(width, rows[i], ++seed, int64_t(i)));
   }
-  mix_ = std::make_unique<layers::Maxout>(width, width * int64_t(attrs.size()), 3, true);
+  if (include_static_vectors)
+    static_vectors_ = std::make_unique<StaticVectors>(width, 0, 0.0, TokenAttr::ORTH);
+  const int64_t n_inputs = int64_t(attrs.size()) + (include_static_vectors ? 1 : 0);
+  mix_ = std::make_unique<layers::Maxout>(width, width * n_inputs, 3, true);
+}
+
+void MultiHashEmbed::initialize_vectors(const Vectors& table) {
+  if (static_vectors_) static_vectors_->initialize_vectors(table);
 }
 
 std::vector<at::Tensor> MultiHashEmbed::forward(const std::vector<Doc*>& docs, bool is_train) {
@@ -78,6 +150,7 @@ std::vector<at::Tensor> MultiHashEmbed::forward(const std::vector<Doc*>& docs, b
       for (size_t i = 0; i < d->size(); ++i) ids.push_back(token_attr(*d, i, attrs_[a]));
     cols.push_back(embeds_[a]->forward(ids, is_train ? drop_ : 0.0));
   }
+  if (static_vectors_) cols.push_back(static_vectors_->forward_rows(docs, is_train));
   at::Tensor X = at::cat(cols, 1);
   if (X.size(0) == 0) return split_rows(at::zeros({0, width_}, at::kFloat), lengths);
   return split_rows(mix_->forward(X, is_train ? drop_ : 0.0), lengths);
@@ -86,18 +159,26 @@ std::vector<at::Tensor> MultiHashEmbed::forward(const std::vector<Doc*>& docs, b
 void MultiHashEmbed::collect(const std::string& prefix, NamedTensors& out) const {
   for (size_t a = 0; a < embeds_.size(); ++a)
     embeds_[a]->collect(prefix + "hashembed" + std::to_string(a) + ".", out);
+  if (static_vectors_) static_vectors_->collect(prefix + "static_vectors.", out);
   mix_->collect(prefix + "maxout.", out);
 }
 
 // ---- CharacterEmbed ----
 CharacterEmbed::CharacterEmbed(int64_t width, int64_t rows, int64_t nM, int64_t nC,
-                               const std::string& feature)
+                               const std::string& feature, bool include_static_vectors)
     : width_(width), nM_(nM), nC_(nC), feature_(token_attr_from_name(feature)) {
   if (width <= 0 || rows <= 0 || nM <= 0 || nC <= 0)
     throw ValueError("CharacterEmbed: width, rows, nM and nC must be positive");
   E_ = at::zeros({nC, 256, nM}, at::kFloat).set_requires_grad(true);
   embed_ = std::make_unique<layers::HashEmbed>(width, rows, 5, 0);
-  mix_ = std::make_unique<layers::Maxout>(width, nM * nC + width, 3, true);
+  if (include_static_vectors)
+    static_vectors_ = std::make_unique<StaticVectors>(width, 0, 0.0, TokenAttr::ORTH);
+  mix_ = std::make_unique<layers::Maxout>(
+      width, nM * nC + width * (include_static_vectors ? 2 : 1), 3, true);
+}
+
+void CharacterEmbed::initialize_vectors(const Vectors& table) {
+  if (static_vectors_) static_vectors_->initialize_vectors(table);
 }
 
 std::vector<uint8_t> CharacterEmbed::utf8_array(std::string_view word, int64_t nC) {
@@ -124,13 +205,16 @@ std::vector<at::Tensor> CharacterEmbed::forward(const std::vector<Doc*>& docs, b
   if (N == 0) return split_rows(at::zeros({0, width_}, at::kFloat), lengths);
   at::Tensor index = at::from_blob(rows.data(), {int64_t(rows.size())}, at::kLong).clone();
   at::Tensor chars = E_.view({nC_ * 256, nM_}).index_select(0, index).view({N, nC_ * nM_});
-  at::Tensor X = at::cat({chars, embed_->forward(ids, is_train ? drop_ : 0.0)}, 1);
+  std::vector<at::Tensor> parts{chars, embed_->forward(ids, is_train ? drop_ : 0.0)};
+  if (static_vectors_) parts.push_back(static_vectors_->forward_rows(docs, is_train));
+  at::Tensor X = at::cat(parts, 1);
   return split_rows(mix_->forward(X, is_train ? drop_ : 0.0), lengths);
 }
 
 void CharacterEmbed::collect(const std::string& prefix, NamedTensors& out) const {
   out.emplace_back(prefix + "charembed.E", E_);
   embed_->collect(prefix + "hashembed.", out);
+  if (static_vectors_) static_vectors_->collect(prefix + "static_vectors.", out);
   mix_->collect(prefix + "maxout.", out);
 }
 
@@ -233,12 +317,9 @@ void register_tok2vec_architectures() {
          arg("window_size", "int"), arg("maxout_pieces", "int"), arg("subword_features", "bool"),
          arg("pretrained_vectors", "bool|null")},
         [](const Value& a, const ConfigPath& path) -> std::any {
-          if (!registry::is_null(a, "pretrained_vectors") &&
-              registry::get_bool(a, "pretrained_vectors")) {
-            ConfigPath p = path;
-            p.push_back("pretrained_vectors");
-            throw ConfigError(p, "static vectors are not supported (use false or null)");
-          }
+          // spaCy: include_static_vectors=bool(pretrained_vectors)
+          const bool static_vectors = !registry::is_null(a, "pretrained_vectors") &&
+                                      registry::get_bool(a, "pretrained_vectors");
           const int64_t width = registry::get_int(a, "width"), E = registry::get_int(a, "embed_size");
           std::vector<std::string> attrs{"NORM"};
           std::vector<int64_t> rows{E};
@@ -248,7 +329,7 @@ void register_tok2vec_architectures() {
           }
           if (registry::get_int(a, "maxout_pieces") < 1)
             throw ValueError("maxout_pieces must be at least 1");
-          auto embed = std::make_shared<MultiHashEmbed>(width, attrs, rows);
+          auto embed = std::make_shared<MultiHashEmbed>(width, attrs, rows, static_vectors);
           auto encode = std::make_shared<MaxoutWindowEncoder>(
               width, registry::get_int(a, "window_size"), registry::get_int(a, "maxout_pieces"),
               registry::get_int(a, "depth"));
@@ -266,21 +347,18 @@ void register_tok2vec_architectures() {
         },
         T2V);
   // MultiHashEmbed.v1 (spacy-legacy; spancat_singlelabel's default and spaCy's tagger_parser_ud
-  // project name it) differs from .v2 only in its static-vectors layer, not supported here either.
+  // project name it) differs from .v2 only in its static-vectors layer (StaticVectors.v1, which
+  // projects the same way).
   for (const char* name : {"spacy.MultiHashEmbed.v2", "spacy.MultiHashEmbed.v1"})
     add_function(
         "architectures", name,
         {arg("width", "int"), arg("attrs", "list[str]"), arg("rows", "list[int]"),
          arg("include_static_vectors", "bool")},
         [](const Value& a, const ConfigPath& path) -> std::any {
-          if (registry::get_bool(a, "include_static_vectors")) {
-            ConfigPath p = path;
-            p.push_back("include_static_vectors");
-            throw ConfigError(p, "static vectors are not supported (use false)");
-          }
           return Tok2VecPtr(std::make_shared<MultiHashEmbed>(
               registry::get_int(a, "width"), registry::get_str_list(a, "attrs"),
-              a.at("rows").as<std::vector<int64_t>>()));
+              a.at("rows").as<std::vector<int64_t>>(),
+              registry::get_bool(a, "include_static_vectors")));
         },
         "Model[List[Doc], List[Floats2d]]");
   add_function(
@@ -288,14 +366,10 @@ void register_tok2vec_architectures() {
       {arg("width", "int"), arg("rows", "int"), arg("nM", "int"), arg("nC", "int"),
        arg("include_static_vectors", "bool"), arg("feature", "str", "LOWER")},
       [](const Value& a, const ConfigPath& path) -> std::any {
-        if (registry::get_bool(a, "include_static_vectors")) {
-          ConfigPath p = path;
-          p.push_back("include_static_vectors");
-          throw ConfigError(p, "static vectors are not supported (use false)");
-        }
         return Tok2VecPtr(std::make_shared<CharacterEmbed>(
             registry::get_int(a, "width"), registry::get_int(a, "rows"), registry::get_int(a, "nM"),
-            registry::get_int(a, "nC"), registry::get_str(a, "feature")));
+            registry::get_int(a, "nC"), registry::get_str(a, "feature"),
+            registry::get_bool(a, "include_static_vectors")));
       },
       T2V);
   // .v1 (spacy-legacy) is the same network as .v2 (it left the padding to Tok2Vec.v1).
@@ -327,6 +401,35 @@ void register_tok2vec_architectures() {
               /*maxout_pieces=*/0, registry::get_int(a, "depth")));
         },
         "Model[List[Floats2d], List[Floats2d]]");
+  add_function(
+      "layers", "spacy.StaticVectors.v2",
+      {arg("nO", "int|null", nullptr), arg("nM", "int|null", nullptr),
+       arg("dropout", "float|null", nullptr), arg("init_W", "any", nullptr),
+       arg("key_attr", "str", "ORTH")},
+      [](const Value& a, const ConfigPath& path) -> std::any {
+        if (!registry::is_null(a, "init_W")) {
+          ConfigPath p = path;
+          p.push_back("init_W");
+          throw ConfigError(p, "only the default initializer (glorot_uniform_init) is supported; "
+                               "leave init_W out");
+        }
+        std::optional<double> dropout;
+        if (!registry::is_null(a, "dropout")) dropout = registry::get_float(a, "dropout");
+        return Tok2VecPtr(std::make_shared<StaticVectors>(
+            optional_int(a, "nO"), optional_int(a, "nM"), dropout,
+            token_attr_from_name(registry::get_str(a, "key_attr"))));
+      },
+      "Model[List[Doc], Ragged]");
+  add_function(
+      "architectures", "spacy.MaxoutWindowEncoder.v2",
+      {arg("width", "int"), arg("window_size", "int"), arg("maxout_pieces", "int"),
+       arg("depth", "int")},
+      [](const Value& a, const ConfigPath&) -> std::any {
+        return std::shared_ptr<EncoderModel>(std::make_shared<MaxoutWindowEncoder>(
+            registry::get_int(a, "width"), registry::get_int(a, "window_size"),
+            registry::get_int(a, "maxout_pieces"), registry::get_int(a, "depth")));
+      },
+      "Model[List[Floats2d], List[Floats2d]]");
   add_function(
       "architectures", "spacy.Tok2VecListener.v1",
       {arg("width", "int"), arg("upstream", "str", "*")},

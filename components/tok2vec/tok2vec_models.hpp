@@ -4,6 +4,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,21 +34,47 @@ enum class TokenAttr { ORTH, NORM, LOWER, PREFIX, SUFFIX, SHAPE };
 TokenAttr token_attr_from_name(const std::string& name);  // ValueError for unsupported names
 uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr);
 
+// spacy.StaticVectors.v2(nO, nM, dropout, key_attr): each token's row of the vocab's vectors
+// table (found by key_attr, ORTH by default), projected by W [nO, nM] (glorot_uniform). A token
+// without a vector gets zeros; as in spaCy (its V[rows] reads row -1, the last row, for them)
+// W's gradient still counts that row, through a detached subtraction. Dropout (when set) is
+// one mask over the nO columns for the whole batch. W exists once nM is known: from the config
+// or the table (initialize_vectors); E896 when the table's width differs from W's.
+class StaticVectors : public Tok2VecModel {
+ public:
+  StaticVectors(int64_t nO, int64_t nM, std::optional<double> dropout, TokenAttr key_attr);
+  std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
+  at::Tensor forward_rows(const std::vector<Doc*>& docs, bool is_train);  // [tokens, nO]
+  int64_t width() const override { return nO_; }
+  void collect(const std::string& prefix, NamedTensors& out) const override;
+  void initialize_vectors(const Vectors& table) override;
+
+ private:
+  int64_t nO_;
+  std::optional<double> dropout_;
+  TokenAttr key_attr_;
+  at::Tensor W_;  // [nO, nM]; undefined until nM is known
+};
+
 // spacy.MultiHashEmbed.v2: HashEmbed per attribute (seeds 8, 9, ...; column = attr index),
-// concatenated, then Maxout(width, nP=3, normalize=True).
+// concatenated (then, with include_static_vectors, StaticVectors(width, dropout=0.0)), then
+// Maxout(width, nP=3, normalize=True).
 class MultiHashEmbed : public Tok2VecModel {
  public:
-  MultiHashEmbed(int64_t width, std::vector<std::string> attrs, std::vector<int64_t> rows);
+  MultiHashEmbed(int64_t width, std::vector<std::string> attrs, std::vector<int64_t> rows,
+                 bool include_static_vectors = false);
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
   int64_t width() const override { return width_; }
   void collect(const std::string& prefix, NamedTensors& out) const override;
   void set_dropout(double drop) override { drop_ = drop; }
+  void initialize_vectors(const Vectors& table) override;
 
  private:
   int64_t width_;
   double drop_ = 0.0;
   std::vector<TokenAttr> attrs_;
   std::vector<std::unique_ptr<layers::HashEmbed>> embeds_;
+  std::unique_ptr<StaticVectors> static_vectors_;  // include_static_vectors
   std::unique_ptr<layers::Maxout> mix_;
 };
 
@@ -57,7 +84,10 @@ class MultiHashEmbed : public Tok2VecModel {
 // concatenated with a HashEmbed of `feature` (seed 5), then Maxout(width, nP=3, normalize=True).
 class CharacterEmbed : public Tok2VecModel {
  public:
-  CharacterEmbed(int64_t width, int64_t rows, int64_t nM, int64_t nC, const std::string& feature);
+  // include_static_vectors: StaticVectors(width, dropout=0.0) concatenated after the HashEmbed.
+  CharacterEmbed(int64_t width, int64_t rows, int64_t nM, int64_t nC, const std::string& feature,
+                 bool include_static_vectors = false);
+  void initialize_vectors(const Vectors& table) override;
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
   int64_t width() const override { return width_; }
   void collect(const std::string& prefix, NamedTensors& out) const override;
@@ -71,6 +101,7 @@ class CharacterEmbed : public Tok2VecModel {
   TokenAttr feature_;
   at::Tensor E_;  // [nC, 256, nM]
   std::unique_ptr<layers::HashEmbed> embed_;
+  std::unique_ptr<StaticVectors> static_vectors_;
   std::unique_ptr<layers::Maxout> mix_;
 };
 
@@ -106,6 +137,7 @@ class ChainTok2Vec : public Tok2VecModel {
     embed_->set_dropout(drop);
     encode_->set_dropout(drop);
   }
+  void initialize_vectors(const Vectors& table) override { embed_->initialize_vectors(table); }
 
  private:
   Tok2VecPtr embed_;
@@ -130,7 +162,8 @@ class Tok2VecListenerModel : public Tok2VecModel {
 };
 
 // Registers spacy.HashEmbedCNN.v2, spacy.Tok2Vec.v2, spacy.MultiHashEmbed.v2 (and .v1),
-// spacy.CharacterEmbed.v2, spacy.MaxoutWindowEncoder.v2 and spacy.Tok2VecListener.v1.
+// spacy.CharacterEmbed.v2, spacy.MaxoutWindowEncoder.v2, spacy.Tok2VecListener.v1 and the
+// layer spacy.StaticVectors.v2.
 void register_tok2vec_architectures();
 
 }  // namespace trfpipe

@@ -124,8 +124,10 @@ class Token {
   std::optional<bool> is_sent_start() const;
   void set_is_sent_start(std::optional<bool> v);
   TokenData& data() const;
-  // doc.tensor's row for this token (empty when the Doc has no tensor) or the user hook.
+  // spaCy's Token.vector: the user hook, else doc.tensor's row when the vocab has no vectors
+  // (empty without a tensor), else the vocab's vector of the word (zeros when it has none).
   std::vector<float> vector() const;
+  bool has_vector() const;
   double similarity(const Token& other) const;
   // Typed extension attributes (token._.name); see Doc::set_token_extension.
   std::any& ext(const std::string& name) const;
@@ -157,6 +159,7 @@ class Span {
   hash_t label() const { return label_id_; }
   std::string label_() const;
   std::vector<float> vector() const;   // mean of token vectors, or the user hook
+  bool has_vector() const;
   double vector_norm() const;
   double similarity(const Span& other) const;
   std::any& ext(const std::string& name) const;
@@ -227,14 +230,17 @@ class SpanGroups {
 struct DocHooks {
   std::function<std::vector<float>(const Doc&)> vector;
   std::function<double(const Doc&, const Doc&)> similarity;
+  std::function<bool(const Doc&)> has_vector;
 };
 struct SpanHooks {
   std::function<std::vector<float>(const Span&)> vector;
   std::function<double(const Span&, const Span&)> similarity;
+  std::function<bool(const Span&)> has_vector;
 };
 struct TokenHooks {
   std::function<std::vector<float>(const Token&)> vector;
   std::function<double(const Token&, const Token&)> similarity;
+  std::function<bool(const Token&)> has_vector;
 };
 
 class Doc {
@@ -305,7 +311,10 @@ class Doc {
   Matrix& tensor() { return tensor_; }
   const Matrix& tensor() const { return tensor_; }
 
-  std::vector<float> vector() const;  // hook, else tensor mean, else zeros (width of tensor)
+  // spaCy's Doc.vector: the hook, else the mean of the token vectors when the vocab has vectors,
+  // else the tensor's mean, else zeros.
+  std::vector<float> vector() const;
+  bool has_vector() const;
   double vector_norm() const;
   double similarity(const Doc& other) const;
   DocHooks& user_hooks() { return doc_hooks_; }

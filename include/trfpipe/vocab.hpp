@@ -10,6 +10,8 @@
 
 namespace trfpipe {
 
+class Vectors;  // trfpipe/vectors.hpp
+
 // Lexical flags (spaCy's is_* / like_* attributes), computed once per word form.
 enum LexFlag : uint32_t {
   IS_ALPHA = 1u << 0, IS_ASCII = 1u << 1, IS_DIGIT = 1u << 2, IS_LOWER = 1u << 3,
@@ -35,10 +37,16 @@ class Vocab {
   const Lexeme& get(std::string_view orth);
   const Lexeme* find(hash_t orth) const;  // nullptr when never seen
   size_t size() const;
+  // spaCy's vocab.vectors: the static word vectors (an empty table until loaded or set).
+  // Replaced only while nothing processes with this Vocab (a pipeline change).
+  Vectors& vectors() { return *vectors_; }
+  const Vectors& vectors() const { return *vectors_; }
+  void set_vectors(std::shared_ptr<Vectors> vectors);
 
  private:
   std::string lang_;
   StringStore strings_;
+  std::shared_ptr<Vectors> vectors_;
   std::unordered_map<hash_t, Lexeme> lexemes_;
   mutable std::mutex mutex_;
 };
