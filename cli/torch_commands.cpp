@@ -17,6 +17,8 @@ const std::vector<ModuleCommand>& torch_commands() {
       {"init fill-config", "Fill defaults into a partial config (spacy init fill-config)"},
       {"init model", "Write a tiny randomly initialised Hugging Face checkpoint"},
       {"train", "Train a pipeline (spacy train)"},
+      {"find-threshold",
+       "Find the best threshold of a component on .spacy data (spacy find-threshold)"},
   };
   return list;
 }
