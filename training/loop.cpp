@@ -21,6 +21,7 @@
 #include "models/optimizer.hpp"
 #include "models/safetensors.hpp"
 #include "pipeline/file_io.hpp"
+#include "pipeline/sourcing.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/scorer.hpp"
@@ -642,6 +643,39 @@ void log_info(std::ostream* log, const std::string& message) {
        << std::setfill('0') << ms.count() << std::setfill(' ') << "] [INFO] " << message << "\n";
   log->flush();
 }
+// spaCy's W086/W087 after init_nlp: a listener and its upstream should be frozen together
+// (or the upstream annotating), else one trains on outputs the other no longer matches.
+void warn_inconsistent_freezing(Language& nlp, const std::vector<std::string>& frozen,
+                                const std::vector<std::string>& annotating, std::ostream& out) {
+  auto in = [](const std::vector<std::string>& v, const std::string& n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  const Json components = nlp.config()["components"];
+  const std::vector<std::string> enabled = nlp.pipe_names();
+  for (const std::string& name : enabled) {
+    const FactoryMeta& meta = get_factory(nlp.get_pipe(name).factory_name());
+    if (meta.listener_architectures.empty()) continue;
+    for (const std::string& listener : enabled) {
+      if (listener == name ||
+          pipeline::listener_paths(components[listener], meta.listener_architectures, name).empty())
+        continue;
+      if (in(frozen, listener) && !in(frozen, name))
+        out << "[W087] Component '" << name << "' will be (re)trained, but the component '"
+            << listener << "' depends on it via a listener and is frozen. This means that the "
+            << "performance of '" << listener << "' will be degraded. You can either freeze both, "
+            << "or neither of the two. If you're sourcing the component from an existing "
+            << "pipeline, you can use the `replace_listeners` setting in the config block to "
+            << "replace its token-to-vector listener with a copy and make it independent.\n";
+      if (!in(frozen, listener) && in(frozen, name) && !in(annotating, name))
+        out << "[W086] Component '" << listener << "' will be (re)trained, but it needs the "
+            << "component '" << name << "' which is frozen. If you want to prevent retraining '"
+            << name << "' but want to train '" << listener << "' on top of it, you should add '"
+            << name << "' to the list of 'annotating_components' in the 'training' block in the "
+            << "config.\n";
+    }
+  }
+}
+
 }  // namespace
 
 std::unique_ptr<Language> init_nlp(const Json& raw_config, std::ostream* log) {
@@ -679,6 +713,7 @@ std::unique_ptr<Language> init_nlp(const Json& raw_config, std::ostream* log) {
                         config["initialize"]["init_tok2vec"].get<std::string>());
     log_info(log, "Initialized pipeline components: " + py_list(nlp->pipe_names()));
   }
+  warn_inconsistent_freezing(*nlp, r.frozen, r.annotating, log ? *log : std::cerr);
   return nlp;
 }
 

@@ -100,8 +100,8 @@ size_t count_ents(const std::vector<nlohmann::json>& ents) {
 
 RunResult train(const TempDir& tmp, const std::string& cfg, const std::string& out,
                 const std::string& data, std::vector<std::string> extra = {}) {
-  std::vector<std::string> args = {"train", cfg, "--output", out, "--paths.train", data,
-                                   "--paths.dev", data};
+  std::vector<std::string> args = {"train", cfg, "--paths.train", data, "--paths.dev", data};
+  if (!out.empty()) args.insert(args.end(), {"--output", out});
   args.insert(args.end(), extra.begin(), extra.end());
   return run_cli(args);
 }
@@ -129,6 +129,7 @@ TEST(SourcingCli, FrozenSourcedNerWithReplacedListenersKeepsItsPredictions) {
   RunResult r = train(tmp, cfg, tmp / "b", data);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
   EXPECT_NE(r.out.find("Frozen components: ['ner']"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("[W087]"), std::string::npos) << r.err;
   EXPECT_NE(r.out.find("LOSS TAGGER"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find("LOSS NER"), std::string::npos) << r.out;
   EXPECT_EQ(predicted_ents(tmp, tmp / "b/model-last"), original);
@@ -140,6 +141,14 @@ TEST(SourcingCli, FrozenSourcedNerWithReplacedListenersKeepsItsPredictions) {
   EXPECT_NE(saved.find("[components.ner.model.tok2vec]\n@architectures = \"spacy.HashEmbedCNN.v2\""),
             std::string::npos)
       << saved;
+  // Without replace_listeners the frozen ner would listen to the new, trained tok2vec: spaCy's W087.
+  const std::string shared = tmp.file(
+      "shared.cfg", tagger_with_sourced_ner(a, "", "frozen_components = [\"ner\"]\n"));
+  r = train(tmp, shared, "", data, {"--training.max_steps", "1"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("[W087] Component 'tok2vec' will be (re)trained, but the component 'ner'"),
+            std::string::npos)
+      << r.err;
   // The tagger trained on top.
   RunResult t = run_cli({"apply", tmp / "b/model-last", tmp.file("one.txt", "I like tea.\n"),
                          tmp / "one.jsonl"});
