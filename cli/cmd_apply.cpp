@@ -184,19 +184,38 @@ void write_displacy(const std::string& path, const std::vector<Json>& docs) {
   if (!f) throw Error("cannot write the displaCy page: " + path);
 }
 
+// The files of an input directory: recursively, sorted, without hidden files and folders (spaCy's
+// walk_directory).
+std::vector<std::string> input_files(const std::string& dir) {
+  std::vector<std::string> out;
+  for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+    if (it->path().filename().string().rfind('.', 0) == 0) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) out.push_back(it->path().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 int run_apply(const ApplyArgs& args) {
   const std::string& input = args.input;
   const std::string& output = args.output;
   const size_t batch_size = size_t(args.batch_size);
-  const bool docbin_in = ends_with(input, ".spacy");
+  const bool docbin_in = ends_with(input, ".spacy");  // a single DocBin input
   const bool docbin_out = ends_with(output, ".spacy");
   if (output != "-" && !ends_with(output, ".jsonl") && !docbin_out)
     return fail("OUTPUT must be a .jsonl or .spacy file (or '-' for stdout): " + output);
   if (docbin_out && args.include_trf)
     return fail("--include-trf needs .jsonl output (a DocBin keeps no transformer data)");
   if (input != "-" && !fs::exists(input)) return fail("Input file not found: " + input);
-  if (input != "-" && fs::is_directory(input))
-    return fail("INPUT must be a file, not a directory: " + input);
+  // spaCy's apply reads every file of a directory (recursively, sorted, hidden ones skipped).
+  std::vector<std::string> inputs{input};
+  if (input != "-" && fs::is_directory(input)) {
+    inputs = input_files(input);
+    if (inputs.empty()) return fail("No input files in directory: " + input);
+  }
   if (output != "-" && fs::exists(output) && !args.force)
     return fail("Output file already exists: " + output, "Use --force to overwrite it.");
 
@@ -216,10 +235,12 @@ int run_apply(const ApplyArgs& args) {
     if (!nlp->has_pipe(factory)) nlp->add_pipe(factory);
   }
 
-  std::unique_ptr<TextReader> reader;
-  std::vector<Doc> input_docs;
-  if (docbin_in) input_docs = read_docbin(input, nlp->vocab_ptr());
-  else reader = std::make_unique<TextReader>(input, args.text_key);
+  // A single INPUT is opened (a DocBin read) before OUTPUT is created: a bad input writes nothing.
+  std::vector<Doc> single_docbin;
+  std::unique_ptr<TextReader> single_reader;
+  if (docbin_in) single_docbin = read_docbin(input, nlp->vocab_ptr());
+  else if (inputs.size() == 1 && inputs[0] == input)
+    single_reader = std::make_unique<TextReader>(input, args.text_key);
   std::ofstream file;
   DocBin docbin;
   if (output != "-" && !docbin_out) {
@@ -231,7 +252,7 @@ int run_apply(const ApplyArgs& args) {
   uint64_t input_size = 0;
   struct stat info {};
   if (input != "-" && stat(input.c_str(), &info) == 0 && S_ISREG(info.st_mode))
-    input_size = docbin_in ? input_docs.size() : uint64_t(info.st_size);
+    input_size = docbin_in ? single_docbin.size() : uint64_t(info.st_size);
   Progress progress(input_size, !args.quiet);
   std::vector<Json> displacy_docs;
 
@@ -263,7 +284,16 @@ int run_apply(const ApplyArgs& args) {
     if (!out) throw WriteError("cannot write the output file: " + output);
   };
   const PipeOptions options{batch_size, size_t(args.n_process)};
-  try {
+  // One input file (or stdin) through the pipeline, its docs written as they are done.
+  auto apply_file = [&](const std::string& path) {
+    const bool docbin_in = ends_with(path, ".spacy");
+    std::unique_ptr<TextReader> reader;
+    std::vector<Doc> input_docs;
+    if (docbin_in) input_docs = path == input ? std::move(single_docbin)
+                                              : read_docbin(path, nlp->vocab_ptr());
+    else if (single_reader && path == input) reader = std::move(single_reader);
+    else reader = std::make_unique<TextReader>(path, args.text_key);
+    const size_t written_before = written;
     try {
       if (docbin_in) {
         size_t next = 0;
@@ -286,9 +316,12 @@ int run_apply(const ApplyArgs& args) {
       throw;
     } catch (const Error& e) {
       // A doc failed: it is the one after the last written.
-      if (docbin_in) throw DataError(input, -1, e.what(), int64_t(written));
+      if (docbin_in) throw DataError(path, -1, e.what(), int64_t(written - written_before));
       throw DataError(reader->path(), in_flight.empty() ? -1 : in_flight.front().first, e.what());
     }
+  };
+  try {
+    for (const std::string& path : inputs) apply_file(path);
     out.flush();
     progress.finish();
     if (docbin_out) docbin.to_disk(output);
@@ -317,8 +350,8 @@ CommandRunner apply_command(CLI::App& app) {
   app.add_option("MODEL", args->model, "a pipeline directory or blank:<lang> (blank:en)")
       ->required();
   app.add_option("INPUT", args->input,
-                 ".jsonl ({\"text\": ...} per line), .spacy (DocBin), text (one doc per line) or "
-                 "'-' (stdin: JSONL or text)")
+                 ".jsonl ({\"text\": ...} per line), .spacy (DocBin), text (one doc per line), "
+                 "a directory of such files or '-' (stdin: JSONL or text)")
       ->required();
   app.add_option("OUTPUT", args->output,
                  ".jsonl: one Doc.to_json() per line ('-' = stdout), or .spacy (DocBin)")

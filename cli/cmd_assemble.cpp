@@ -29,7 +29,11 @@ int run_assemble(const AssembleArgs& args) {
   Json config = load_config_file(args.config_path, args.overrides, /*interpolate=*/true);
   std::unique_ptr<Language> nlp = Language::from_config(config);
   nlp->link_components();
-  nlp->initialize(nullptr);
+  {
+    // spaCy's assemble: sourced components keep the weights they were trained with.
+    DisabledPipes sourced = nlp->select_pipes(nlp->sourced_components());
+    nlp->initialize(nullptr);
+  }
   nlp->to_disk(args.out);
   std::cout << "✔ Assembled pipeline [" ;
   auto names = nlp->pipe_names();

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <sstream>
 
 #include "cli/command.hpp"
 #include "cli/common.hpp"
@@ -22,11 +23,53 @@ namespace {
 
 struct ConvertArgs {
   std::string input, output_dir = "-";
+  std::string base;  // --base: the pipeline whose sentence boundaries --seg-sents uses
   ConvertOptions opts;  // its defaults are spaCy's
   long long n_sents = ConvertOptions{}.n_sents;
   std::string file_type = "spacy", lang = "en";
   bool seg_sents = false, concatenate = false, spans_key_given = false;
 };
+
+// spaCy's segment_sents_and_docs for token-per-line NER data without blank lines: the words of
+// each document (between -DOCSTART- lines) get sentence boundaries from `nlp` (the sentencizer,
+// or the --base pipeline), written as blank lines.
+std::string segment_sentences(const std::string& text, Language& nlp) {
+  std::vector<std::string> lines, out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  auto flush = [&](size_t begin, size_t end) {
+    std::vector<std::string> words;
+    std::vector<size_t> rows;
+    for (size_t i = begin; i < end; ++i) {
+      std::istringstream fields(lines[i]);
+      std::string word;
+      if (fields >> word) {
+        words.push_back(word);
+        rows.push_back(i);
+      }
+    }
+    if (words.empty()) return;
+    Doc doc(nlp.vocab_ptr(), words, std::vector<bool>(words.size(), true));
+    nlp.pipe_docs({&doc});
+    for (const Span& sent : doc.sents()) {
+      for (size_t t = sent.start(); t < sent.end(); ++t) out.push_back(lines[rows[t]]);
+      out.push_back("");
+    }
+  };
+  size_t start = 0;
+  for (size_t i = 0; i <= lines.size(); ++i) {
+    if (i < lines.size() && lines[i].rfind("-DOCSTART-", 0) != 0) continue;
+    flush(start, i);
+    if (i < lines.size()) {
+      out.push_back(lines[i]);
+      out.push_back("");
+    }
+    start = i + 1;
+  }
+  std::string joined;
+  for (const std::string& l : out) joined += l + "\n";
+  return joined;
+}
 
 int run_convert(const ConvertArgs& args) {
   const std::string& input = args.input;
@@ -35,7 +78,6 @@ int run_convert(const ConvertArgs& args) {
   opts.n_sents = int(args.n_sents);
   const std::string& file_type = args.file_type;
   const std::string& lang = args.lang;
-  if (args.seg_sents) return fail("--seg-sents is not supported");
   if (args.spans_key_given && opts.spans_key.empty()) return fail("--spans-key must not be empty");
   if (file_type != "json" && output_dir == "-")
     return fail("Can't write ." + file_type + " data to stdout. Please specify an output directory.");
@@ -65,6 +107,7 @@ int run_convert(const ConvertArgs& args) {
     return nlp->make_doc(text);
   };
   const bool quiet = output_dir == "-";
+  std::unique_ptr<Language> segmenter;  // --seg-sents
   // Convert everything first (an error in any file writes nothing), then write.
   std::vector<std::pair<fs::path, std::vector<Doc>>> outputs;
   for (const auto& file : files) {
@@ -87,6 +130,36 @@ int run_convert(const ConvertArgs& args) {
     file_opts.converter = conv;
     fs::path out = is_dir ? fs::path(output_dir) / fs::relative(file, input)
                           : fs::path(output_dir) / file.filename();
+    if (args.seg_sents && conv == "ner") {
+      std::ifstream in(file, std::ios::binary);
+      std::ostringstream text;
+      text << in.rdbuf();
+      if (text.str().find("\n\n") != std::string::npos) {
+        if (!quiet)
+          std::cout << "\u26a0 Sentence boundaries found, automatic sentence segmentation with "
+                     "`-s` disabled.\n";
+      } else {
+        if (!segmenter) {
+          if (args.base.empty()) {
+            segmenter = Language::blank(lang);
+            segmenter->add_pipe("sentencizer");
+            if (!quiet)
+              std::cout << "\u2139 Segmenting sentences with sentencizer. (Use `-b model` for "
+                         "improved parser-based sentence segmentation.)\n";
+          } else {
+            segmenter = Language::load(args.base);
+            if (!quiet)
+              std::cout << "\u2139 Segmenting sentences with the pipeline '" << args.base << "'.\n";
+          }
+        }
+        outputs.emplace_back(out, parse_conll_ner(segment_sentences(text.str(), *segmenter),
+                                                  file.string(), vocab, opts.n_sents));
+        continue;
+      }
+    } else if (args.seg_sents && !quiet) {
+      std::cout << "\u26a0 --seg-sents applies to token-per-line NER data (-c ner) only; '"
+                << file.string() << "' is " << conv << "\n";
+    }
     outputs.emplace_back(out, convert_file(file.string(), file_opts, vocab, make_doc));
   }
   if (args.concatenate && is_dir) {
@@ -138,13 +211,18 @@ CommandRunner convert_command(CLI::App& app) {
   app.add_option("-l,--lang", args->lang, "language of the tokenizer for jsonl/goemotions");
   app.add_option("--labels", opts.labels_path, "labels.txt for goemotions");
   app.add_flag("-m,--morphology", opts.append_morphology, "append morphology to tags (conllu)");
+  app.add_flag("-T,--merge-subtokens", opts.merge_subtokens,
+               "Merge CoNLL-U subtokens (multiword ranges become one token)");
   app.add_option("--text-key", opts.text_key, "the text field for jsonl");
   app.add_option("--spans-key", opts.spans_key,
                  "also copy each doc's entities into doc.spans[KEY] (to train a spancat on NER data, "
                  "as `doc.spans[KEY] = list(doc.ents)` in spaCy)")
       ->each([args](const std::string&) { args->spans_key_given = true; });
   add_dash_alias(app, "-sk", "--spans-key");
-  app.add_flag("-s,--seg-sents", args->seg_sents, "segment sentences (not supported)");
+  app.add_flag("-s,--seg-sents", args->seg_sents,
+               "Segment sentences (for -c ner): with the sentencizer, or the --base pipeline");
+  app.add_option("-b,--base,--model", args->base,
+                 "Trained pipeline for sentence segmentation to use as base (for --seg-sents)");
   app.add_flag("-C,--concatenate", args->concatenate,
                "with a directory INPUT: one output file named after it");
   return [args] { return run_convert(*args); };

@@ -51,7 +51,7 @@ struct DebugConfigArgs {
 int run_debug_config(const DebugConfigArgs& args) {
   const std::string& path = args.path;
   load_code(args.code);
-  if (!fs::exists(path)) {
+  if (config_file_missing(path)) {
     return fail("Config file not found", path);
   }
   Json config;
@@ -60,14 +60,14 @@ int run_debug_config(const DebugConfigArgs& args) {
     config = interpolate(fill_config(raw));
     validate_training_config(config);  // what `train` checks, no more and no less
   } catch (const ConfigError& e) {
-    return fail("Config validation error", path + ": " + e.what());
+    return fail("Config validation error", config_file_name(path) + ": " + e.what());
   }
   std::cout << write_cfg(config) << "\n";
   if (args.show_functions) {
     std::cout << "\u2139 Registered functions used\n";
     list_functions(config, "");
   }
-  std::cout << "\u2139 Config: " << path << "\n\u2714 Config is valid\n";
+  std::cout << "\u2139 Config: " << config_file_name(path) << "\n\u2714 Config is valid\n";
   return 0;
 }
 

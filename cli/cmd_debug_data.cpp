@@ -38,7 +38,7 @@ struct DebugDataArgs {
 int run_debug_data(const DebugDataArgs& args) {
   const std::string& path = args.path;
   load_code(args.code);
-  if (!fs::exists(path)) {
+  if (config_file_missing(path)) {
     return fail("Config file not found", path);
   }
   Json config;
@@ -49,7 +49,7 @@ int run_debug_data(const DebugDataArgs& args) {
     nlp = Language::from_config(config);
     corpora = resolve_corpora(config);
   } catch (const ConfigError& e) {
-    return fail("Config validation error", path + ": " + e.what());
+    return fail("Config validation error", config_file_name(path) + ": " + e.what());
   }
   Json c = debug_data_counts(*nlp, corpora.first, corpora.second);
   const Json& tr = c["train"];
@@ -64,6 +64,16 @@ int run_debug_data(const DebugDataArgs& args) {
   if (tr["docs"] == 0) std::cout << "\u2718 No training docs\n";
   std::cout << "\u2139 " << tr["words"] << " total word(s) in the training data\n"
             << "\u2139 " << dv["words"] << " total word(s) in the evaluation data\n";
+  std::cout << divider("Vocab & Vectors") << "\n";
+  std::cout << "\u2139 " << tr["words"] << " total word(s) in the data (" << tr["unique_words"]
+            << " unique)\n";
+  // spaCy's _format_labels(counts=True), shown with --verbose.
+  auto label_list = [](const Json& counts) {
+    std::string out;
+    for (auto it = counts.begin(); it != counts.end(); ++it)
+      out += (out.empty() ? "'" : ", '") + it.key() + "' (" + it.value().dump() + ")";
+    return out;
+  };
   int warnings = 0, errors = 0;
   auto mismatch = [&](const char* key, const std::string& what) {
     for (auto it = dv[key].begin(); it != dv[key].end(); ++it) {
@@ -77,6 +87,7 @@ int run_debug_data(const DebugDataArgs& args) {
   if (nlp->has_pipe("tagger") || !tr["tags"].empty()) {
     std::cout << divider("Part-of-speech Tagging") << "\n";
     std::cout << "\u2139 " << tr["tags"].size() << " label(s) in train data\n";
+    if (args.verbose) std::cout << "Labels in train data: " << label_list(tr["tags"]) << "\n";
     if (tr["missing_tags"].get<size_t>() > 0) {
       std::cout << "\u26a0 " << tr["missing_tags"] << " token(s) without a tag in the training data\n";
       ++warnings;
@@ -96,6 +107,44 @@ int run_debug_data(const DebugDataArgs& args) {
       std::cout << "\u2718 No entities in the training data\n";
       ++errors;
     }
+    if (args.verbose) std::cout << "Labels in train data: " << label_list(tr["entities"]) << "\n";
+    // spaCy's NEW_LABEL_THRESHOLD: fewer examples than this make a label hard to learn.
+    constexpr size_t kLowCount = 50;
+    bool low = false, no_negative = false;
+    for (auto it = tr["entities"].begin(); it != tr["entities"].end(); ++it) {
+      if (it.value().get<size_t>() <= kLowCount) {
+        std::cout << "\u26a0 Low number of examples for label '" << it.key() << "' ("
+                  << it.value() << ")\n";
+        low = true;
+        ++warnings;
+      }
+      if (tr["docs_without_entity_label"].value(it.key(), size_t(0)) == 0) {
+        std::cout << "\u26a0 No examples for texts WITHOUT new label '" << it.key() << "'\n";
+        no_negative = true;
+        ++warnings;
+      }
+    }
+    if (!low) std::cout << "\u2714 Good amount of examples for all labels\n";
+    if (!no_negative) std::cout << "\u2714 Examples without occurrences available for all labels\n";
+    if (tr["ws_ents"].get<size_t>() > 0) {
+      std::cout << "\u2718 " << tr["ws_ents"] << " invalid whitespace entity spans\n";
+      ++errors;
+    } else {
+      std::cout << "\u2714 No entities consisting of or starting/ending with whitespace\n";
+    }
+    if (tr["punct_ents"].get<size_t>() > 0) {
+      std::cout << "\u26a0 " << tr["punct_ents"] << " entity span(s) with punctuation\n";
+      ++warnings;
+    } else {
+      std::cout << "\u2714 No entities consisting of or starting/ending with punctuation\n";
+    }
+    if (tr["boundary_cross_ents"].get<size_t>() > 0) {
+      std::cout << "\u26a0 " << tr["boundary_cross_ents"]
+                << " entity span(s) crossing sentence boundaries\n";
+      ++warnings;
+    } else {
+      std::cout << "\u2714 No entities crossing sentence boundaries\n";
+    }
     mismatch("entities", "Entity label");
   }
   if (!tr["cats"].empty() || nlp->has_pipe("textcat") || nlp->has_pipe("textcat_multilabel")) {
@@ -103,6 +152,12 @@ int run_debug_data(const DebugDataArgs& args) {
     std::cout << "\u2139 Text Classification: " << tr["cats"].size() << " label(s)\n";
     for (auto it = tr["cats"].begin(); it != tr["cats"].end(); ++it)
       std::cout << "  " << it.key() << ": " << it.value() << " positive doc(s)\n";
+    for (auto it = tr["cats"].begin(); it != tr["cats"].end(); ++it)
+      if (it.value().get<size_t>() <= 50) {
+        std::cout << "\u26a0 Low number of examples for label '" << it.key() << "' ("
+                  << it.value() << ")\n";
+        ++warnings;
+      }
     mismatch("cats", "Text category");
   }
   std::cout << divider("Summary") << "\n";
@@ -119,7 +174,7 @@ CommandRunner debug_data_command(CLI::App& app) {
   auto args = std::make_shared<DebugDataArgs>();
   app.add_option("CONFIG", args->path, "the training config naming the corpora")->required();
   add_code_option(app, args->code);
-  app.add_flag("-V,--verbose", args->verbose, "ignored (spaCy's option)");
+  app.add_flag("-V,--verbose", args->verbose, "Print additional information (label lists)");
   add_config_overrides(app, args->overrides);
   return [args] { return run_debug_data(*args); };
 }

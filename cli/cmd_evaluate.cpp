@@ -34,40 +34,13 @@ std::string fmt(const char* f, double v) {
   return buf;
 }
 
-// wasabi's table: auto widths, 3 spaces between columns, leading and trailing blank line.
-void table(const std::string& title, const std::vector<std::vector<std::string>>& rows,
-           const std::vector<std::string>& header, const std::vector<char>& aligns) {
-  std::cout << divider(title) << "\n";
-  std::vector<std::vector<std::string>> all;
-  if (!header.empty()) all.push_back(header);
-  all.insert(all.end(), rows.begin(), rows.end());
-  std::vector<size_t> widths;
-  for (const auto& r : all)
-    for (size_t i = 0; i < r.size(); ++i) {
-      if (widths.size() <= i) widths.push_back(0);
-      widths[i] = std::max(widths[i], r[i].size());
-    }
-  std::cout << "\n";
-  for (const auto& r : all) {
-    std::string line;
-    for (size_t i = 0; i < r.size(); ++i) {
-      if (i) line += "   ";
-      std::string pad(widths[i] - r[i].size(), ' ');
-      bool right = i < aligns.size() && aligns[i] == 'r';
-      line += right ? pad + r[i] : r[i] + pad;
-    }
-    std::cout << line << "\n";
-  }
-  std::cout << "\n";
-}
-
 std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double>() * 100) : "-"; }
 
 struct EvaluateArgs {
   std::string model, data;
   std::optional<std::string> output, code, gpu_id, displacy_path;
   long long displacy_limit = 25;
-  bool gold_preproc = false;
+  bool gold_preproc = false, per_component = false;
   std::string spans_key = "sc";
 };
 
@@ -94,6 +67,8 @@ void render_parses(Language& nlp, const std::vector<Example>& examples, const st
   std::cout << "\u2714 Generated " << limit << " parses as HTML\n" << dir.string() << "\n";
 }
 
+void print_scores(const Json& scores, const std::string& spans_key);
+
 int run_evaluate(const EvaluateArgs& args) {
   const std::string& model = args.model;
   const std::string& data = args.data;
@@ -114,9 +89,34 @@ int run_evaluate(const EvaluateArgs& args) {
   Corpus corpus(co);
   std::unique_ptr<Language> nlp = Language::load(model);
   std::vector<Example> examples = corpus(*nlp);
-  Json scores = evaluate(*nlp, examples);
+  Json scores = evaluate(*nlp, examples, 0, args.per_component);
+  if (args.per_component) {
+    // spaCy prints no tables for per-component scores: they go to the JSON file.
+    if (args.output)
+      std::cout << "\u2139 Per-component scores will be saved to output JSON file.\n";
+    else
+      std::cout << "\u26a0 The per-component option is enabled but there is no output JSON file "
+                   "provided to save the scores to.\n";
+  } else {
+    print_scores(scores, args.spans_key);
+  }
+  if (args.displacy_path)
+    render_parses(*nlp, examples, model, *args.displacy_path, size_t(args.displacy_limit));
+  if (const auto& out = args.output) {
+    std::ofstream f(*out);
+    if (!f) {
+      return fail("Can't write the scores", *out);
+    }
+    f << scores.dump(2) << "\n";
+    std::cout << "\u2714 Saved results to " << *out << "\n";
+  }
+  return 0;
+}
 
-  const std::string spans = "spans_" + args.spans_key;
+// spaCy's evaluate tables: Results, then the per-type ones present in the scores.
+void print_scores(const Json& scores, const std::string& spans_key) {
+
+  const std::string spans = "spans_" + spans_key;
   const std::vector<std::pair<std::string, std::string>> metrics = {
       {"TOK", "token_acc"},   {"TAG", "tag_acc"},     {"POS", "pos_acc"},
       {"MORPH", "morph_acc"}, {"LEMMA", "lemma_acc"}, {"UAS", "dep_uas"},
@@ -158,17 +158,6 @@ int run_evaluate(const EvaluateArgs& args) {
       r.push_back({it.key(), it.value().is_number() ? fmt("%.2f", it.value().get<double>()) : "None"});
     table("Textcat ROC AUC (per label)", r, {"", "ROC AUC"}, {'l', 'r'});
   }
-  if (args.displacy_path)
-    render_parses(*nlp, examples, model, *args.displacy_path, size_t(args.displacy_limit));
-  if (const auto& out = args.output) {
-    std::ofstream f(*out);
-    if (!f) {
-      return fail("Can't write the scores", *out);
-    }
-    f << scores.dump(2) << "\n";
-    std::cout << "\u2714 Saved results to " << *out << "\n";
-  }
-  return 0;
 }
 
 CommandRunner evaluate_command(CLI::App& app) {
@@ -180,6 +169,9 @@ CommandRunner evaluate_command(CLI::App& app) {
   app.add_flag("-G,--gold-preproc", args->gold_preproc, "use the gold tokenization");
   app.add_option("--spans-key", args->spans_key, "the span group whose scores are shown");
   add_dash_alias(app, "-sk", "--spans-key");
+  app.add_flag("-P,--per-component", args->per_component,
+               "return scores per component, only applicable when an output JSON file is "
+               "specified");
   add_gpu_id_option(app, args->gpu_id);
   add_optional_option(app, "--displacy-path", args->displacy_path,
                       "directory to write rendered parses to as HTML (entities.html, parses.html)");

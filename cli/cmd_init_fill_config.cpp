@@ -30,7 +30,7 @@ int run_fill_config(const FillConfigArgs& args) {
   const std::string& base = args.base;
   const std::string& out = args.out;
   load_code(args.code);
-  if (!fs::exists(base)) {
+  if (config_file_missing(base)) {
     return fail("Config file not found", base);
   }
   Json raw = load_config_file(base, {}, /*interpolate=*/false);
@@ -38,7 +38,7 @@ int run_fill_config(const FillConfigArgs& args) {
   try {
     filled = fill_config(raw);
   } catch (const ConfigError& e) {
-    return fail("Config validation error", base + ": " + e.what());
+    return fail("Config validation error", config_file_name(base) + ": " + e.what());
   }
   std::string text = write_cfg(filled);
   if (out == "-") {

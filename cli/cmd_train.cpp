@@ -24,22 +24,24 @@ struct TrainArgs {
   std::string config_path, output;
   std::optional<std::string> code, gpu_id;
   ConfigOverrides overrides;
+  bool verbose = false;
 };
 
 int run_train(const TrainArgs& args) {
   const std::string& config_path = args.config_path;
-  if (!fs::exists(config_path)) {
+  if (config_file_missing(config_path)) {
     return fail("Config file not found", config_path);
   }
   if (int rc = use_gpu_id(args.gpu_id)) return rc;
   load_code(args.code);
   TrainOptions options;
   options.output_path = args.output;
+  options.verbose = args.verbose;
   try {
     train_from_config_file(config_path, args.overrides, options);
   } catch (const ConfigError& e) {
     std::cout.flush();
-    return fail("Config validation error", config_path + ": " + e.what());
+    return fail("Config validation error", config_file_name(config_path) + ": " + e.what());
   }
   return 0;
 }
@@ -49,6 +51,8 @@ CommandRunner train_command(CLI::App& app) {
   app.add_option("CONFIG", args->config_path, "the training config")->required();
   app.add_option("-o,--output", args->output,
                  "directory for model-last and model-best (none: the pipeline is not saved)");
+  app.add_flag("-V,--verbose", args->verbose,
+               "Display more information for debugging purposes (init_nlp's [INFO] lines on stderr)");
   add_code_option(app, args->code);
   add_gpu_id_option(app, args->gpu_id);
   add_config_overrides(app, args->overrides);

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 
@@ -65,5 +66,16 @@ CLI::Option* add_optional_option(CLI::App& app, const std::string& names,
   return app.add_option_function<std::string>(
       names, [&target](const std::string& text) { target = text; }, description);
 }
+
+}  // namespace trfpipe::cli
+
+namespace trfpipe::cli {
+
+bool config_file_missing(const std::string& path) {
+  std::error_code ec;
+  return path != "-" && !std::filesystem::exists(path, ec);
+}
+
+std::string config_file_name(const std::string& path) { return path == "-" ? "<stdin>" : path; }
 
 }  // namespace trfpipe::cli

@@ -16,6 +16,11 @@ namespace trfpipe::cli {
 // Returns 1, the exit code of a failed command.
 int fail(const std::string& title, const std::string& detail = "");
 
+// A config path of a command: "-" reads the config from stdin (spaCy's load_config), so it is
+// never "not found"; messages name it "<stdin>".
+bool config_file_missing(const std::string& path);
+std::string config_file_name(const std::string& path);
+
 // The whole of `text` as an integer in [lo, hi]; nullopt when it is not one (the caller names the
 // option in its message).
 std::optional<long long> parse_integer(const std::string& text, long long lo = LLONG_MIN,

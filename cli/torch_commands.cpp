@@ -18,6 +18,8 @@ const std::vector<ModuleCommand>& torch_commands() {
       {"init labels", "Write the label data of a config's components (spacy init labels)"},
       {"init model", "Write a tiny randomly initialised Hugging Face checkpoint"},
       {"train", "Train a pipeline (spacy train)"},
+      {"find-threshold",
+       "Find the best threshold of a component on .spacy data (spacy find-threshold)"},
   };
   return list;
 }

@@ -1,6 +1,7 @@
 // Public entry points of the config area: parse, interpolate, overrides, files.
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 
 #include "config/internal.hpp"
@@ -128,14 +129,20 @@ Json load_config_file(const std::string& path, const ConfigOverrides& overrides,
     return load_config_file_impl(path, overrides, do_interpolate);
   } catch (const ConfigError& e) {
     // Parse errors name the file already; interpolation and override errors name a key path.
-    if (std::string(e.what()).find(path) != std::string::npos) throw;
-    throw ConfigError(e.path(), e.message() + " (in " + path + ")");
+    const std::string name = path == "-" ? "<stdin>" : path;
+    if (std::string(e.what()).find(name) != std::string::npos) throw;
+    throw ConfigError(e.path(), e.message() + " (in " + name + ")");
   }
 }
 
 namespace {
 
 Json load_config_file_impl(const std::string& path, const ConfigOverrides& overrides, bool do_interpolate) {
+  if (path == "-") {  // spaCy's load_config: "-" reads the config from stdin
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    return load_config(ss.str(), overrides, do_interpolate, "<stdin>");
+  }
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
     throw ConfigError({}, "cannot read config file '" + path + "': it is a directory");

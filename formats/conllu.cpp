@@ -54,11 +54,73 @@ bool parse_int(std::string_view s, int64_t& out) {
   return true;
 }
 
+// spaCy's merge_conllu_subtokens on the rows of a sentence: each range [first, last] (0-based)
+// becomes one row; heads are renumbered.
+void merge_ranges(Sentence& sent, const std::vector<std::pair<int64_t, int64_t>>& ranges) {
+  const int64_t n = int64_t(sent.rows.size());
+  std::vector<int64_t> new_index(static_cast<size_t>(n));
+  std::vector<Row> rows;
+  size_t next_range = 0;
+  for (int64_t i = 0; i < n;) {
+    if (next_range < ranges.size() && ranges[next_range].first == i) {
+      const auto [first, last] = ranges[next_range++];
+      // The root: the first word whose head is outside the range.
+      int64_t root = first;
+      for (int64_t k = first; k <= last; ++k)
+        if (sent.rows[size_t(k)].head < first || sent.rows[size_t(k)].head > last) {
+          root = k;
+          break;
+        }
+      Row merged = sent.rows[size_t(root)];
+      merged.line = sent.rows[size_t(first)].line;
+      merged.word.clear();
+      std::vector<std::string> lemmas, tags;
+      std::map<std::string, std::vector<std::string>> feats;
+      for (int64_t k = first; k <= last; ++k) {
+        const Row& r = sent.rows[size_t(k)];
+        merged.word += r.word;
+        lemmas.push_back(r.lemma);
+        tags.push_back(r.tag);
+        for (auto feature : formats::split_on(r.morph, '|')) {
+          const size_t eq = feature.find('=');
+          if (feature.empty() || eq == std::string_view::npos) continue;
+          auto& values = feats[std::string(feature.substr(0, eq))];
+          for (auto v : formats::split_on(feature.substr(eq + 1), ','))
+            if (std::find(values.begin(), values.end(), v) == values.end()) values.emplace_back(v);
+        }
+        new_index[size_t(k)] = int64_t(rows.size());
+      }
+      auto join = [](const std::vector<std::string>& v, const char* sep) {
+        std::string out;
+        for (size_t k = 0; k < v.size(); ++k) out += (k ? sep : "") + v[k];
+        return out;
+      };
+      merged.lemma = join(lemmas, " ");
+      merged.tag = join(tags, "_");
+      std::vector<std::string> fields;
+      for (auto& [field, values] : feats) {
+        std::sort(values.begin(), values.end());
+        fields.push_back(field + "=" + join(values, ","));
+      }
+      merged.morph = join(fields, "|");
+      merged.space = sent.rows[size_t(last)].space;
+      rows.push_back(std::move(merged));
+      i = last + 1;
+    } else {
+      new_index[size_t(i)] = int64_t(rows.size());
+      rows.push_back(std::move(sent.rows[size_t(i)]));
+      ++i;
+    }
+  }
+  for (Row& r : rows) r.head = new_index[size_t(r.head)];
+  sent.rows = std::move(rows);
+}
+
 }  // namespace
 
 std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
                               const std::shared_ptr<Vocab>& vocab, int n_sents,
-                              bool append_morphology) {
+                              bool append_morphology, bool merge_subtokens) {
   const auto lines = formats::split_utf8_lines(text, source);
   std::vector<Sentence> sents;
   Sentence cur;
@@ -67,6 +129,7 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
   bool in_subtok = false;
   int64_t subtok_end = 0;
   bool subtok_space = true;
+  std::vector<std::pair<int64_t, int64_t>> ranges;  // of the sentence, 0-based, inclusive
   auto end_sentence = [&](int64_t line_no) {
     if (in_subtok)
       throw DataError(source, line_no, "multiword token range ends after the sentence");
@@ -76,9 +139,11 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
         if (r.head >= n)
           throw DataError(source, r.line, "HEAD " + std::to_string(r.head + 1) +
                                               " is outside the sentence of " + std::to_string(n) + " words");
+      if (merge_subtokens && !ranges.empty()) merge_ranges(cur, ranges);
       sents.push_back(std::move(cur));
     }
     cur = Sentence{};
+    ranges.clear();
   };
   for (size_t ln = 0; ln < lines.size(); ++ln) {
     const std::string_view line = lines[ln];
@@ -98,8 +163,12 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
       int64_t a = 0, b = 0;
       if (!parse_int(id.substr(0, dash), a) || !parse_int(id.substr(dash + 1), b) || b < a)
         throw DataError(source, line_no, "invalid multiword token range '" + std::string(id) + "'");
+      if (merge_subtokens && a != int64_t(cur.rows.size()) + 1)
+        throw DataError(source, line_no, "multiword token range '" + std::string(id) +
+                                             "' does not start at the next word");
       in_subtok = true;
       subtok_end = b;
+      ranges.emplace_back(a - 1, b - 1);
       subtok_space = f[9].find("SpaceAfter=No") == std::string_view::npos;
       continue;
     }
@@ -213,8 +282,9 @@ std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
 }
 
 std::vector<Doc> read_conllu(const std::string& path, const std::shared_ptr<Vocab>& vocab,
-                             int n_sents, bool append_morphology) {
-  return parse_conllu(read_file_bytes(path), path, vocab, n_sents, append_morphology);
+                             int n_sents, bool append_morphology, bool merge_subtokens) {
+  return parse_conllu(read_file_bytes(path), path, vocab, n_sents, append_morphology,
+                      merge_subtokens);
 }
 
 }  // namespace trfpipe

@@ -108,7 +108,9 @@ namespace {
 std::vector<Doc> convert_with(const std::string& conv, const std::string& path,
                               const ConvertOptions& options, const std::shared_ptr<Vocab>& vocab,
                               const MakeDoc& make_doc) {
-  if (conv == "conllu") return read_conllu(path, vocab, options.n_sents, options.append_morphology);
+  if (conv == "conllu")
+    return read_conllu(path, vocab, options.n_sents, options.append_morphology,
+                       options.merge_subtokens);
   if (conv == "conll" || conv == "ner") return read_conll_ner(path, vocab, options.n_sents);
   if (conv == "iob") return read_iob(path, vocab, options.n_sents);
   if (conv == "json") return read_json_v2(path, vocab);

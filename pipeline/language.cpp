@@ -451,6 +451,14 @@ Pipe& Language::add_pipe(const std::string& factory, std::string name, const Jso
   if (!config.is_null() && !config.is_object())
     throw ValueError("add_pipe: the config of '" + name + "' must be a JSON object");
   size_t pos = impl_->insert_position(where);
+  impl_->pipes.insert(impl_->pipes.begin() + long(pos),
+                      Impl::make_entry(*this, factory, name, config));
+  link_components();  // as spaCy's add_pipe
+  return *impl_->pipes[pos].pipe;
+}
+
+Language::Impl::Entry Language::Impl::make_entry(Language& nlp, const std::string& factory,
+                                                 const std::string& name, const Json& config) {
   const FactoryMeta& meta = get_factory(factory);
   Json given = config.is_null() ? Json::object() : config;
   given.erase("factory");
@@ -458,19 +466,17 @@ Pipe& Language::add_pipe(const std::string& factory, std::string name, const Jso
   std::vector<std::string> path{"components", name};
   Json filled = registry::fill_defaults(merged, path);
   registry::Value resolved = registry::resolve(filled, path);
-  std::unique_ptr<Pipe> pipe = meta.make(*this, name, resolved);
+  std::unique_ptr<Pipe> pipe = meta.make(nlp, name, resolved);
   if (!pipe) throw Error("factory '" + factory + "' returned no component");
   pipe->set_name(name);
   pipe->set_factory_name(factory);
   Json block = Json::object();
   block["factory"] = factory;
   for (auto it = filled.begin(); it != filled.end(); ++it) block[it.key()] = it.value();
-  Impl::Entry e;
+  Entry e;
   e.pipe = std::move(pipe);
   e.block = std::move(block);
-  impl_->pipes.insert(impl_->pipes.begin() + long(pos), std::move(e));
-  link_components();  // as spaCy's add_pipe
-  return *impl_->pipes[pos].pipe;
+  return e;
 }
 
 Pipe& Language::add_pipe(std::unique_ptr<Pipe> pipe, const AddPipeOptions& where) {

@@ -16,6 +16,7 @@ struct Language::Impl {
     std::unique_ptr<Pipe> pipe;
     Json block;  // the component's config block: {"factory": ..., filled settings}
     bool enabled = true;
+    bool sourced = false;  // built from a `source = ...` block
   };
   std::string lang;
   std::shared_ptr<Vocab> vocab;
@@ -28,6 +29,9 @@ struct Language::Impl {
   size_t checked_index(const std::string& name) const;  // ValueError E001 when absent
   std::vector<std::string> names() const;
   size_t insert_position(const AddPipeOptions& where) const;
+  // A component made by `factory` from `config` (defaults filled, resolved) with its block.
+  static Entry make_entry(Language& nlp, const std::string& factory, const std::string& name,
+                          const Json& config);
 };
 
 namespace pipeline {

@@ -21,6 +21,7 @@
 
 #include "pipeline/file_io.hpp"
 #include "pipeline/language_impl.hpp"
+#include "pipeline/sourcing.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/language.hpp"
@@ -130,6 +131,7 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
   if (!components.is_object())
     throw ConfigError({"components"}, "expected a section of component blocks");
 
+  pipeline::PipelineSources sources;  // each `source` pipeline loaded once
   for (const std::string& name : pipeline) {
     if (!components.contains(name)) {
       std::vector<std::string> available;
@@ -142,9 +144,20 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
     const Json& block = components[name];
     if (!block.is_object())
       throw ConfigError({"components", name}, "expected a block with a `factory`");
-    if (block.contains("source"))
+    if (block.contains("source") && block.contains("factory"))
       throw ConfigError({"components", name, "source"},
-                        "sourcing components from another pipeline is not supported yet");
+                        "set either `factory` (a new component) or `source` (a trained one), "
+                        "not both");
+    if (pipeline::is_sourced_block(block)) {
+      pipeline::SourcedComponent sourced = sources.resolve(name, block, nlp->vocab());
+      Json settings = sourced.block;
+      const std::string factory = settings.value("factory", std::string());
+      settings.erase("factory");
+      Pipe& pipe = nlp->add_pipe(factory, name, settings);
+      pipe.from_disk(sourced.state_dir);
+      nlp->impl_->pipes[nlp->impl_->checked_index(name)].sourced = true;
+      continue;
+    }
     if (!block.contains("factory") || !block["factory"].is_string())
       throw ConfigError({"components", name},
                         "[E984] The component block has no `factory` (or `source`) setting");

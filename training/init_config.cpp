@@ -165,17 +165,43 @@ Json debug_data_counts(Language& nlp, const Reader& train, const Reader& dev) {
                                      {"dev", &dev}}) {
     std::vector<Example> egs = (*reader)(nlp);
     size_t words = 0, missing_tags = 0, missing_ents = 0;
+    size_t ws_ents = 0, punct_ents = 0, boundary_cross_ents = 0;
     std::map<std::string, size_t> tags, ents, cats;
+    std::map<std::string, size_t> docs_with_ent;  // per label: docs that have one
+    size_t docs_with_ents_annotation = 0;
+    std::set<std::string> unique_words;
     for (const Example& eg : egs) {
       const Doc& d = eg.reference();
       words += d.size();
+      bool annotated = false;
+      std::set<std::string> doc_labels;
       for (size_t i = 0; i < d.size(); ++i) {
         Token t = d.token(i);
+        unique_words.insert(std::string(t.text()));
         std::string tag = t.tag_();
         if (tag.empty()) ++missing_tags;
         else ++tags[tag];
         if (t.ent_iob() == 0) ++missing_ents;
-        else if (t.ent_iob() == 3) ++ents[t.ent_type_()];
+        else annotated = true;
+        if (t.ent_iob() == 3) {
+          ++ents[t.ent_type_()];
+          doc_labels.insert(t.ent_type_());
+          // spaCy's debug data: entities starting with whitespace or punctuation tokens
+          if (t.is_space()) ++ws_ents;
+          const std::string text(t.text());
+          if (text == "." || text == "'" || text == "!" || text == "?" || text == ",") ++punct_ents;
+          // An entity whose tokens run into a following sentence.
+          if (d.has_sents())
+            for (size_t j = i + 1; j < d.size() && d.token(j).ent_iob() == 1; ++j)
+              if (d.token(j).is_sent_start().value_or(false)) {
+                ++boundary_cross_ents;
+                break;
+              }
+        }
+      }
+      if (annotated) {
+        ++docs_with_ents_annotation;
+        for (const std::string& l : doc_labels) ++docs_with_ent[l];
       }
       for (const auto& kv : d.cats())
         if (kv.second > 0) ++cats[kv.first];
@@ -188,6 +214,15 @@ Json debug_data_counts(Language& nlp, const Reader& train, const Reader& dev) {
     part["missing_tags"] = missing_tags;
     part["entities"] = ents;
     part["missing_entity_tokens"] = missing_ents;
+    part["unique_words"] = unique_words.size();
+    part["ws_ents"] = ws_ents;
+    part["punct_ents"] = punct_ents;
+    part["boundary_cross_ents"] = boundary_cross_ents;
+    // Docs with entity annotation but none of the label (spaCy's _get_examples_without_label).
+    Json without = Json::object();
+    for (const auto& [label, n] : ents)
+      without[label] = docs_with_ents_annotation - docs_with_ent[label];
+    part["docs_without_entity_label"] = without;
     part["cats"] = cats;
     out[name] = part;
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
@@ -16,10 +17,13 @@
 #include <sstream>
 
 #include <ATen/Context.h>
+#include <ATen/core/grad_mode.h>
 
 #include "models/optimizer.hpp"
+#include "models/safetensors.hpp"
 #include "pipeline/file_io.hpp"
 #include "training/augment.hpp"
+#include "pipeline/sourcing.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/scorer.hpp"
@@ -602,6 +606,66 @@ void seed_everything(int64_t seed) {
   reseed_augmenters(uint64_t(seed));
 }
 
+// spaCy's init_tok2vec: [initialize] init_tok2vec names pretrained weights for the layer
+// [pretraining] layer (default: the whole model) of component [pretraining] component (default
+// "tok2vec"). spaCy reads `spacy pretrain`'s output, thinc's msgpack Model.to_bytes, which has no
+// parameter names to match here; trfpipe reads the safetensors weights of a saved component
+// (<pipeline>/tok2vec/model, or the component folder).
+bool init_tok2vec(Language& nlp, const Json& config) {
+  const Json init = config.value("initialize", Json::object());
+  if (!init.is_object() || !init.contains("init_tok2vec") || init["init_tok2vec"].is_null())
+    return false;
+  const std::vector<std::string> at{"initialize", "init_tok2vec"};
+  if (!init["init_tok2vec"].is_string())
+    throw ConfigError(at, "expected the path of a weights file, got " + init["init_tok2vec"].dump());
+  const fs::path path = init["init_tok2vec"].get<std::string>();
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw ConfigError(at, "can't find pretrained tok2vec: " + path.string());
+  const Json P = config.value("pretraining", Json::object());
+  const std::string component =
+      P.is_object() && P.contains("component") && P["component"].is_string()
+          ? P["component"].get<std::string>() : "tok2vec";
+  const std::string layer = P.is_object() && P.contains("layer") && P["layer"].is_string()
+                                ? P["layer"].get<std::string>() : "";
+  if (!nlp.has_pipe(component))
+    throw ConfigError({"pretraining", "component"},
+                      "init_tok2vec loads weights into component '" + component +
+                          "', which is not in the pipeline " + py_list(nlp.component_names()));
+  auto* owner = dynamic_cast<ParameterOwner*>(&nlp.get_pipe(component));
+  if (!owner)
+    throw ConfigError({"pretraining", "component"},
+                      "component '" + component + "' has no weights to initialize");
+  const fs::path file = fs::is_directory(path, ec) ? path / "model" : path;
+  models::SafetensorsContent weights;
+  try {
+    weights = models::read_safetensors(file.string());
+  } catch (const Error& e) {
+    throw ConfigError(at, "'" + file.string() + "' is not a weights file trfpipe can read (" +
+                              e.what() + "). trfpipe loads the safetensors weights of a saved "
+                              "tok2vec (<pipeline>/tok2vec/model); the msgpack files of `spacy "
+                              "pretrain` (thinc's Model.to_bytes) cannot be read");
+  }
+  const std::string prefix = layer.empty() ? "" : layer + ".";
+  at::NoGradGuard no_grad;
+  size_t loaded = 0;
+  for (const auto& [name, param] : owner->named_parameters()) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string key = name.substr(prefix.size());
+    auto it = weights.tensors.find(key);
+    if (it == weights.tensors.end() || it->second.sizes() != param.sizes())
+      throw ConfigError(at, "'" + file.string() + "' does not fit the model of '" + component +
+                                "'" + (layer.empty() ? "" : " (layer " + layer + ")") + ": " +
+                                (it == weights.tensors.end() ? "no weights for '" + key + "'"
+                                                             : "'" + key + "' has another shape"));
+    at::Tensor(param).copy_(it->second.to(at::kFloat));
+    ++loaded;
+  }
+  if (loaded == 0)
+    throw ConfigError({"pretraining", "layer"},
+                      "component '" + component + "' has no parameters under '" + layer + "'");
+  return true;
+}
+
 }  // namespace
 
 std::pair<Reader, Reader> resolve_corpora(const Json& config) {
@@ -628,7 +692,55 @@ std::unique_ptr<Language> validate_training_config(const Json& config) {
   return nlp;
 }
 
-std::unique_ptr<Language> init_nlp(const Json& raw_config) {
+namespace {
+// spaCy's logger format: "[2024-01-31 12:00:00,123] [INFO] message".
+void log_info(std::ostream* log, const std::string& message) {
+  if (!log) return;
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  *log << "[" << std::put_time(&tm, "%Y-%m-%d %H:%M:%S") << "," << std::setw(3)
+       << std::setfill('0') << ms.count() << std::setfill(' ') << "] [INFO] " << message << "\n";
+  log->flush();
+}
+// spaCy's W086/W087 after init_nlp: a listener and its upstream should be frozen together
+// (or the upstream annotating), else one trains on outputs the other no longer matches.
+void warn_inconsistent_freezing(Language& nlp, const std::vector<std::string>& frozen,
+                                const std::vector<std::string>& annotating, std::ostream& out) {
+  auto in = [](const std::vector<std::string>& v, const std::string& n) {
+    return std::find(v.begin(), v.end(), n) != v.end();
+  };
+  const Json components = nlp.config()["components"];
+  const std::vector<std::string> enabled = nlp.pipe_names();
+  for (const std::string& name : enabled) {
+    const FactoryMeta& meta = get_factory(nlp.get_pipe(name).factory_name());
+    if (meta.listener_architectures.empty()) continue;
+    for (const std::string& listener : enabled) {
+      if (listener == name ||
+          pipeline::listener_paths(components[listener], meta.listener_architectures, name).empty())
+        continue;
+      if (in(frozen, listener) && !in(frozen, name))
+        out << "[W087] Component '" << name << "' will be (re)trained, but the component '"
+            << listener << "' depends on it via a listener and is frozen. This means that the "
+            << "performance of '" << listener << "' will be degraded. You can either freeze both, "
+            << "or neither of the two. If you're sourcing the component from an existing "
+            << "pipeline, you can use the `replace_listeners` setting in the config block to "
+            << "replace its token-to-vector listener with a copy and make it independent.\n";
+      if (!in(frozen, listener) && in(frozen, name) && !in(annotating, name))
+        out << "[W086] Component '" << listener << "' will be (re)trained, but it needs the "
+            << "component '" << name << "' which is frozen. If you want to prevent retraining '"
+            << name << "' but want to train '" << listener << "' on top of it, you should add '"
+            << name << "' to the list of 'annotating_components' in the 'training' block in the "
+            << "config.\n";
+    }
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Language> init_nlp(const Json& raw_config, std::ostream* log) {
   register_training();
   Json filled = fill_config(raw_config);
   Json config = interpolate(filled);
@@ -636,10 +748,20 @@ std::unique_ptr<Language> init_nlp(const Json& raw_config) {
       config["training"]["seed"].is_number_integer())
     seed_everything(config["training"]["seed"].get<int64_t>());
   std::unique_ptr<Language> nlp = validate_training_config(config);
+  log_info(log, "Set up nlp object from config");
   Resolved r = resolve_training(config);
+  log_info(log, "Pipeline: " + py_list(nlp->pipe_names()));
   nlp->link_components();
   {
-    DisabledPipes disabled = nlp->select_pipes(r.frozen);
+    // spaCy's init_nlp: frozen components and sourced ones (which resume training with the
+    // weights they were trained with) are not initialized again.
+    std::vector<std::string> skip = r.frozen;
+    std::vector<std::string> resume;
+    for (const std::string& name : nlp->sourced_components())
+      if (std::find(skip.begin(), skip.end(), name) == skip.end()) resume.push_back(name);
+    if (!resume.empty()) log_info(log, "Resuming training for: " + py_list(resume));
+    skip.insert(skip.end(), resume.begin(), resume.end());
+    DisabledPipes disabled = nlp->select_pipes(skip);
     Reader train_corpus = r.train_corpus;
     Language* raw = nlp.get();
     int64_t max_epochs = r.max_epochs;
@@ -648,7 +770,12 @@ std::unique_ptr<Language> init_nlp(const Json& raw_config) {
       if (max_epochs == -1 && egs.size() > 100) egs.erase(egs.begin() + 100, egs.end());
       return egs;
     });
+    if (init_tok2vec(*nlp, config))
+      log_info(log, "Loaded pretrained weights from " +
+                        config["initialize"]["init_tok2vec"].get<std::string>());
+    log_info(log, "Initialized pipeline components: " + py_list(nlp->pipe_names()));
   }
+  warn_inconsistent_freezing(*nlp, r.frozen, r.annotating, log ? *log : std::cerr);
   return nlp;
 }
 
@@ -907,7 +1034,8 @@ std::string train_from_config_file(const std::string& config_path,
                                    const std::vector<std::pair<std::string, std::string>>& overrides,
                                    const TrainOptions& options) {
   std::ostream& out = options.out ? *options.out : std::cout;
-  if (!fs::exists(config_path)) throw ConfigError({}, "Config file not found: " + config_path);
+  if (config_path != "-" && !fs::exists(config_path))
+    throw ConfigError({}, "Config file not found: " + config_path);
   if (options.output_path.empty()) {
     out << "\u2139 No output directory provided\n";
   } else {
@@ -924,7 +1052,8 @@ std::string train_from_config_file(const std::string& config_path,
   Json raw = load_config_file(config_path, overrides, /*interpolate=*/false);
   out << divider("Initializing pipeline") << "\n";
   out.flush();
-  std::unique_ptr<Language> nlp = init_nlp(raw);
+  std::unique_ptr<Language> nlp =
+      init_nlp(raw, options.verbose ? (options.err ? options.err : &std::cerr) : nullptr);
   out << "\u2714 Initialized pipeline\n";
   out << divider("Training pipeline") << "\n";
   out.flush();

@@ -643,7 +643,8 @@ void register_scorers() {
 
 }  // namespace scorer
 
-Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_size) {
+Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_size,
+              bool per_component) {
   std::vector<Example> egs;
   egs.reserve(examples.size());
   for (const Example& eg : examples) egs.push_back(eg.copy_predicted());
@@ -655,7 +656,9 @@ Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_
   nlp.pipe_docs(docs, batch_size);
   double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  Json results = scorer::score_tokenization(egs);
+  Json results = Json::object();
+  if (per_component) results["tokenizer"] = scorer::score_tokenization(egs);
+  else results = scorer::score_tokenization(egs);
   Json full = nlp.config();
   for (Pipe* pipe : nlp.pipeline()) {
     const Json* block = nullptr;
@@ -677,7 +680,9 @@ Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_
       for (const auto& [k, v] : (*block)["scorer"].items())
         if (k != "@scorers") settings[k] = v;
     Json s = scorer::get(scorer_name)(egs, settings);
-    for (auto it = s.begin(); it != s.end(); ++it) results[it.key()] = it.value();
+    if (per_component) results[pipe->name()] = s;
+    else
+      for (auto it = s.begin(); it != s.end(); ++it) results[it.key()] = it.value();
   }
   size_t n_words = 0;
   for (const Example& eg : egs) n_words += eg.predicted().size();

@@ -148,6 +148,19 @@ void TorchPipe::from_disk(const std::string& dir) {
   initialized_ = true;
 }
 
+void add_weights_to_component_folder(const std::string& dir, const NamedTensors& params,
+                                     const std::string& prefix) {
+  const std::string path = (fs::path(dir) / "model").string();
+  models::TensorMap tensors = models::read_safetensors(path).tensors;
+  for (const auto& [n, p] : params) {
+    if (tensors.count(prefix + n))
+      throw Error("replace_listeners: the weights in '" + path + "' already have '" + prefix + n +
+                  "'");
+    tensors[prefix + n] = p.detach().contiguous();
+  }
+  models::write_safetensors(path, tensors);
+}
+
 Json json_labels(const std::vector<std::string>& labels) {
   Json j = Json::array();
   for (const auto& l : labels) j.push_back(l);

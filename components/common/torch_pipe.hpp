@@ -66,6 +66,12 @@ class TorchPipe : public TrainablePipe, public ParameterOwner, public ListeningC
   bool initialized_ = false;
 };
 
+// Adds `params` under `prefix` to the weights file (<dir>/model) of a saved component: what an
+// upstream (tok2vec, transformer) writes when a listener becomes its own copy of the upstream's
+// model (Language::replace_listeners).
+void add_weights_to_component_folder(const std::string& dir, const NamedTensors& params,
+                                     const std::string& prefix);
+
 // Small pieces the components share.
 Json json_labels(const std::vector<std::string>& labels);
 std::vector<Doc*> predicted_docs(const std::vector<Example>& examples);

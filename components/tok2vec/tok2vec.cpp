@@ -84,6 +84,16 @@ void register_tok2vec() {
     return std::unique_ptr<Pipe>(
         std::make_unique<Tok2VecPipe>(name, component_model<Tok2VecModel>(config, name)));
   };
+  // spaCy's Tok2Vec has no replace_listener_cfg: the listener becomes the tok2vec's model.
+  tok2vec.listener_architectures = {"spacy.Tok2VecListener.v1"};
+  tok2vec.replace_listener_cfg = [](const Json& upstream_model, const Json&) {
+    return upstream_model;
+  };
+  tok2vec.copy_into_listener_folder = [](Pipe& upstream, const std::string& dir,
+                                         const std::string& prefix) {
+    add_weights_to_component_folder(dir, dynamic_cast<Tok2VecPipe&>(upstream).named_parameters(),
+                                    prefix);
+  };
   register_factory(std::move(tok2vec));
 }
 

@@ -10,6 +10,7 @@
 #include <ATen/ATen.h>
 
 #include "components/common/registration.hpp"
+#include "components/common/torch_pipe.hpp"
 #include "models/encoders_internal.hpp"
 #include "trfpipe/torch/hf_config.hpp"
 #include "trfpipe/error.hpp"
@@ -143,6 +144,12 @@ std::vector<at::Tensor> Tok2VecTransformerModel::forward(const std::vector<Doc*>
     out.push_back(pool_doc_rows(rows, batch.doc_data[i]->align, pooling_.how, model_->width()));
   }
   return out;
+}
+
+int64_t Tok2VecTransformerModel::width() const {
+  std::error_code ec;
+  if (!model_->loaded() && !fs::is_directory(model_->options().name, ec)) return 0;
+  return model_->width();
 }
 
 void Tok2VecTransformerModel::collect(const std::string& prefix, NamedTensors& out) const {
@@ -466,6 +473,28 @@ void register_transformer_components() {
                           "must be a positive integer, got " + std::to_string(mbi));
       return std::unique_ptr<Pipe>(
           std::make_unique<TransformerPipe>(name, *model, setter, mbi, set_tensor));
+    };
+    // spacy-transformers' replace_listener_cfg / replace_listener: a TransformerListener becomes
+    // a Tok2VecTransformer with the transformer's model and the listener's pooling.
+    meta.listener_architectures = {"spacy-transformers.TransformerListener.v1"};
+    meta.replace_listener_cfg = [](const Json& upstream_model, const Json& listener) {
+      Json result = upstream_model;
+      if (result.value("@architectures", std::string()).find("TransformerModel") !=
+              std::string::npos &&
+          listener.value("@architectures", std::string()).find("TransformerListener") !=
+              std::string::npos) {
+        result["@architectures"] = "spacy-transformers.Tok2VecTransformer.v3";
+        for (const char* key : {"pooling", "grad_factor"})
+          if (listener.contains(key) && !result.contains(key)) result[key] = listener[key];
+      }
+      return result;
+    };
+    meta.copy_into_listener_folder = [](Pipe& upstream, const std::string& dir,
+                                        const std::string& prefix) {
+      auto& trf = dynamic_cast<TransformerPipe&>(upstream);
+      // Where Tok2VecTransformerModel::load_files finds its config and tokenizer.
+      trf.model().to_disk((fs::path(dir) / "transformer").string(), /*with_weights=*/false);
+      add_weights_to_component_folder(dir, trf.named_parameters(), prefix + "transformer.");
     };
     register_factory(std::move(meta));
     register_legacy_transformer_components();

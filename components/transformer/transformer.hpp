@@ -59,7 +59,9 @@ class Tok2VecTransformerModel : public Tok2VecModel {
  public:
   Tok2VecTransformerModel(TransformerModelPtr model, Pooling pooling, double grad_factor);
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
-  int64_t width() const override { return model_->width(); }
+  // 0 while the model is neither loaded nor loadable from its `name` folder: a component being
+  // loaded from a pipeline folder sizes its layers after load_files (the folder may be gone).
+  int64_t width() const override;
   void collect(const std::string& prefix, NamedTensors& out) const override;
   // The HF config and tokenizer files go to <component>/transformer/ (the weights stay in the
   // component's model file), so a saved pipeline does not need the `name` folder any more.

@@ -90,12 +90,15 @@ using MakeDoc = std::function<Doc(std::string_view text)>;
 // SpaceAfter=No give the spaces; UPOS -> pos, XPOS -> tag (UPOS when XPOS is "_"), LEMMA,
 // FEATS -> morph, HEAD/DEPREL (root -> ROOT), one sentence start per sentence; NER from MISC
 // (`NE=`/`name=` + B/I/L/U tags) when any token in the input has one. `append_morphology`
-// (spaCy's --morphology) makes tags TAG__FEATS.
+// (spaCy's --morphology) makes tags TAG__FEATS. `merge_subtokens` (spaCy's --merge-subtokens)
+// makes each multiword range one token instead: its words joined, lemmas joined by " ", tags by
+// "_", the features merged, POS, head and dependency of the range's root.
 std::vector<Doc> read_conllu(const std::string& path, const std::shared_ptr<Vocab>& vocab,
-                             int n_sents = 10, bool append_morphology = false);
+                             int n_sents = 10, bool append_morphology = false,
+                             bool merge_subtokens = false);
 std::vector<Doc> parse_conllu(std::string_view text, const std::string& source,
                               const std::shared_ptr<Vocab>& vocab, int n_sents = 10,
-                              bool append_morphology = false);
+                              bool append_morphology = false, bool merge_subtokens = false);
 
 // CoNLL-2003-style columns (conll_ner_to_docs): first column the word, last column the IOB tag
 // (IOB1, IOB2 or BILUO), a middle column the tag (else the tag is "-" as in spaCy). Blank or
@@ -154,6 +157,7 @@ struct ConvertOptions {
   std::string converter = "auto";  // auto|conllu|conllubio|conll|ner|iob|json|jsonl|goemotions
   int n_sents = 1;                 // spaCy's convert default
   bool append_morphology = false;
+  bool merge_subtokens = false;    // conllu: multiword ranges as one token
   std::string labels_path;         // goemotions
   std::string text_key = "text";   // jsonl
   std::string spans_key;           // non-empty: copy_ents_to_spans(doc, spans_key) on every doc

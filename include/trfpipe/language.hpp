@@ -87,6 +87,16 @@ struct FactoryMeta {
   std::function<std::unique_ptr<Pipe>(Language& nlp, const std::string& name,
                                       const registry::Value& config)>
       make;
+  // Upstream factories that components listen to (tok2vec, transformer) fill these three for
+  // Language::replace_listeners (spaCy's `replace_listener_cfg` / `replace_listener` model attrs).
+  // The architectures of the listeners of this factory ("spacy.Tok2VecListener.v1").
+  std::vector<std::string> listener_architectures;
+  // The model block that replaces a listener's block: (the upstream's `model`, the listener's).
+  std::function<Json(const Json& upstream_model, const Json& listener_model)> replace_listener_cfg;
+  // Adds the upstream's state to the saved folder `dir` of a listening component whose listener
+  // (parameters under `prefix`, e.g. "tok2vec.") becomes its own copy of the upstream's model.
+  std::function<void(Pipe& upstream, const std::string& dir, const std::string& prefix)>
+      copy_into_listener_folder;
 };
 void register_factory(FactoryMeta meta);
 bool has_factory(const std::string& name);
@@ -200,6 +210,15 @@ class Language {
 
   // Called after the pipeline changes (listeners find their upstream).
   void link_components();
+
+  // spaCy's nlp.replace_listeners(tok2vec_name, pipe_name, listeners): the listeners of
+  // `pipe_name` at the config paths `listeners` ("model.tok2vec") get their own copy of the
+  // upstream `tok2vec_name`'s model (weights included); the component's config block says so.
+  // ValueError (spaCy's E886-E889) for an unknown component, path or upstream.
+  void replace_listeners(const std::string& tok2vec_name, const std::string& pipe_name,
+                         const std::vector<std::string>& listeners);
+  // The components built from `source = ...` blocks (spaCy's sourced components).
+  std::vector<std::string> sourced_components() const;
 
  private:
   struct Impl;

@@ -123,7 +123,9 @@ void register_scorers();
 // spaCy's nlp.evaluate(examples): copies the predicted docs, times make_doc over the reference
 // texts plus the pipeline over the predicted docs, then scores tokenization and every enabled
 // component that has a scorer ([components.<name>] scorer = {"@scorers": ...}). Adds "speed"
-// (words per second). Keys in spaCy's order.
-Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_size = 0);
+// (words per second). Keys in spaCy's order. With per_component (spaCy's evaluate
+// per_component=True) the scores are grouped: {"tokenizer": {...}, "<component>": {...}, "speed"}.
+Json evaluate(Language& nlp, const std::vector<Example>& examples, size_t batch_size = 0,
+              bool per_component = false);
 
 }  // namespace trfpipe

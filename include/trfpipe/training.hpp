@@ -92,11 +92,13 @@ struct TrainOptions {
   std::ostream* out = nullptr;  // the table and messages (stdout when null)
   std::ostream* err = nullptr;  // the progress indicator (stderr when null)
   bool progress = true;         // a progress line on `err` between evaluations when it is a TTY
+  bool verbose = false;         // spaCy's -V: the [INFO] lines of init_nlp on `err`
 };
 
 // spaCy's init_nlp: seeds, builds the pipeline from the (raw, auto-filled) config, resolves the
 // corpora and initializes the components with the training examples. ConfigErrors name the path.
-std::unique_ptr<Language> init_nlp(const Json& config);
+// With `log`, spaCy's logger lines ("[time] [INFO] Pipeline: [...]") are written to it.
+std::unique_ptr<Language> init_nlp(const Json& config, std::ostream* log = nullptr);
 
 // Everything `train` checks in a filled, interpolated config before it reads any data: the
 // pipeline builds, [training] resolves (types and ranges such as eval_frequency >= 1, dropout a
@@ -122,7 +124,10 @@ Json quickstart_config(const std::string& lang, const std::vector<std::string>& 
                        bool accuracy, const std::string& transformer_name = "");
 
 // `debug data` counts per corpus ("train", "dev"): docs, words, tags, missing_tags, entities
-// (per label, counted at their first token), missing_entity_tokens, cats (positive docs per label).
+// (per label, counted at their first token), missing_entity_tokens, cats (positive docs per label),
+// unique_words, ws_ents / punct_ents (entities starting with a space / punctuation token),
+// boundary_cross_ents (entities crossing a sentence start), docs_without_entity_label (per label:
+// docs with entity annotation but none of that label).
 Json debug_data_counts(Language& nlp, const Reader& train, const Reader& dev);
 
 // The readers named by [training] train_corpus / dev_corpus of an interpolated config.

@@ -15,42 +15,15 @@
 
 #include "common/temp_dir.hpp"
 #include "run_cli.hpp"
+#include "sample_data.hpp"
 
 namespace fs = std::filesystem;
 using trfpipe::testing::run_cli;
 using trfpipe::testing::RunResult;
 using trfpipe::testing::TempDir;
+using trfpipe::testing::ud_sample_with_ents;
 
 namespace {
-
-// The first `n` sentences of UD EWT dev with an entity tag in MISC (PROPN tokens as U-ORG),
-// converted to .spacy in `dir`.
-std::string ud_sample_with_ents(const TempDir& tmp, size_t n) {
-  std::ifstream in(std::string(TRFPIPE_SHARED_DIR) + "/data/corpora/ud_english_ewt/en_ewt-ud-dev.conllu");
-  EXPECT_TRUE(in.good());
-  std::ostringstream out;
-  size_t sents = 0;
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty() && line[0] != '#') {
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string c; std::getline(ss, c, '\t');) f.push_back(c);
-      if (f.size() == 10 && f[0].find('-') == std::string::npos && f[0].find('.') == std::string::npos) {
-        const std::string tag = f[3] == "PROPN" ? "name=U-ORG" : "name=O";
-        f[9] = f[9] == "_" ? tag : f[9] + "|" + tag;
-        line.clear();
-        for (size_t k = 0; k < f.size(); ++k) line += (k ? "\t" : "") + f[k];
-      }
-    }
-    out << line << "\n";
-    if (line.empty() && ++sents == n) break;
-  }
-  const std::string conllu = tmp.file("sample.conllu", out.str());
-  fs::create_directories(tmp.path / "data");
-  RunResult r = run_cli({"convert", conllu, (tmp.path / "data").string(), "-n", "5"});
-  EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
-  return (tmp.path / "data" / "sample.spacy").string();
-}
 
 std::string read(const std::string& p) {
   std::ifstream in(p);

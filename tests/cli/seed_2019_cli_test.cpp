@@ -13,6 +13,7 @@
 
 #include "common/temp_dir.hpp"
 #include "tests/cli/run_cli.hpp"
+#include "tests/cli/sample_data.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -163,17 +164,7 @@ TEST(Seed2019Cli, XlnetUnderTheV3TransformerPadsLeft) {
 TEST(Seed2019Cli, TrfTextcatTrainsOnCatsScoreAndEvaluateReportsIt) {
   TempDir tmp("trfpipe_seed_textcat_");
   const std::string model = init_model(tmp, "bert");
-  std::string jsonl;
-  const std::vector<std::pair<std::string, bool>> reviews = {
-      {"A wonderful, moving film. Great acting.", true}, {"Terrible plot and awful acting.", false},
-      {"I loved every minute of it.", true},             {"Boring. I left early.", false},
-      {"Great fun for the whole family.", true},         {"The worst movie of the year.", false}};
-  for (const auto& [text, pos] : reviews)
-    jsonl += json{{"text", text}, {"cats", {{"POSITIVE", pos ? 1.0 : 0.0}, {"NEGATIVE", pos ? 0.0 : 1.0}}}}.dump() + "\n";
-  const std::string data = tmp.file("reviews.jsonl", jsonl);
-  auto r = run_cli({"convert", data, tmp.path.string(), "--converter", "jsonl"});
-  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const std::string spacy = tmp / "reviews.spacy";
+  const std::string spacy = trfpipe::testing::review_cats_sample(tmp);
   std::string cfg = legacy_config(model, ", \"trf_textcat\"") +
                     "\n[components.trf_textcat]\nfactory = \"trf_textcat\"\ntrf_name = \"" + model +
                     "\"\narchitecture = \"softmax_last_hidden\"\n\n"
@@ -182,7 +173,7 @@ TEST(Seed2019Cli, TrfTextcatTrainsOnCatsScoreAndEvaluateReportsIt) {
                     "[training]\nmax_steps = 6\neval_frequency = 3\nannotating_components = [\"sentencizer\"]\n\n"
                     "[training.batcher]\n@batchers = \"spacy.batch_by_sequence.v1\"\nsize = 3\n";
   const std::string cfg_path = tmp.file("textcat.cfg", cfg);
-  r = run_cli({"train", cfg_path, "--output", tmp / "out"});
+  auto r = run_cli({"train", cfg_path, "--output", tmp / "out"});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("CATS_SCORE"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("LOSS TRF_T..."), std::string::npos) << r.out;  // spaCy cuts long names
