@@ -18,6 +18,7 @@
 
 #include "models/optimizer.hpp"
 #include "pipeline/file_io.hpp"
+#include "training/distributed.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/scorer.hpp"
@@ -598,6 +599,12 @@ std::string train(Language& nlp, const TrainOptions& options) {
   Resolved T = resolve_training(config);
   seed_everything(T.seed);
   std::mt19937_64 rng(uint64_t(T.seed));
+  // Data-parallel: every rank runs this loop in lockstep (same seed, same shuffles, same number
+  // of steps); gradients are summed before finish_update, rank 0 alone evaluates, prints, saves.
+  std::unique_ptr<distributed::ProcessGroup> group;
+  if (options.distributed.world_size > 1)
+    group = std::make_unique<distributed::ProcessGroup>(options.distributed);
+  const bool is_rank0 = !group || group->rank() == 0;
 
   // Score weights: the components' defaults combined with [training.score_weights].
   std::vector<Json> defaults;
@@ -616,7 +623,7 @@ std::string train(Language& nlp, const TrainOptions& options) {
   }
 
   fs::path output = options.output_path;
-  const bool save = !options.output_path.empty();
+  const bool save = !options.output_path.empty() && is_rank0;
   fs::path last_dir = output / "model-last", best_dir = output / "model-best";
   if (save) {
     // Names that cannot be folders fail now, not at the first save after training steps.
@@ -641,7 +648,7 @@ std::string train(Language& nlp, const TrainOptions& options) {
     if (p->is_trainable() &&
         std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
       logged.push_back(p->name());
-  const bool console = T.logger.value("console_output", true);
+  const bool console = T.logger.value("console_output", true) && is_rank0;
   std::vector<std::string> header{"E", "#"};
   for (const auto& p : logged) header.push_back("Loss " + p);
   for (const auto& c : score_cols) header.push_back(c);
@@ -662,7 +669,8 @@ std::string train(Language& nlp, const TrainOptions& options) {
     out << row(rules, widths, false) << "\n";
     out.flush();
   }
-  const bool show_progress = options.progress && isatty(STDERR_FILENO) && &err == &std::cerr;
+  const bool show_progress =
+      options.progress && is_rank0 && isatty(STDERR_FILENO) && &err == &std::cerr;
 
   // Data.
   std::vector<Example> train_examples;
@@ -692,6 +700,15 @@ std::string train(Language& nlp, const TrainOptions& options) {
     if (is_best) atomic_copy_dir(last_dir, best_dir);
   };
 
+  std::vector<ParameterOwner*> trained;  // what finish_update steps
+  for (Pipe* p : nlp.pipeline())
+    if (p->is_trainable() &&
+        std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
+      if (auto* owner = dynamic_cast<ParameterOwner*>(p)) trained.push_back(owner);
+  if (group) group->broadcast_parameters(trained);
+  std::vector<Example> shard;  // this rank's examples of the epoch
+  double step_seconds = 0;
+
   Losses losses;
   std::vector<std::pair<double, int64_t>> results;
   int64_t words_seen = 0;
@@ -702,7 +719,19 @@ std::string train(Language& nlp, const TrainOptions& options) {
     while (!stop && (T.max_epochs < 1 || epoch != T.max_epochs)) {
       if (T.max_epochs >= 0) std::shuffle(train_examples.begin(), train_examples.end(), rng);
       else train_examples = T.train_corpus(nlp);
-      std::vector<Batch> batches = T.batcher(train_examples);
+      std::vector<Batch> batches;
+      if (group) {
+        // Rank r takes examples r, r + world, ... of the (identically) shuffled corpus; every rank
+        // makes as many steps as the rank with the most batches (the others take part with empty
+        // batches, i.e. zero gradients), so the collectives stay in step.
+        shard.clear();
+        for (size_t i = size_t(group->rank()); i < train_examples.size(); i += size_t(group->world_size()))
+          shard.push_back(train_examples[i]);
+        batches = T.batcher(shard);
+        batches.resize(size_t(group->max(int64_t(batches.size()))));
+      } else {
+        batches = T.batcher(train_examples);
+      }
       if (batches.empty() && step == 0)
         throw ValueError("[E986] Could not create any training batches: check your [training] "
                          "config (the batcher made no batch)");
@@ -720,23 +749,39 @@ std::string train(Language& nlp, const TrainOptions& options) {
           start = end;
         }
         if (start < batch.size()) subs.emplace_back(batch.begin() + int64_t(start), batch.end());
+        const auto step_start = std::chrono::steady_clock::now();
         for (const Batch& sub : subs)
           nlp.update(sub, T.dropout, nullptr, losses, T.frozen, T.annotating);
+        // Sums, not means: spaCy's losses are sums over the batch, so the summed gradients of
+        // W workers with batch B are the gradient of one worker with batch W x B.
+        if (group) group->allreduce_gradients(trained);
         for (Pipe* p : nlp.pipeline())
           if (p->is_trainable() &&
               std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
             static_cast<TrainablePipe*>(p)->finish_update(optimizer);
         optimizer.step_schedules();
+        step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
 
         std::optional<bool> is_best;
         double score = 0;
         Json other;
         if (step % T.eval_frequency == 0) {
           if (show_progress) err << "\r\033[K" << std::flush;
-          {
+          if (is_rank0) {
             std::optional<UseAveragedParams> avg;
             if (optimizer.use_averages()) avg.emplace(nlp, optimizer);
             std::tie(score, other) = evaluate();
+          }
+          if (group) {
+            // The table shows the losses of all workers; the others wait here while rank 0
+            // evaluates, and all keep rank 0's score so patience stops them at the same step.
+            std::vector<std::string> names = nlp.pipe_names();
+            std::vector<double> summed;
+            for (const auto& name : names) summed.push_back(losses.count(name) ? losses[name] : 0.0);
+            summed = group->sum(summed);
+            for (size_t i = 0; i < names.size(); ++i)
+              if (losses.count(names[i]) || summed[i] != 0.0) losses[names[i]] = summed[i];
+            score = group->broadcast({score})[0];
           }
           results.emplace_back(score, step);
           double best = -INFINITY;
@@ -787,6 +832,7 @@ std::string train(Language& nlp, const TrainOptions& options) {
       ++epoch;
     }
   } catch (const std::exception& e) {
+    if (group) group->report_failure(e.what());
     if (show_progress) err << "\r\033[K" << std::flush;
     if (save)
       out << "\u26a0 Aborting and saving the final best model. Encountered exception: "
@@ -799,6 +845,27 @@ std::string train(Language& nlp, const TrainOptions& options) {
   }
   if (show_progress) err << "\r\033[K" << std::flush;
   save_checkpoint(false);
+  double gradient_seconds = 0;
+  if (group) {
+    std::vector<double> totals = group->sum({double(words_seen), step_seconds, group->gradient_seconds()});
+    words_seen = int64_t(totals[0]);
+    // Per worker on average (they run at the same time).
+    step_seconds = totals[1] / group->world_size();
+    gradient_seconds = totals[2] / group->world_size();
+    group->finish();
+  }
+  if (console) {
+    out << "\u2139 Trained " << step << " steps on " << (group ? group->world_size() : 1)
+        << (group && group->world_size() > 1 ? " workers: " : " worker: ") << words_seen
+        << " words in " << std::fixed << std::setprecision(2) << step_seconds << " s of steps ("
+        << std::setprecision(0) << (step_seconds > 0 ? words_seen / step_seconds : 0.0)
+        << " words/s)";
+    if (group)
+      out << std::setprecision(2) << "; gradient all-reduce " << gradient_seconds << " s ("
+          << std::setprecision(1) << 100.0 * gradient_seconds / std::max(step_seconds, 1e-9)
+          << "% of the step time)";
+    out << std::defaultfloat << std::setprecision(6) << "\n";
+  }
   if (save) {
     out << "\u2714 Saved pipeline to output directory\n" << last_dir.string() << "\n";
     return last_dir.string();
@@ -813,7 +880,7 @@ std::string train_from_config_file(const std::string& config_path,
   if (!fs::exists(config_path)) throw ConfigError({}, "Config file not found: " + config_path);
   if (options.output_path.empty()) {
     out << "\u2139 No output directory provided\n";
-  } else {
+  } else if (options.distributed.rank == 0) {  // only rank 0 writes
     if (!fs::exists(options.output_path)) {
       std::error_code ec;
       fs::create_directories(options.output_path, ec);
