@@ -172,6 +172,19 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const DistributedSettings
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+void allreduce(c10d::ProcessGroupGloo& group, const at::Tensor& t,
+               c10d::ReduceOp::RedOpType op = c10d::ReduceOp::SUM) {
+  std::vector<at::Tensor> ts{t};
+  c10d::AllreduceOptions options;
+  options.reduceOp = op;
+  group.allreduce(ts, options)->wait();
+}
+
+void broadcast_from_rank0(c10d::ProcessGroupGloo& group, const at::Tensor& t) {
+  std::vector<at::Tensor> ts{t};
+  group.broadcast(ts)->wait();
+}
+
 // Unique parameters of the owners, in their order (a tensor shared by two owners counts once).
 std::vector<at::Tensor> unique_parameters(const std::vector<ParameterOwner*>& owners,
                                           std::vector<std::string>* names = nullptr) {
@@ -267,31 +280,20 @@ void ProcessGroup::collective(const char* what, F&& run) {
 
 std::vector<double> ProcessGroup::sum(std::vector<double> values) {
   at::Tensor t = at::tensor(values, at::kDouble);
-  collective("sum", [&] {
-    std::vector<at::Tensor> ts{t};
-    impl_->group->allreduce(ts)->wait();
-  });
+  collective("sum", [&] { allreduce(*impl_->group, t); });
   std::memcpy(values.data(), t.data_ptr<double>(), values.size() * sizeof(double));
   return values;
 }
 
 int64_t ProcessGroup::max(int64_t value) {
   at::Tensor t = at::tensor(std::vector<int64_t>{value}, at::kLong);
-  collective("maximum", [&] {
-    std::vector<at::Tensor> ts{t};
-    c10d::AllreduceOptions options;
-    options.reduceOp = c10d::ReduceOp::MAX;
-    impl_->group->allreduce(ts, options)->wait();
-  });
+  collective("maximum", [&] { allreduce(*impl_->group, t, c10d::ReduceOp::MAX); });
   return t.item<int64_t>();
 }
 
 std::vector<double> ProcessGroup::broadcast(std::vector<double> values) {
   at::Tensor t = at::tensor(values, at::kDouble);
-  collective("broadcast", [&] {
-    std::vector<at::Tensor> ts{t};
-    impl_->group->broadcast(ts)->wait();
-  });
+  collective("broadcast", [&] { broadcast_from_rank0(*impl_->group, t); });
   std::memcpy(values.data(), t.data_ptr<double>(), values.size() * sizeof(double));
   return values;
 }
@@ -323,10 +325,7 @@ void ProcessGroup::broadcast_parameters(const std::vector<ParameterOwner*>& owne
     std::vector<at::Tensor> flat_parts;
     for (size_t i : bucket) flat_parts.push_back(params[i].detach().reshape(-1));
     at::Tensor flat = at::cat(flat_parts).to(at::kCPU);
-    collective("parameter broadcast", [&] {
-      std::vector<at::Tensor> ts{flat};
-      impl_->group->broadcast(ts)->wait();
-    });
+    collective("parameter broadcast", [&] { broadcast_from_rank0(*impl_->group, flat); });
     int64_t offset = 0;
     for (size_t i : bucket) {
       const int64_t n = params[i].numel();
@@ -346,12 +345,7 @@ bool ProcessGroup::same_on_all_ranks(const std::vector<double>& values) {
   std::vector<double> both = values;
   for (double v : values) both.push_back(-v);
   at::Tensor t = at::tensor(both, at::kDouble);
-  collective("check", [&] {
-    std::vector<at::Tensor> ts{t};
-    c10d::AllreduceOptions options;
-    options.reduceOp = c10d::ReduceOp::MAX;
-    impl_->group->allreduce(ts, options)->wait();
-  });
+  collective("check", [&] { allreduce(*impl_->group, t, c10d::ReduceOp::MAX); });
   const double* r = t.data_ptr<double>();
   for (size_t i = 0; i < values.size(); ++i)
     if (r[i] != -r[i + values.size()]) return false;
@@ -366,10 +360,7 @@ void ProcessGroup::allreduce_gradients(const std::vector<ParameterOwner*>& owner
   std::vector<float> flags;
   for (const auto& p : params) flags.push_back(p.grad().defined() ? 1.0f : 0.0f);
   at::Tensor has_grad = at::tensor(flags, at::kFloat);
-  collective("gradient flags", [&] {
-    std::vector<at::Tensor> ts{has_grad};
-    impl_->group->allreduce(ts)->wait();
-  });
+  collective("gradient flags", [&] { allreduce(*impl_->group, has_grad); });
   const float* any = has_grad.data_ptr<float>();
   for (const auto& bucket : buckets_of(params)) {
     std::vector<at::Tensor> parts;
@@ -382,10 +373,7 @@ void ProcessGroup::allreduce_gradients(const std::vector<ParameterOwner*>& owner
     }
     if (!needed) continue;  // the same decision on every rank: the flags are summed
     at::Tensor flat = at::cat(parts);
-    collective("gradient all-reduce", [&] {
-      std::vector<at::Tensor> ts{flat};
-      impl_->group->allreduce(ts)->wait();
-    });
+    collective("gradient all-reduce", [&] { allreduce(*impl_->group, flat); });
     int64_t offset = 0;
     for (size_t i : bucket) {
       const int64_t n = params[i].numel();

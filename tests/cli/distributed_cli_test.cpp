@@ -293,6 +293,9 @@ std::vector<pid_t> processes_mentioning(const std::string& needle) {
   return found;
 }
 
+// The console table's row of step 5 (any epoch): "  E       5  LOSS ...".
+const char* const kRowOfStep5 = "       5  ";
+
 // Waits until `worker` has printed `text` on stdout (false after `seconds`).
 bool wait_for_output(const Worker& worker, const std::string& text, double seconds) {
   const auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
@@ -320,8 +323,8 @@ TEST_F(DistributedTrain, KilledWorkerStopsTheOtherNamingTheRank) {
     const std::vector<std::string> extra{"TRFPIPE_DIST_HEARTBEAT_TIMEOUT=10"};
     Worker r0(args, rank_env(0, 2, port, extra), tmp_ / "k0");
     Worker r1(args, rank_env(1, 2, port, extra), tmp_ / "k1");
-    // Training runs once rank 0 has printed a row after step 5.
-    ASSERT_TRUE(wait_for_output(r0, "\n  0       5 ", 300)) << r0.out() << r0.err() << r1.err();
+    // Training runs once rank 0 has printed the row of step 5.
+    ASSERT_TRUE(wait_for_output(r0, kRowOfStep5, 120)) << r0.out() << r0.err() << r1.err();
     Worker& dead = victim == 0 ? r0 : r1;
     Worker& survivor = victim == 0 ? r1 : r0;
     ::kill(dead.pid(), SIGKILL);
@@ -336,7 +339,7 @@ TEST_F(DistributedTrain, KilledWorkerStopsTheOtherNamingTheRank) {
               std::string::npos)
         << survivor.err();
     RunResult a = run_cli({"apply", out + "/model-best", tmp_.file("in.txt", "A short text.\n"),
-                           tmp_ / "pred.jsonl"});
+                           out + "_pred.jsonl"});
     EXPECT_EQ(a.exit_code, 0) << a.err;
   }
 }
@@ -375,7 +378,7 @@ TEST_F(DistributedTrain, InterruptingNWorkersStopsEveryWorker) {
   auto args = train_args(cfg, data, tmp_ / "out", 4);
   args.insert(args.end(), {"--training.max_steps=0", "--training.eval_frequency=5", "--n-workers", "2"});
   Worker launcher(args, {}, tmp_ / "launcher");
-  ASSERT_TRUE(wait_for_output(launcher, "\n  0       5 ", 300)) << launcher.out() << launcher.err();
+  ASSERT_TRUE(wait_for_output(launcher, kRowOfStep5, 120)) << launcher.out() << launcher.err();
   EXPECT_EQ(processes_mentioning(cfg).size(), 3u);  // the launcher and two workers
   ::kill(launcher.pid(), SIGINT);
   EXPECT_EQ(launcher.wait(60), 128 + SIGINT) << launcher.err();
