@@ -854,22 +854,26 @@ std::string train(Language& nlp, const TrainOptions& options) {
     gradient_seconds = totals[2] / group->world_size();
     group->finish();
   }
+  // Throughput, after spaCy's own messages (it prints none): the benchmark reads it.
+  std::ostringstream summary;
   if (console) {
-    out << "\u2139 Trained " << step << " steps on " << (group ? group->world_size() : 1)
+    summary << "\u2139 Trained " << step << " steps on " << (group ? group->world_size() : 1)
         << (group && group->world_size() > 1 ? " workers: " : " worker: ") << words_seen
         << " words in " << std::fixed << std::setprecision(2) << step_seconds << " s of steps ("
         << std::setprecision(0) << (step_seconds > 0 ? words_seen / step_seconds : 0.0)
         << " words/s)";
     if (group)
-      out << std::setprecision(2) << "; gradient all-reduce " << gradient_seconds << " s ("
+      summary << std::setprecision(2) << "; gradient all-reduce " << gradient_seconds << " s ("
           << std::setprecision(1) << 100.0 * gradient_seconds / std::max(step_seconds, 1e-9)
           << "% of the step time)";
-    out << std::defaultfloat << std::setprecision(6) << "\n";
+    summary << "\n";
   }
   if (save) {
-    out << "\u2714 Saved pipeline to output directory\n" << last_dir.string() << "\n";
+    out << "\u2714 Saved pipeline to output directory\n" << last_dir.string() << "\n"
+        << summary.str();
     return last_dir.string();
   }
+  out << summary.str();
   return "";
 }
 
