@@ -8,7 +8,8 @@
 # the mean time the workers spent in training steps (update, all-reduce, optimizer; evaluation and
 # saving excluded), as printed by `trfpipe train` ("Trained N steps on W workers: ...").
 #   bench/distributed_bench.sh
-# Environment: BUILD_DIR (build), WORKERS ("1 2 4"), STEPS (40), SENTENCES (2000), MODELS ("cnn trf").
+# Environment: BUILD_DIR (build), WORKERS ("1 2 4"), STEPS (40), SENTENCES (2000), MODELS ("cnn trf"),
+# THREADS (threads per worker; default nproc / workers), KEEP=1 keeps the logs (the folder is printed).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -19,7 +20,7 @@ STEPS=${STEPS:-40}
 SENTENCES=${SENTENCES:-2000}
 MODELS=${MODELS:-"cnn trf"}
 OUT=$(mktemp -d /tmp/trfpipe_distbench_XXXXXX)
-trap 'rm -rf "$OUT"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$OUT"' EXIT
 
 echo "== building the command line in $BUILD_DIR"
 [ -f "$BUILD_DIR/build.ninja" ] || cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -45,7 +46,7 @@ printf '%-5s %8s %10s %12s %9s %15s %8s\n' ----- ------- -------- ----------- --
 for model in $MODELS; do
   base=""
   for n in $WORKERS; do
-    threads=$(( cores / n )); [ "$threads" -ge 1 ] || threads=1
+    threads=${THREADS:-$(( cores / n ))}; [ "$threads" -ge 1 ] || threads=1
     log="$OUT/$model-$n.log"
     start=$(date +%s.%N)
     OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads "$TRFPIPE" train "$OUT/$model.cfg" \
@@ -63,4 +64,6 @@ for model in $MODELS; do
   done
 done
 echo
+[ -z "${KEEP:-}" ] || echo "logs: $OUT"
+echo "threads per worker: ${THREADS:-nproc / workers}"
 echo "machine: $cores cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
