@@ -8,6 +8,7 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config git
   libtorch-dev libopenblas0-pthread libsentencepiece-dev nlohmann-json3-dev libtomlplusplus-dev
   libicu-dev zlib1g-dev libcli11-dev libcpp-httplib-dev googletest libgtest-dev libgmock-dev
   libbenchmark-dev chromium
+  libgloo-dev  # Gloo headers for c10d data-parallel training (training/distributed.cpp)
   clang libclang-rt-14-dev python3)  # ASan/UBSan/libFuzzer builds (scripts/fuzz.sh, test.sh --sanitize)
 
 missing=()

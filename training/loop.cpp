@@ -24,6 +24,7 @@
 #include "pipeline/file_io.hpp"
 #include "training/augment.hpp"
 #include "pipeline/sourcing.hpp"
+#include "training/distributed.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/scorer.hpp"
@@ -787,6 +788,12 @@ std::string train(Language& nlp, const TrainOptions& options) {
   Resolved T = resolve_training(config);
   seed_everything(T.seed);
   std::mt19937_64 rng(uint64_t(T.seed));
+  // Data-parallel: every rank runs this loop in lockstep (same seed, same shuffles, same number
+  // of steps); gradients are summed before finish_update, rank 0 alone evaluates, prints, saves.
+  std::unique_ptr<distributed::ProcessGroup> group;
+  if (options.distributed.world_size > 1)
+    group = std::make_unique<distributed::ProcessGroup>(options.distributed);
+  const bool is_rank0 = !group || group->rank() == 0;
 
   // Score weights: the components' defaults combined with [training.score_weights].
   std::vector<Json> defaults;
@@ -805,7 +812,7 @@ std::string train(Language& nlp, const TrainOptions& options) {
   }
 
   fs::path output = options.output_path;
-  const bool save = !options.output_path.empty();
+  const bool save = !options.output_path.empty() && is_rank0;
   fs::path last_dir = output / "model-last", best_dir = output / "model-best";
   if (save) {
     // Names that cannot be folders fail now, not at the first save after training steps.
@@ -830,13 +837,13 @@ std::string train(Language& nlp, const TrainOptions& options) {
     if (p->is_trainable() &&
         std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
       logged.push_back(p->name());
-  const bool console = T.logger.value("console_output", true);
+  const bool console = T.logger.value("console_output", true) && is_rank0;
   const std::string progress_bar =
       T.logger.value("progress_bar", Json()).is_string() ? T.logger["progress_bar"].get<std::string>() : "";
   // ConsoleLogger.v3's output_file: one JSON line per evaluation; an existing file is kept
   // (spaCy warns and disables the log).
   std::ofstream log_stream;
-  if (T.logger.value("output_file", Json()).is_string()) {
+  if (is_rank0 && T.logger.value("output_file", Json()).is_string()) {
     const fs::path log_path = T.logger["output_file"].get<std::string>();
     if (fs::exists(log_path)) {
       out << "\u26a0 Saving logs is disabled because " << log_path.string() << " already exists.\n";
@@ -867,7 +874,7 @@ std::string train(Language& nlp, const TrainOptions& options) {
     out << row(rules, widths, false) << "\n";
     out.flush();
   }
-  const bool show_progress = options.progress && console && !progress_bar.empty() &&
+  const bool show_progress = options.progress && console && is_rank0 && !progress_bar.empty() &&
                              isatty(STDERR_FILENO) && &err == &std::cerr;
 
   // Data.
@@ -898,6 +905,15 @@ std::string train(Language& nlp, const TrainOptions& options) {
     if (is_best) atomic_copy_dir(last_dir, best_dir);
   };
 
+  std::vector<ParameterOwner*> trained;  // what finish_update steps
+  for (Pipe* p : nlp.pipeline())
+    if (p->is_trainable() &&
+        std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
+      if (auto* owner = dynamic_cast<ParameterOwner*>(p)) trained.push_back(owner);
+  if (group) group->broadcast_parameters(trained);
+  std::vector<Example> shard;  // this rank's examples of the epoch
+  double step_seconds = 0;
+
   Losses losses;
   std::vector<std::pair<double, int64_t>> results;
   int64_t words_seen = 0;
@@ -908,7 +924,19 @@ std::string train(Language& nlp, const TrainOptions& options) {
     while (!stop && (T.max_epochs < 1 || epoch != T.max_epochs)) {
       if (T.max_epochs >= 0) std::shuffle(train_examples.begin(), train_examples.end(), rng);
       else train_examples = T.train_corpus(nlp);
-      std::vector<Batch> batches = T.batcher(train_examples);
+      std::vector<Batch> batches;
+      if (group) {
+        // Rank r takes examples r, r + world, ... of the (identically) shuffled corpus; every rank
+        // makes as many steps as the rank with the most batches (the others take part with empty
+        // batches, i.e. zero gradients), so the collectives stay in step.
+        shard.clear();
+        for (size_t i = size_t(group->rank()); i < train_examples.size(); i += size_t(group->world_size()))
+          shard.push_back(train_examples[i]);
+        batches = T.batcher(shard);
+        batches.resize(size_t(group->max(int64_t(batches.size()))));
+      } else {
+        batches = T.batcher(train_examples);
+      }
       if (batches.empty() && step == 0)
         throw ValueError("[E986] Could not create any training batches: check your [training] "
                          "config (the batcher made no batch)");
@@ -926,23 +954,39 @@ std::string train(Language& nlp, const TrainOptions& options) {
           start = end;
         }
         if (start < batch.size()) subs.emplace_back(batch.begin() + int64_t(start), batch.end());
+        const auto step_start = std::chrono::steady_clock::now();
         for (const Batch& sub : subs)
           nlp.update(sub, T.dropout, nullptr, losses, T.frozen, T.annotating);
+        // Sums, not means: spaCy's losses are sums over the batch, so the summed gradients of
+        // W workers with batch B are the gradient of one worker with batch W x B.
+        if (group) group->allreduce_gradients(trained);
         for (Pipe* p : nlp.pipeline())
           if (p->is_trainable() &&
               std::find(T.frozen.begin(), T.frozen.end(), p->name()) == T.frozen.end())
             static_cast<TrainablePipe*>(p)->finish_update(optimizer);
         optimizer.step_schedules();
+        step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
 
         std::optional<bool> is_best;
         double score = 0;
         Json other;
         if (step % T.eval_frequency == 0) {
           if (show_progress) err << "\r\033[K" << std::flush;
-          {
+          if (is_rank0) {
             std::optional<UseAveragedParams> avg;
             if (optimizer.use_averages()) avg.emplace(nlp, optimizer);
             std::tie(score, other) = evaluate();
+          }
+          if (group) {
+            // The table shows the losses of all workers; the others wait here while rank 0
+            // evaluates, and all keep rank 0's score so patience stops them at the same step.
+            std::vector<std::string> names = nlp.pipe_names();
+            std::vector<double> summed;
+            for (const auto& name : names) summed.push_back(losses.count(name) ? losses[name] : 0.0);
+            summed = group->sum(summed);
+            for (size_t i = 0; i < names.size(); ++i)
+              if (losses.count(names[i]) || summed[i] != 0.0) losses[names[i]] = summed[i];
+            score = group->broadcast({score})[0];
           }
           results.emplace_back(score, step);
           double best = -INFINITY;
@@ -1011,6 +1055,7 @@ std::string train(Language& nlp, const TrainOptions& options) {
       ++epoch;
     }
   } catch (const std::exception& e) {
+    if (group) group->report_failure(e.what());
     if (show_progress) err << "\r\033[K" << std::flush;
     if (save)
       out << "\u26a0 Aborting and saving the final best model. Encountered exception: "
@@ -1023,10 +1068,35 @@ std::string train(Language& nlp, const TrainOptions& options) {
   }
   if (show_progress) err << "\r\033[K" << std::flush;
   save_checkpoint(false);
+  double gradient_seconds = 0;
+  if (group) {
+    std::vector<double> totals = group->sum({double(words_seen), step_seconds, group->gradient_seconds()});
+    words_seen = int64_t(totals[0]);
+    // Per worker on average (they run at the same time).
+    step_seconds = totals[1] / group->world_size();
+    gradient_seconds = totals[2] / group->world_size();
+    group->finish();
+  }
+  // Throughput, after spaCy's own messages (it prints none): the benchmark reads it.
+  std::ostringstream summary;
+  if (console) {
+    summary << "\u2139 Trained " << step << " steps on " << (group ? group->world_size() : 1)
+        << (group && group->world_size() > 1 ? " workers: " : " worker: ") << words_seen
+        << " words in " << std::fixed << std::setprecision(2) << step_seconds << " s of steps ("
+        << std::setprecision(0) << (step_seconds > 0 ? words_seen / step_seconds : 0.0)
+        << " words/s)";
+    if (group)
+      summary << std::setprecision(2) << "; gradient all-reduce " << gradient_seconds << " s ("
+          << std::setprecision(1) << 100.0 * gradient_seconds / std::max(step_seconds, 1e-9)
+          << "% of the step time)";
+    summary << "\n";
+  }
   if (save) {
-    out << "\u2714 Saved pipeline to output directory\n" << last_dir.string() << "\n";
+    out << "\u2714 Saved pipeline to output directory\n" << last_dir.string() << "\n"
+        << summary.str();
     return last_dir.string();
   }
+  out << summary.str();
   return "";
 }
 
@@ -1038,7 +1108,7 @@ std::string train_from_config_file(const std::string& config_path,
     throw ConfigError({}, "Config file not found: " + config_path);
   if (options.output_path.empty()) {
     out << "\u2139 No output directory provided\n";
-  } else {
+  } else if (options.distributed.rank == 0) {  // only rank 0 writes
     if (!fs::exists(options.output_path)) {
       std::error_code ec;
       fs::create_directories(options.output_path, ec);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "trfpipe/distributed.hpp"
 #include "trfpipe/example.hpp"
 #include "trfpipe/language.hpp"
 
@@ -93,6 +94,10 @@ struct TrainOptions {
   std::ostream* err = nullptr;  // the progress indicator (stderr when null)
   bool progress = true;         // a progress line on `err` between evaluations when it is a TTY
   bool verbose = false;         // spaCy's -V: the [INFO] lines of init_nlp on `err`
+  // Data-parallel training (docs/distributed.md) when world_size > 1: this process joins the
+  // group, trains on its shard of the corpus (the batch size is per worker), sums gradients over
+  // the workers before each optimizer step; only rank 0 evaluates, prints and saves.
+  DistributedSettings distributed;
 };
 
 // spaCy's init_nlp: seeds, builds the pipeline from the (raw, auto-filled) config, resolves the
