@@ -14,6 +14,7 @@
 #include <cstring>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 namespace trfpipe::models {
@@ -93,6 +94,9 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     beta = 1.f;
   }
   if (M > 0 && N > 0) {
+    // oneDNN's OpenMP team takes the calling thread's OpenMP setting: ATen sets it from
+    // set_num_threads on a thread's first parallel op, so a fresh worker thread gets it here too.
+    at::internal::lazy_init_num_threads();
     const int status = backend().sgemm('N', weight_in_out ? 'N' : 'T', M, N, K, 1.f, a.data_ptr<float>(), K,
                                        w.data_ptr<float>(), weight_in_out ? N : K, beta,
                                        y.data_ptr<float>(), N);
