@@ -56,6 +56,14 @@ at::Tensor softmax_float(const at::Tensor& scores, at::ScalarType out_type) {
 at::Tensor attend(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in, int64_t heads,
                   const at::Tensor& add_mask, const at::Tensor& keep_mask, double p, bool training,
                   std::vector<at::Tensor>* attentions, bool distil = false) {
+  if (!distil && !(training && p > 0)) {  // at inference: per head on oneDNN's sgemm where chosen
+    at::Tensor probs;
+    at::Tensor ctx = attention(q_in, k_in, v_in, heads, add_mask, attentions ? &probs : nullptr);
+    if (ctx.defined()) {
+      if (attentions) attentions->push_back(probs);
+      return ctx;
+    }
+  }
   auto q = split_heads(q_in, heads), k = split_heads(k_in, heads), v = split_heads(v_in, heads);
   double scale = std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores;

@@ -10,6 +10,8 @@
 
 #include <dlfcn.h>
 
+#include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -50,12 +52,16 @@ const Backend& backend() {
 // Chosen when the library is loaded, so the first forward pays nothing for it.
 const bool chosen_at_load = (backend(), true);
 
-bool fast_path_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias) {
+// weight_free: only x is checked (attention).
+bool fast_path_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                       bool weight_free = false) {
   if (!backend().sgemm) return false;
   auto plain = [](const at::Tensor& t) {
     return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided;
   };
-  if (!plain(x) || !plain(weight) || weight.dim() != 2 || weight.numel() == 0 || x.dim() < 1) return false;
+  if (!plain(x) || x.dim() < 1) return false;
+  if (weight_free) return !(at::GradMode::is_enabled() && x.requires_grad());
+  if (!plain(weight) || weight.dim() != 2 || weight.numel() == 0) return false;
   if (bias.defined() && (!plain(bias) || bias.dim() != 1)) return false;
   if (at::GradMode::is_enabled() &&
       (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad())))
@@ -103,6 +109,49 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
     if (status != 0) return aten_linear(x, weight, bias, weight_in_out);  // refused by oneDNN
   }
   return y.view(sizes);
+}
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                     const at::Tensor& add_mask, at::Tensor* probs) {
+  auto fits = [&](const at::Tensor& t) {
+    return fast_path_applies(t, at::Tensor(), at::Tensor(), /*weight_free=*/true) && t.dim() == 3 &&
+           t.is_contiguous() && t.sizes() == q.sizes();
+  };
+  if (heads <= 0 || !fits(q) || !fits(k) || !fits(v) || q.size(2) % heads != 0) return {};
+  if (add_mask.defined() && (add_mask.scalar_type() != at::kFloat || !add_mask.device().is_cpu())) return {};
+  const int64_t b = q.size(0), s = q.size(1), hd = q.size(2), d = hd / heads;
+  if (b == 0 || s == 0) return {};
+  at::internal::lazy_init_num_threads();
+  const DnnlSgemm sgemm = backend().sgemm;
+  // Head h of row r is the [s, d] matrix at r * s * hd + h * d with row stride hd.
+  const float *Q = q.data_ptr<float>(), *K = k.data_ptr<float>(), *V = v.data_ptr<float>();
+  at::Tensor scores = at::empty({b, heads, s, s}, q.options());
+  float* S = scores.data_ptr<float>();
+  const float alpha = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
+  std::atomic<bool> refused{false};
+  // One product per (row, head); called inside ATen's parallel region, oneDNN runs each on
+  // one thread.
+  at::parallel_for(0, b * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t off = (i / heads) * s * hd + (i % heads) * d;
+      if (sgemm('N', 'T', s, s, d, alpha, Q + off, hd, K + off, hd, 0.f, S + i * s * s, s) != 0) refused = true;
+    }
+  });
+  if (refused) return {};
+  if (add_mask.defined()) scores.add_(add_mask);
+  at::Tensor p = at::softmax(scores, -1);
+  const float* P = p.data_ptr<float>();
+  at::Tensor out = at::empty({b, s, hd}, q.options());
+  float* O = out.data_ptr<float>();
+  at::parallel_for(0, b * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t off = (i / heads) * s * hd + (i % heads) * d;
+      if (sgemm('N', 'N', s, d, s, 1.f, P + i * s * s, s, V + off, hd, 0.f, O + off, hd) != 0) refused = true;
+    }
+  });
+  if (refused) return {};
+  if (probs) *probs = p;
+  return out;
 }
 
 }  // namespace trfpipe::models

@@ -14,6 +14,15 @@ namespace trfpipe::models {
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                   bool weight_in_out = false);
 
+// Scaled dot-product attention of HF's eager BERT, per head on the same sgemm: q, k, v
+// [batch, seq, heads * head_dim] as the linear layers give them, scores = q k^T / sqrt(head_dim)
+// + add_mask (broadcast to [batch, heads, seq, seq]; may be undefined), softmax, times v. Reads
+// the heads in place and writes the context already merged ([batch, seq, heads * head_dim]).
+// Returns an undefined tensor where the sgemm path does not apply (as linear(); dropout in
+// training); `probs`, when given, receives the probabilities.
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                     const at::Tensor& add_mask, at::Tensor* probs);
+
 // What linear() runs on, one line (benchmarks print it): "oneDNN sgemm ..." or "ATen ...".
 const std::string& linear_backend();
 bool linear_uses_onednn();

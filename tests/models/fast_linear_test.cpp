@@ -54,6 +54,32 @@ TEST(FastLinear, OtherDtypesStayWithAten) {
   EXPECT_LT(max_diff(y, at::linear(x, w)), 1e-12);
 }
 
+// Per-head attention on the sgemm against HF's eager formula, with a padding mask.
+TEST(FastLinear, AttentionMatchesEagerFormula) {
+  at::NoGradGuard no_grad;
+  const int64_t b = 3, s = 7, heads = 4, d = 16;
+  const at::Tensor q = at::randn({b, s, heads * d}), k = at::randn({b, s, heads * d}), v = at::randn({b, s, heads * d});
+  const at::Tensor keep = at::ones({b, s});
+  keep[1].slice(0, 4).fill_(0);
+  const at::Tensor mask = ((1.0 - keep) * -1e30).view({b, 1, 1, s});
+  at::Tensor probs;
+  const at::Tensor got = attention(q, k, v, heads, mask, &probs);
+  if (!linear_uses_onednn()) {
+    EXPECT_FALSE(got.defined());
+    return;
+  }
+  ASSERT_TRUE(got.defined());
+  auto split = [&](const at::Tensor& x) { return x.view({b, s, heads, d}).permute({0, 2, 1, 3}); };
+  const at::Tensor want_probs = at::softmax(at::matmul(split(q), split(k).transpose(-1, -2)) / 4.0 + mask, -1);
+  const at::Tensor want = at::matmul(want_probs, split(v)).permute({0, 2, 1, 3}).reshape({b, s, heads * d});
+  EXPECT_LT(max_diff(got, want), 1e-5);
+  EXPECT_LT(max_diff(probs, want_probs), 1e-6);
+  EXPECT_EQ(probs[1].slice(2, 4).abs().sum().item<double>(), 0.0);  // masked keys get nothing
+  // With gradients on (training), ATen's path is left to the caller.
+  at::AutoGradMode grad(true);
+  EXPECT_FALSE(attention(q.clone().requires_grad_(), k, v, heads, mask, nullptr).defined());
+}
+
 TEST(FastLinear, BackendIsNamed) {
   EXPECT_FALSE(linear_backend().empty());
   // Debian's LibTorch links oneDNN: the fast path is what runs there.
