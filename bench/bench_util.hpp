@@ -103,6 +103,25 @@ inline std::unique_ptr<Language> cnn_pipeline() {
   return nlp;
 }
 
+// A random checkpoint of ck's shape written to `dir` (replaced), with the architecture's tokenizer
+// from ../shared: bert-base-uncased's vocab for bert, GPT-2's byte-level BPE otherwise.
+inline void write_random_checkpoint(const std::string& dir, HFCheckpointOptions ck) {
+  const std::string tokenizers = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/";
+  ck.tokenizer_path = tokenizers + (ck.arch == "bert" ? "bert-base-uncased-vocab.txt" : "gpt2-encoder.json");
+  std::filesystem::remove_all(dir);
+  write_hf_checkpoint(dir, ck);
+}
+
+// A `transformer` pipe (TransformerModel.v3) on the checkpoint folder `dir`, strided spans.
+inline void add_transformer_pipe(Language& nlp, const std::string& dir, int64_t window, int64_t stride) {
+  nlp.add_pipe("transformer", "transformer",
+               Json{{"model", Json{{"@architectures", "spacy-transformers.TransformerModel.v3"},
+                                   {"name", dir},
+                                   {"get_spans", Json{{"@span_getters", "spacy-transformers.strided_spans.v1"},
+                                                      {"window", window},
+                                                      {"stride", stride}}}}}});
+}
+
 // `encoder_dir` receives the random BERT checkpoint the pipeline loads (keep it while the
 // pipeline is used or saved).
 inline std::unique_ptr<Language> transformer_pipeline(const std::string& encoder_dir, int64_t layers,
@@ -113,14 +132,9 @@ inline std::unique_ptr<Language> transformer_pipeline(const std::string& encoder
   ck.width = width;
   ck.heads = std::max<int64_t>(1, width / 64);
   ck.intermediate_size = 4 * width;
-  ck.tokenizer_path = std::string(TRFPIPE_SHARED_DIR) + "/data/tokenizers/bert-base-uncased-vocab.txt";
-  write_hf_checkpoint(encoder_dir, ck);
+  write_random_checkpoint(encoder_dir, ck);
   auto nlp = Language::blank("en");
-  nlp->add_pipe("transformer", "transformer",
-                Json{{"model", Json{{"@architectures", "spacy-transformers.TransformerModel.v3"},
-                                    {"name", encoder_dir},
-                                    {"get_spans", Json{{"@span_getters", "spacy-transformers.strided_spans.v1"},
-                                                       {"window", 128}, {"stride", 96}}}}}});
+  add_transformer_pipe(*nlp, encoder_dir, 128, 96);
   add_tagger_and_ner(*nlp, Json{{"@architectures", "spacy-transformers.TransformerListener.v1"},
                                 {"grad_factor", 1.0},
                                 {"pooling", Json{{"@layers", "reduce_mean.v1"}}}});

@@ -70,21 +70,12 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    const std::string shared = TRFPIPE_SHARED_DIR;
-    ck.tokenizer_path = ck.arch == "bert" ? shared + "/data/tokenizers/bert-base-uncased-vocab.txt"
-                                          : shared + "/data/tokenizers/gpt2-encoder.json";
     const fs::path model_dir = fs::temp_directory_path() / "trfpipe_pipeline_bench_model";
-    fs::remove_all(model_dir);
-    trfpipe::write_hf_checkpoint(model_dir.string(), ck);
+    trfpipe::bench::write_random_checkpoint(model_dir.string(), ck);
     trfpipe::require_gpu(gpu_id);
 
     auto nlp = trfpipe::Language::blank("en");
-    nlp->add_pipe("transformer", "transformer",
-                  Json{{"model", Json{{"@architectures", "spacy-transformers.TransformerModel.v3"},
-                                      {"name", model_dir.string()},
-                                      {"get_spans", Json{{"@span_getters", "spacy-transformers.strided_spans.v1"},
-                                                         {"window", 144},
-                                                         {"stride", 104}}}}}});
+    trfpipe::bench::add_transformer_pipe(*nlp, model_dir.string(), 144, 104);
     auto listener = [] {
       return Json{{"@architectures", "spacy-transformers.TransformerListener.v1"},
                   {"grad_factor", 1.0},

@@ -14,6 +14,7 @@
 
 #include "models/encoder_base.hpp"
 #include "models/encoders_internal.hpp"
+#include "models/fast_linear.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
 
@@ -28,6 +29,11 @@ using torch::nn::LayerNorm;
 using torch::nn::LayerNormOptions;
 using torch::nn::Linear;
 using torch::nn::ModuleList;
+
+// A Linear layer through models::linear (oneDNN's sgemm at inference where chosen).
+at::Tensor run_linear(const Linear& layer, const at::Tensor& x) {
+  return linear(x, layer->weight, layer->bias);
+}
 
 // [batch, seq] → [batch, heads, seq, head_dim]
 at::Tensor split_heads(const at::Tensor& x, int64_t heads) {
@@ -50,6 +56,14 @@ at::Tensor softmax_float(const at::Tensor& scores, at::ScalarType out_type) {
 at::Tensor attend(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in, int64_t heads,
                   const at::Tensor& add_mask, const at::Tensor& keep_mask, double p, bool training,
                   std::vector<at::Tensor>* attentions, bool distil = false) {
+  if (!distil && !(training && p > 0)) {  // at inference: per head on oneDNN's sgemm where chosen
+    at::Tensor probs;
+    at::Tensor ctx = attention(q_in, k_in, v_in, heads, add_mask, attentions ? &probs : nullptr);
+    if (ctx.defined()) {
+      if (attentions) attentions->push_back(probs);
+      return ctx;
+    }
+  }
   auto q = split_heads(q_in, heads), k = split_heads(k_in, heads), v = split_heads(v_in, heads);
   double scale = std::sqrt(static_cast<double>(q.size(-1)));
   at::Tensor scores;
@@ -126,11 +140,11 @@ struct BertLayer : torch::nn::Module {
 
   at::Tensor forward(const at::Tensor& x, const at::Tensor& mask, std::vector<at::Tensor>* attentions) {
     bool tr = is_training();
-    at::Tensor ctx = attend(query(x), key(x), value(x), c.num_attention_heads, mask, {},
+    at::Tensor ctx = attend(run_linear(query, x), run_linear(key, x), run_linear(value, x), c.num_attention_heads, mask, {},
                             c.attention_probs_dropout_prob, tr, attentions);
-    at::Tensor a = attn_norm(drop(attn_dense(ctx), c.hidden_dropout_prob, tr) + x);
-    at::Tensor i = activation(inter(a), c.hidden_act);
-    return out_norm(drop(out(i), c.hidden_dropout_prob, tr) + a);
+    at::Tensor a = attn_norm(drop(run_linear(attn_dense, ctx), c.hidden_dropout_prob, tr) + x);
+    at::Tensor i = activation(run_linear(inter, a), c.hidden_act);
+    return out_norm(drop(run_linear(out, i), c.hidden_dropout_prob, tr) + a);
   }
 };
 
@@ -212,10 +226,10 @@ struct AlbertLayer : torch::nn::Module {
 
   at::Tensor forward(const at::Tensor& x, const at::Tensor& mask, std::vector<at::Tensor>* attentions) {
     bool tr = is_training();
-    at::Tensor ctx = attend(query(x), key(x), value(x), c.num_attention_heads, mask, {},
+    at::Tensor ctx = attend(run_linear(query, x), run_linear(key, x), run_linear(value, x), c.num_attention_heads, mask, {},
                             c.attention_probs_dropout_prob, tr, attentions);
-    at::Tensor a = attn_norm(x + drop(dense(ctx), c.hidden_dropout_prob, tr));
-    at::Tensor f = ffn_output(activation(ffn(a), c.hidden_act));
+    at::Tensor a = attn_norm(x + drop(run_linear(dense, ctx), c.hidden_dropout_prob, tr));
+    at::Tensor f = run_linear(ffn_output, activation(run_linear(ffn, a), c.hidden_act));
     return full_norm(f + a);
   }
 };
@@ -290,10 +304,10 @@ struct DistilLayer : torch::nn::Module {
 
   at::Tensor forward(const at::Tensor& x, const at::Tensor& keep, std::vector<at::Tensor>* attentions) {
     bool tr = is_training();
-    at::Tensor ctx = attend(q(x), k(x), v(x), c.num_attention_heads, {}, keep,
+    at::Tensor ctx = attend(run_linear(q, x), run_linear(k, x), run_linear(v, x), c.num_attention_heads, {}, keep,
                             c.attention_probs_dropout_prob, tr, attentions, /*distil=*/true);
-    at::Tensor sa = sa_norm(o(ctx) + x);
-    at::Tensor f = drop(lin2(activation(lin1(sa), c.hidden_act)), c.hidden_dropout_prob, tr);
+    at::Tensor sa = sa_norm(run_linear(o, ctx) + x);
+    at::Tensor f = drop(run_linear(lin2, activation(run_linear(lin1, sa), c.hidden_act)), c.hidden_dropout_prob, tr);
     return out_norm(f + sa);
   }
 };
@@ -345,11 +359,7 @@ struct Conv1D : torch::nn::Module {  // HF Conv1D: y = x @ W + b with W [in, out
     weight = register_parameter("weight", at::empty({in, out}));
     bias = register_parameter("bias", at::zeros({out}));
   }
-  at::Tensor forward(const at::Tensor& x) {
-    auto sizes = x.sizes().vec();
-    sizes.back() = nf;
-    return at::addmm(bias, x.reshape({-1, nx}), weight).view(sizes);
-  }
+  at::Tensor forward(const at::Tensor& x) { return linear(x, weight, bias, /*weight_in_out=*/true); }
 };
 
 struct Gpt2Block : torch::nn::Module {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -87,6 +88,40 @@ std::vector<std::vector<size_t>> batch_by_length(const std::vector<size_t>& leng
   for (auto& b : batches) std::sort(b.begin(), b.end());
   std::reverse(batches.begin(), batches.end());
   return batches;
+}
+
+std::vector<std::vector<int64_t>> plan_length_groups(const std::vector<int64_t>& lengths,
+                                                     int64_t width, double call_cost) {
+  const size_t n = lengths.size();
+  std::vector<int64_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = static_cast<int64_t>(i);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return lengths[static_cast<size_t>(a)] < lengths[static_cast<size_t>(b)]; });
+  const double attention_per_piece = 1.0 / (6.0 * static_cast<double>(std::max<int64_t>(width, 1)));
+  auto row_cost = [&](int64_t longest) {
+    const double l = static_cast<double>(std::max<int64_t>(longest, 1));
+    return l * (1.0 + l * attention_per_piece);
+  };
+  // best[j]: cost of the first j sorted rows; cut[j]: where the last group of that plan starts.
+  std::vector<double> best(n + 1, 0.0);
+  std::vector<size_t> cut(n + 1, 0);
+  for (size_t j = 1; j <= n; ++j) {
+    const double longest = row_cost(lengths[static_cast<size_t>(order[j - 1])]);
+    best[j] = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < j; ++i) {
+      const double c = best[i] + static_cast<double>(j - i) * longest + call_cost;
+      if (c < best[j]) {
+        best[j] = c;
+        cut[j] = i;
+      }
+    }
+  }
+  std::vector<std::vector<int64_t>> groups;
+  for (size_t j = n; j > 0; j = cut[j])
+    groups.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(cut[j]),
+                        order.begin() + static_cast<std::ptrdiff_t>(j));
+  std::reverse(groups.begin(), groups.end());
+  return groups;
 }
 
 // ---- TransformerModel ----
@@ -176,6 +211,77 @@ void TransformerModel::from_disk(const std::string& dir, bool with_weights) {
     throw DataError((fs::path(dir) / "config.json").string(), -1,
                     "transformer model folder has no config.json");
   load_from(dir, Json::object(), with_weights);
+}
+
+EncoderWork TransformerModel::encoder_work() const {
+  std::lock_guard<std::mutex> lock(work_mutex_);
+  return work_;
+}
+
+void TransformerModel::reset_encoder_work() {
+  std::lock_guard<std::mutex> lock(work_mutex_);
+  work_ = EncoderWork{};
+}
+
+void TransformerModel::count_work(const std::vector<int64_t>& lengths, int64_t padded_to) {
+  const HFConfig& c = encoder_->config();
+  const double h = static_cast<double>(c.hidden_size), layers = static_cast<double>(c.num_hidden_layers);
+  const double linear = 2.0 * (4.0 * h * h + 2.0 * h * static_cast<double>(c.intermediate_size));
+  auto row_flops = [&](int64_t len) {  // one row of len pieces attending to len keys
+    const double l = static_cast<double>(len);
+    return layers * l * (linear + 4.0 * l * h);
+  };
+  double useful = 0;
+  for (int64_t len : lengths) useful += row_flops(len);
+  const double done = static_cast<double>(lengths.size()) * row_flops(padded_to);
+  std::lock_guard<std::mutex> lock(work_mutex_);
+  work_.useful_flops += useful;
+  work_.done_flops += done;
+  ++work_.calls;
+}
+
+// Each group's rows cut to the group's longest row (the columns of real pieces: the first ones,
+// or the last ones when the tokenizer pads on the left), run, and written back into outputs of
+// the full batch's shape (zeros where a group had no columns).
+EncoderOutput TransformerModel::encode_by_length_groups(const EncoderInput& in,
+                                                        const std::vector<int64_t>& lengths,
+                                                        bool pads_left) {
+  const int64_t n = in.input_ids.size(0), Lk = in.input_ids.size(1);
+  const std::vector<std::vector<int64_t>> groups = plan_length_groups(lengths, encoder_->hidden_size());
+  if (groups.size() == 1 && lengths[static_cast<size_t>(groups[0].back())] >= Lk) {
+    count_work(lengths, Lk);
+    return encoder_->forward(in);
+  }
+  EncoderOutput out;
+  for (const std::vector<int64_t>& group : groups) {
+    const int64_t Lg = std::clamp<int64_t>(lengths[static_cast<size_t>(group.back())], 1, Lk);
+    const int64_t c0 = pads_left ? Lk - Lg : 0;
+    const at::Tensor idx =
+        at::tensor(group, at::TensorOptions().dtype(at::kLong)).to(in.input_ids.device());
+    auto take = [&](const at::Tensor& t) {
+      return t.defined() ? t.index_select(0, idx).slice(1, c0, c0 + Lg) : t;
+    };
+    std::vector<int64_t> group_lengths;
+    for (int64_t i : group) group_lengths.push_back(lengths[static_cast<size_t>(i)]);
+    count_work(group_lengths, Lg);
+    EncoderOutput g = encoder_->forward({take(in.input_ids), take(in.attention_mask), take(in.token_type_ids)});
+    if (!out.last_hidden_state.defined()) {
+      auto seq_shape = [&](const at::Tensor& t) { return at::zeros({n, Lk, t.size(2)}, t.options()); };
+      out.last_hidden_state = seq_shape(g.last_hidden_state);
+      if (g.pooler_output.defined())
+        out.pooler_output = at::zeros({n, g.pooler_output.size(1)}, g.pooler_output.options());
+      for (const at::Tensor& h : g.hidden_states) out.hidden_states.push_back(seq_shape(h));
+      for (const at::Tensor& a : g.attentions)
+        out.attentions.push_back(at::zeros({n, a.size(1), Lk, Lk}, a.options()));
+    }
+    out.last_hidden_state.slice(1, c0, c0 + Lg).index_copy_(0, idx, g.last_hidden_state);
+    if (g.pooler_output.defined()) out.pooler_output.index_copy_(0, idx, g.pooler_output);
+    for (size_t k = 0; k < g.hidden_states.size() && k < out.hidden_states.size(); ++k)
+      out.hidden_states[k].slice(1, c0, c0 + Lg).index_copy_(0, idx, g.hidden_states[k]);
+    for (size_t k = 0; k < g.attentions.size() && k < out.attentions.size(); ++k)
+      out.attentions[k].slice(2, c0, c0 + Lg).slice(3, c0, c0 + Lg).index_copy_(0, idx, g.attentions[k]);
+  }
+  return out;
 }
 
 namespace {
@@ -295,7 +401,12 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
     if (fam == EncoderFamily::DistilBert || fam == EncoderFamily::Gpt2 ||
         (fam != EncoderFamily::Xlnet && encoder_->config().type_vocab_size <= 0))
       in.token_type_ids = at::Tensor();
-    eo = encoder_->forward(in);
+    if (!is_train && length_groups_ && n > 1) {
+      eo = encode_by_length_groups(in, wp.lengths, left);
+    } else {
+      count_work(wp.lengths, Lk);
+      eo = encoder_->forward(in);
+    }
   }
 
   // Per doc: alignment (rebased on this doc's rows) and outputs.

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -31,6 +32,24 @@ std::vector<TokenRange> strided_ranges(int64_t n_tokens, int64_t window, int64_t
 // longer item still gets its own batch), sorted by (length, index); the batches in reverse.
 std::vector<std::vector<size_t>> batch_by_length(const std::vector<size_t>& lengths,
                                                  size_t max_words);
+
+// Inference without most padding work: the rows of one encoder call (real piece counts
+// `lengths`, any order) split into groups of similar length, each run padded only to its own
+// longest row. Groups are runs of the length-sorted rows chosen by dynamic programming to minimise
+// sum(rows x longest (1 + longest / (6 width))) + call_cost per group: the first term is the
+// linear layers' work, the second the attention's, call_cost (in pieces) what one more encoder
+// call costs. Returned as row indices, each group sorted by length.
+std::vector<std::vector<int64_t>> plan_length_groups(const std::vector<int64_t>& lengths,
+                                                     int64_t width, double call_cost = 8.0);
+
+// Encoder work of the forward passes so far, in multiply-add FLOPs (linear layers and the two
+// attention products; embeddings and norms left out): `useful` counts real pieces only (each
+// row at its real length), `done` what ran (rows at their padded length).
+struct EncoderWork {
+  double useful_flops = 0, done_flops = 0;
+  int64_t calls = 0;
+  double padding_share() const { return done_flops > 0 ? 1.0 - useful_flops / done_flops : 0.0; }
+};
 
 struct TransformerModelOptions {
   std::string name;                        // a local Hugging Face model folder
@@ -76,6 +95,15 @@ class TransformerModel {
 
   // Parameters under their Hugging Face names.
   std::vector<std::pair<std::string, at::Tensor>> named_parameters();
+  // Inference (is_train false) runs the encoder by length groups (plan_length_groups); outputs at
+  // real pieces equal the padded call's up to float rounding. Padded positions hold what the
+  // group's call computed there, zeros beyond the group's longest row (HF's values at padding
+  // depend on the padding anyway). On by default; off runs one padded call per sub-batch.
+  void set_length_groups(bool on) { length_groups_ = on; }
+  bool length_groups() const { return length_groups_; }
+  EncoderWork encoder_work() const;
+  void reset_encoder_work();
+
   // Number of truncation warnings printed by this model (0 or 1).
   int truncation_warnings() const { return truncation_warnings_; }
 
@@ -84,11 +112,17 @@ class TransformerModel {
 
  private:
   void load_from(const std::string& dir, const Json& overrides, bool with_weights = true);
+  EncoderOutput encode_by_length_groups(const EncoderInput& in, const std::vector<int64_t>& lengths,
+                                        bool pads_left);
+  void count_work(const std::vector<int64_t>& lengths, int64_t padded_to);
   TransformerModelOptions options_;
   SpanGetter get_spans_;
   std::shared_ptr<SubwordTokenizer> tokenizer_;
   std::shared_ptr<Encoder> encoder_;
   int truncation_warnings_ = 0;
+  bool length_groups_ = true;
+  mutable std::mutex work_mutex_;  // forward runs concurrently on several threads
+  EncoderWork work_;
 };
 using TransformerModelPtr = std::shared_ptr<TransformerModel>;
 

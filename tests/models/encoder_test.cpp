@@ -8,7 +8,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
+#include "models/fast_linear.hpp"
 #include "models/hf_parity.hpp"
 #include "models/safetensors.hpp"
 #include "models/test_util.hpp"
@@ -605,14 +607,21 @@ TEST(HFParity, FixturesMatchHuggingFaceOutputs) {
     Json in = Json::parse(trfpipe::read_file_bytes((dir / "inputs.json").string()));
     EncoderInput x{trfpipe::testing::fixture_input(in, "input_ids"), trfpipe::testing::fixture_input(in, "attention_mask"),
                    trfpipe::testing::fixture_input(in, "token_type_ids")};
-    auto out = enc->forward(x);
-    auto expected = models::read_safetensors((dir / "expected.safetensors").string()).tensors;
-    std::map<std::string, at::Tensor> got{{"last_hidden_state", out.last_hidden_state}};
-    if (expected.count("pooler_output") && out.pooler_output.defined()) got["pooler_output"] = out.pooler_output;
-    for (size_t i = 0; i < out.hidden_states.size(); ++i) got["hidden_states." + std::to_string(i)] = out.hidden_states[i];
-    for (size_t i = 0; i < out.attentions.size(); ++i) got["attentions." + std::to_string(i)] = out.attentions[i];
-    const double worst = trfpipe::testing::expect_hf_parity(expected, got, x.input_ids, x.attention_mask);
-    std::cout << "HF parity " << dir.filename().string() << ": max |diff| " << worst << "\n";
+    // With autograd (ATen's ops) and at inference (models::linear: oneDNN's sgemm where chosen).
+    for (const bool inference : {false, true}) {
+      SCOPED_TRACE(inference ? "inference (" + models::linear_backend() + ")" : "with autograd");
+      std::optional<at::NoGradGuard> no_grad;
+      if (inference) no_grad.emplace();
+      auto out = enc->forward(x);
+      auto expected = models::read_safetensors((dir / "expected.safetensors").string()).tensors;
+      std::map<std::string, at::Tensor> got{{"last_hidden_state", out.last_hidden_state}};
+      if (expected.count("pooler_output") && out.pooler_output.defined()) got["pooler_output"] = out.pooler_output;
+      for (size_t i = 0; i < out.hidden_states.size(); ++i) got["hidden_states." + std::to_string(i)] = out.hidden_states[i];
+      for (size_t i = 0; i < out.attentions.size(); ++i) got["attentions." + std::to_string(i)] = out.attentions[i];
+      const double worst = trfpipe::testing::expect_hf_parity(expected, got, x.input_ids, x.attention_mask);
+      std::cout << "HF parity " << dir.filename().string() << (inference ? " (inference)" : "")
+                << ": max |diff| " << worst << "\n";
+    }
   }
 }
 

@@ -1,0 +1,243 @@
+// The encoder alone (random weights, bert-base shape by default) on fixed shapes: tokens/s and
+// GFLOP/s per batch x length, in eval mode without gradients.
+//   encoder_bench [--shapes 1x128,32x128,8x512] [--iters 3] [--threads 1] [--arch bert|roberta]
+//                 [--layers 12] [--width 768] [--heads 12]
+//   encoder_bench --malloc-ab [--rounds 2] ...   glibc malloc tuning (models/malloc_tuning.cpp) off
+//                 and on, each in its own child process, interleaved (off on off on ...): tokens/s,
+//                 user and sys seconds, peak RSS, and the ratio on/off per shape.
+//   encoder_bench --gemm-ab [--rounds 2] ...     the linear layers on ATen's BLAS (TRFPIPE_GEMM=aten)
+//                 and on oneDNN's sgemm (models/fast_linear.cpp), the same way.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "models/fast_linear.hpp"
+#include "models/malloc_tuning.hpp"
+#include "trfpipe/torch/encoder.hpp"
+
+namespace {
+
+struct Shape {
+  int64_t batch = 0, length = 0;
+  std::string name() const { return std::to_string(batch) + "x" + std::to_string(length); }
+};
+
+struct Options {
+  std::vector<Shape> shapes = {{1, 128}, {32, 128}, {8, 512}};
+  int iters = 3, threads = 1, rounds = 2;
+  std::string arch = "bert";
+  int64_t layers = 12, width = 768, heads = 12;
+  // A/B: the environment variable and its two values (A first), with their names in the table.
+  std::string ab_variable, ab_values[2], ab_names[2];
+  bool child = false;
+};
+
+std::vector<Shape> parse_shapes(const std::string& s) {
+  std::vector<Shape> out;
+  std::stringstream ss(s);
+  for (std::string item; std::getline(ss, item, ',');) {
+    const size_t x = item.find('x');
+    if (x == std::string::npos) throw std::invalid_argument("shape '" + item + "' is not BxL");
+    out.push_back({std::stoll(item.substr(0, x)), std::stoll(item.substr(x + 1))});
+  }
+  return out;
+}
+
+// Multiply-adds x 2 of one forward: the linear layers per token and the two attention products.
+double forward_flops(const Options& o, const Shape& s) {
+  const double h = static_cast<double>(o.width), inter = 4.0 * h, L = static_cast<double>(s.length);
+  const double per_token_layer = 2.0 * (4.0 * h * h + 2.0 * h * inter) + 2.0 * 2.0 * L * h;
+  return per_token_layer * static_cast<double>(o.layers) * static_cast<double>(s.batch) * L;
+}
+
+// The tokens/s of each shape, measured in this process.
+std::map<std::string, double> measure(const Options& o) {
+  at::set_num_threads(o.threads);
+  trfpipe::Json cfg = {{"model_type", o.arch},
+                       {"vocab_size", o.arch == "bert" ? 30522 : 50265},
+                       {"hidden_size", o.width},
+                       {"num_hidden_layers", o.layers},
+                       {"num_attention_heads", o.heads},
+                       {"intermediate_size", 4 * o.width},
+                       {"max_position_embeddings", o.arch == "bert" ? 512 : 514},
+                       {"type_vocab_size", o.arch == "bert" ? 2 : 1},
+                       {"pad_token_id", o.arch == "bert" ? 0 : 1}};
+  auto enc = trfpipe::make_encoder(trfpipe::HFConfig::from_json(cfg), 0);
+  enc->eval();
+  at::NoGradGuard no_grad;
+  std::map<std::string, double> out;
+  for (const Shape& s : o.shapes) {
+    at::Tensor ids = at::randint(5, 1000, {s.batch, s.length}, at::kLong);
+    trfpipe::EncoderInput in{ids, at::ones({s.batch, s.length}, at::kLong), at::zeros_like(ids)};
+    enc->forward(in);  // warm-up
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < o.iters; ++i) enc->forward(in);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    out[s.name()] = static_cast<double>(s.batch * s.length * o.iters) / secs;
+  }
+  return out;
+}
+
+// GFLOP/s of one 4096 x 768 x 3072 product (a bert-base FFN layer over 32 x 128 pieces) on the
+// chosen path (models::linear), best of 3: the ceiling the encoder's GFLOP/s is compared with.
+double gemm_ceiling_gflops(int threads) {
+  at::set_num_threads(threads);
+  at::NoGradGuard no_grad;
+  const at::Tensor x = at::randn({4096, 768}), w = at::randn({3072, 768}), b = at::randn({3072});
+  trfpipe::models::linear(x, w, b);
+  double best = 0;
+  for (int i = 0; i < 3; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    trfpipe::models::linear(x, w, b);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    best = std::max(best, 2.0 * 4096 * 768 * 3072 / s / 1e9);
+  }
+  return best;
+}
+
+struct ChildRun {
+  std::map<std::string, double> tokens_per_s;
+  double user_s = 0, sys_s = 0, peak_rss_mb = 0;
+};
+
+// Runs this program again with --child and variable=value; reads its RESULT lines.
+ChildRun run_child(char** argv, const std::string& variable, const std::string& value) {
+  int fd[2];
+  if (pipe(fd) != 0) throw std::runtime_error("pipe() failed");
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fd[1], 1);
+    close(fd[0]);
+    close(fd[1]);
+    setenv(variable.c_str(), value.c_str(), 1);
+    std::vector<char*> args;
+    for (char** a = argv; *a; ++a) args.push_back(*a);
+    args.push_back(const_cast<char*>("--child"));
+    args.push_back(const_cast<char*>("1"));
+    args.push_back(nullptr);
+    execv("/proc/self/exe", args.data());
+    _exit(127);
+  }
+  close(fd[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  close(fd[0]);
+  int status = 0;
+  rusage ru{};
+  wait4(pid, &status, 0, &ru);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("child with " + variable + "=" + value + " failed:\n" + text);
+  ChildRun r;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    std::istringstream ls(line);
+    std::string tag, shape;
+    double tps = 0;
+    if (ls >> tag >> shape >> tps && tag == "RESULT") r.tokens_per_s[shape] = tps;
+  }
+  r.user_s = static_cast<double>(ru.ru_utime.tv_sec) + ru.ru_utime.tv_usec / 1e6;
+  r.sys_s = static_cast<double>(ru.ru_stime.tv_sec) + ru.ru_stime.tv_usec / 1e6;
+  r.peak_rss_mb = static_cast<double>(ru.ru_maxrss) / 1024.0;
+  return r;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  std::string child_args;
+  try {
+    for (int i = 1; i < argc; ++i) {
+      const std::string a = argv[i];
+      if (a == "--malloc-ab" || a == "--gemm-ab") {
+        const bool malloc = a == "--malloc-ab";
+        o.ab_variable = malloc ? "TRFPIPE_MALLOC_TUNING" : "TRFPIPE_GEMM";
+        o.ab_values[0] = malloc ? "0" : "aten";
+        o.ab_values[1] = malloc ? "1" : "onednn";
+        o.ab_names[0] = malloc ? "malloc tuning off" : "ATen BLAS";
+        o.ab_names[1] = malloc ? "malloc tuning on" : "oneDNN sgemm";
+        continue;
+      }
+      if (i + 1 >= argc) throw std::invalid_argument("option " + a + " needs a value");
+      const std::string v = argv[++i];
+      if (a == "--shapes") o.shapes = parse_shapes(v);
+      else if (a == "--iters") o.iters = std::stoi(v);
+      else if (a == "--threads") o.threads = std::stoi(v);
+      else if (a == "--rounds") o.rounds = std::stoi(v);
+      else if (a == "--arch") o.arch = v;
+      else if (a == "--layers") o.layers = std::stoll(v);
+      else if (a == "--width") o.width = std::stoll(v);
+      else if (a == "--heads") o.heads = std::stoll(v);
+      else if (a == "--child") o.child = true;
+      else throw std::invalid_argument("unknown option " + a);
+    }
+    if (o.child) {
+      for (const auto& [shape, tps] : measure(o)) std::printf("RESULT %s %.3f\n", shape.c_str(), tps);
+      return 0;
+    }
+    std::printf("encoder: %s, %lld layers, width %lld, %lld heads; %d thread(s); %d timed forwards "
+                "per shape after one warm-up\n",
+                o.arch.c_str(), static_cast<long long>(o.layers), static_cast<long long>(o.width),
+                static_cast<long long>(o.heads), o.threads, o.iters);
+    if (o.ab_variable.empty()) {
+      std::printf("malloc tuning: %s\nlinear layers: %s\n", trfpipe::models::malloc_tuning().description.c_str(),
+                  trfpipe::models::linear_backend().c_str());
+      const double ceiling = gemm_ceiling_gflops(o.threads);
+      std::printf("GEMM ceiling (4096 x 768 x 3072, linear layers' path): %.1f GFLOP/s\n", ceiling);
+      std::printf("| shape | tokens/s | GFLOP/s | %% of GEMM ceiling |\n|---|---:|---:|---:|\n");
+      const auto r = measure(o);
+      for (const Shape& s : o.shapes) {
+        const double tps = r.at(s.name());
+        const double gflops = forward_flops(o, s) / static_cast<double>(s.batch * s.length) * tps / 1e9;
+        std::printf("| %s | %.1f | %.1f | %.0f%% |\n", s.name().c_str(), tps, gflops, 100 * gflops / ceiling);
+      }
+      return 0;
+    }
+    // A/B: each setting in a fresh process (settings are chosen at load), interleaved.
+    std::printf("A/B of %s, %d round(s) of (%s, %s), one child process each\n", o.ab_variable.c_str(),
+                o.rounds, o.ab_names[0].c_str(), o.ab_names[1].c_str());
+    std::printf("| round | setting | %s user s | sys s | peak RSS MB |\n|---|---|",
+                [&] {
+                  std::string h;
+                  for (const Shape& s : o.shapes) h += s.name() + " tokens/s | ";
+                  return h;
+                }().c_str());
+    for (size_t i = 0; i < o.shapes.size(); ++i) std::printf("---:|");
+    std::printf("---:|---:|---:|\n");
+    std::map<std::string, double> total[2];  // setting -> shape -> sum of tokens/s
+    for (int round = 1; round <= o.rounds; ++round) {
+      for (int k = 0; k < 2; ++k) {
+        const ChildRun r = run_child(argv, o.ab_variable, o.ab_values[k]);
+        std::printf("| %d | %s |", round, o.ab_names[k].c_str());
+        for (const Shape& s : o.shapes) {
+          std::printf(" %.1f |", r.tokens_per_s.at(s.name()));
+          total[k][s.name()] += r.tokens_per_s.at(s.name());
+        }
+        std::printf(" %.1f | %.1f | %.0f |\n", r.user_s, r.sys_s, r.peak_rss_mb);
+        std::fflush(stdout);
+      }
+    }
+    for (const Shape& s : o.shapes)
+      std::printf("%s / %s %s: %.2fx tokens/s\n", o.ab_names[1].c_str(), o.ab_names[0].c_str(),
+                  s.name().c_str(), total[1][s.name()] / total[0][s.name()]);
+  } catch (const std::exception& e) {
+    std::cerr << "encoder_bench: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}

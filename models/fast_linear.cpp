@@ -1,0 +1,157 @@
+// Why: Debian's LibTorch sends float matrix products to OpenBLAS, and these machines set
+// OPENBLAS_CORETYPE=Haswell, so OpenBLAS runs its AVX2 kernels on CPUs that have AVX-512. The
+// same LibTorch links oneDNN (libdnnl), whose sgemm JIT-compiles kernels for the CPU it runs on:
+// on an AVX-512 machine it ran a bert-base linear layer (M x 768 x 3072) at twice OpenBLAS's
+// GFLOP/s. ATen's own oneDNN path (mkldnn_linear) converts layouts on every call and was no
+// faster, so linear() calls dnnl_sgemm directly. It is found with dlsym in the libraries already
+// loaded (no header, no link dependency): where LibTorch has no oneDNN, ATen stays in charge.
+// TRFPIPE_GEMM=aten chooses ATen (for A/B measurements: bench/encoder_bench --gemm-ab).
+#include "models/fast_linear.hpp"
+
+#include <dlfcn.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+namespace trfpipe::models {
+
+namespace {
+
+// oneDNN's C API (dnnl.h): row-major C = alpha op(A) op(B) + beta C; 0 is dnnl_success.
+using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                          const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                          float* C, int64_t ldc);
+
+struct Backend {
+  DnnlSgemm sgemm = nullptr;
+  std::string description;
+};
+
+const Backend& backend() {
+  static const Backend chosen = [] {
+    Backend b;
+    const char* env = std::getenv("TRFPIPE_GEMM");
+    if (env != nullptr && std::strcmp(env, "aten") == 0) {
+      b.description = "ATen (TRFPIPE_GEMM=aten)";
+      return b;
+    }
+    b.sgemm = reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
+    b.description = b.sgemm ? "oneDNN sgemm (libdnnl, CPU-specific JIT kernels; TRFPIPE_GEMM=aten for ATen's BLAS)"
+                            : "ATen (no oneDNN in this LibTorch)";
+    return b;
+  }();
+  return chosen;
+}
+
+// Chosen when the library is loaded, so the first forward pays nothing for it.
+const bool chosen_at_load = (backend(), true);
+
+// weight_free: only x is checked (attention).
+bool fast_path_applies(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                       bool weight_free = false) {
+  if (!backend().sgemm) return false;
+  auto plain = [](const at::Tensor& t) {
+    return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided;
+  };
+  if (!plain(x) || x.dim() < 1) return false;
+  if (weight_free) return !(at::GradMode::is_enabled() && x.requires_grad());
+  if (!plain(weight) || weight.dim() != 2 || weight.numel() == 0) return false;
+  if (bias.defined() && (!plain(bias) || bias.dim() != 1)) return false;
+  if (at::GradMode::is_enabled() &&
+      (x.requires_grad() || weight.requires_grad() || (bias.defined() && bias.requires_grad())))
+    return false;  // autograd needs ATen's op
+  return true;
+}
+
+at::Tensor aten_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                       bool weight_in_out) {
+  if (!weight_in_out) return at::linear(x, weight, bias);
+  std::vector<int64_t> sizes = x.sizes().vec();
+  sizes.back() = weight.size(1);
+  const at::Tensor flat = x.reshape({-1, weight.size(0)});
+  return (bias.defined() ? at::addmm(bias, flat, weight) : at::mm(flat, weight)).view(sizes);
+}
+
+}  // namespace
+
+const std::string& linear_backend() { return backend().description; }
+bool linear_uses_onednn() { return backend().sgemm != nullptr; }
+
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                  bool weight_in_out) {
+  if (!fast_path_applies(x, weight, bias)) return aten_linear(x, weight, bias, weight_in_out);
+  const int64_t K = weight_in_out ? weight.size(0) : weight.size(1);
+  const int64_t N = weight_in_out ? weight.size(1) : weight.size(0);
+  TORCH_CHECK(x.size(-1) == K, "linear: input has ", x.size(-1), " features, the weight ", K);
+  const at::Tensor a = x.contiguous(), w = weight.contiguous();
+  const int64_t M = a.numel() / K;
+  std::vector<int64_t> sizes = x.sizes().vec();
+  sizes.back() = N;
+  at::Tensor y = at::empty({M, N}, a.options());
+  float beta = 0.f;
+  if (bias.defined()) {  // C starts as the bias rows and the product is added to it (a copy:
+    y.copy_(bias.reshape({1, N}).expand({M, N}));  // contiguous() of one row would be the bias)
+    beta = 1.f;
+  }
+  if (M > 0 && N > 0) {
+    // oneDNN's OpenMP team takes the calling thread's OpenMP setting: ATen sets it from
+    // set_num_threads on a thread's first parallel op, so a fresh worker thread gets it here too.
+    at::internal::lazy_init_num_threads();
+    const int status = backend().sgemm('N', weight_in_out ? 'N' : 'T', M, N, K, 1.f, a.data_ptr<float>(), K,
+                                       w.data_ptr<float>(), weight_in_out ? N : K, beta,
+                                       y.data_ptr<float>(), N);
+    if (status != 0) return aten_linear(x, weight, bias, weight_in_out);  // refused by oneDNN
+  }
+  return y.view(sizes);
+}
+
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                     const at::Tensor& add_mask, at::Tensor* probs) {
+  auto fits = [&](const at::Tensor& t) {
+    return fast_path_applies(t, at::Tensor(), at::Tensor(), /*weight_free=*/true) && t.dim() == 3 &&
+           t.is_contiguous() && t.sizes() == q.sizes();
+  };
+  if (heads <= 0 || !fits(q) || !fits(k) || !fits(v) || q.size(2) % heads != 0) return {};
+  if (add_mask.defined() && (add_mask.scalar_type() != at::kFloat || !add_mask.device().is_cpu())) return {};
+  const int64_t b = q.size(0), s = q.size(1), hd = q.size(2), d = hd / heads;
+  if (b == 0 || s == 0) return {};
+  at::internal::lazy_init_num_threads();
+  const DnnlSgemm sgemm = backend().sgemm;
+  // Head h of row r is the [s, d] matrix at r * s * hd + h * d with row stride hd.
+  const float *Q = q.data_ptr<float>(), *K = k.data_ptr<float>(), *V = v.data_ptr<float>();
+  at::Tensor scores = at::empty({b, heads, s, s}, q.options());
+  float* S = scores.data_ptr<float>();
+  const float alpha = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
+  std::atomic<bool> refused{false};
+  // One product per (row, head); called inside ATen's parallel region, oneDNN runs each on
+  // one thread.
+  at::parallel_for(0, b * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t off = (i / heads) * s * hd + (i % heads) * d;
+      if (sgemm('N', 'T', s, s, d, alpha, Q + off, hd, K + off, hd, 0.f, S + i * s * s, s) != 0) refused = true;
+    }
+  });
+  if (refused) return {};
+  if (add_mask.defined()) scores.add_(add_mask);
+  at::Tensor p = at::softmax(scores, -1);
+  const float* P = p.data_ptr<float>();
+  at::Tensor out = at::empty({b, s, hd}, q.options());
+  float* O = out.data_ptr<float>();
+  at::parallel_for(0, b * heads, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const int64_t off = (i / heads) * s * hd + (i % heads) * d;
+      if (sgemm('N', 'N', s, d, s, 1.f, P + i * s * s, s, V + off, hd, 0.f, O + off, hd) != 0) refused = true;
+    }
+  });
+  if (refused) return {};
+  if (probs) *probs = p;
+  return out;
+}
+
+}  // namespace trfpipe::models

@@ -1,0 +1,30 @@
+// The matrix products of the encoders' linear layers at inference, on the fastest GEMM found in
+// the process, chosen once at load (models/fast_linear.cpp says why and how).
+#pragma once
+#include <string>
+
+#include <ATen/core/Tensor.h>
+
+namespace trfpipe::models {
+
+// y = x W^T + b for an nn.Linear weight [out, in]; with `weight_in_out`, y = x W + b for a weight
+// [in, out] (Hugging Face's Conv1D). `bias` may be undefined. Float32 CPU tensors without
+// autograd run on oneDNN's sgemm when it is chosen; everything else (training, CUDA, other
+// dtypes) runs at::linear / at::addmm as before.
+at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                  bool weight_in_out = false);
+
+// Scaled dot-product attention of HF's eager BERT, per head on the same sgemm: q, k, v
+// [batch, seq, heads * head_dim] as the linear layers give them, scores = q k^T / sqrt(head_dim)
+// + add_mask (broadcast to [batch, heads, seq, seq]; may be undefined), softmax, times v. Reads
+// the heads in place and writes the context already merged ([batch, seq, heads * head_dim]).
+// Returns an undefined tensor where the sgemm path does not apply (as linear(); dropout in
+// training); `probs`, when given, receives the probabilities.
+at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
+                     const at::Tensor& add_mask, at::Tensor* probs);
+
+// What linear() runs on, one line (benchmarks print it): "oneDNN sgemm ..." or "ATen ...".
+const std::string& linear_backend();
+bool linear_uses_onednn();
+
+}  // namespace trfpipe::models
