@@ -20,7 +20,6 @@
 #include <chrono>
 #include <iostream>
 #include <memory>
-#include <set>
 #include <thread>
 
 #include "cli/code_option.hpp"
@@ -28,12 +27,11 @@
 #include "cli/common.hpp"
 #include "cli/serve_batcher.hpp"
 #include "cli/serve_page.hpp"
+#include "cli/serve_request.hpp"
 #include "trfpipe/displacy.hpp"
 #include "trfpipe/error.hpp"
-#include "trfpipe/json_limits.hpp"
 #include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
-#include "trfpipe/transformer.hpp"
 #include "trfpipe/trfpipe.hpp"
 
 namespace trfpipe::cli {
@@ -48,9 +46,6 @@ struct ServeArgs {
   double timeout = 60;                     // seconds per request
   std::optional<std::string> code;
 };
-
-// The top-level keys of Doc.to_json() a client may ask for ("text" always comes).
-const std::set<std::string> kAttributes = {"ents", "sents", "cats", "tokens", "spans", "_"};
 
 void send_json(httplib::Response& res, int status, const Json& body) {
   res.status = status;
@@ -70,62 +65,6 @@ std::string status_text(int status) {
 
 void send_error(httplib::Response& res, int status, const std::string& message) {
   send_json(res, status, {{"error", message}, {"status", status}});
-}
-
-// What a /parse request asks for, read from its JSON body; ValueError for a bad field.
-struct ParseRequest {
-  std::vector<std::string> texts;
-  std::optional<std::set<std::string>> attributes;
-  bool include_trf = false;
-};
-
-ParseRequest read_parse_request(const Json& body) {
-  if (!body.is_object()) throw ValueError("the body must be a JSON object like {\"texts\": [...]}");
-  for (auto it = body.begin(); it != body.end(); ++it)
-    if (it.key() != "texts" && it.key() != "attributes" && it.key() != "include_trf")
-      throw ValueError("unknown field \"" + it.key() +
-                       "\" (expected \"texts\", \"attributes\", \"include_trf\")");
-  ParseRequest r;
-  if (!body.contains("texts") || !body["texts"].is_array())
-    throw ValueError("\"texts\" must be a list of strings");
-  for (size_t i = 0; i < body["texts"].size(); ++i) {
-    if (!body["texts"][i].is_string())
-      throw ValueError("texts[" + std::to_string(i) + "] is not a string");
-    r.texts.push_back(body["texts"][i].get<std::string>());
-  }
-  if (body.contains("attributes")) {
-    const Json& a = body["attributes"];
-    if (!a.is_array()) throw ValueError("\"attributes\" must be a list of names");
-    r.attributes.emplace();
-    for (const Json& name : a) {
-      if (!name.is_string() || !kAttributes.count(name.get<std::string>())) {
-        std::string valid;
-        for (const auto& k : kAttributes) valid += (valid.empty() ? "" : ", ") + k;
-        throw ValueError("unknown attribute " + name.dump() + " (valid: " + valid + ")");
-      }
-      r.attributes->insert(name.get<std::string>());
-    }
-  }
-  if (body.contains("include_trf")) {
-    if (!body["include_trf"].is_boolean()) throw ValueError("\"include_trf\" must be true or false");
-    r.include_trf = body["include_trf"].get<bool>();
-  }
-  return r;
-}
-
-Json doc_json(const Doc& doc, const ParseRequest& r) {
-  Json j = doc.to_json();
-  if (r.attributes) {
-    Json kept = Json::object();
-    for (auto it = j.begin(); it != j.end(); ++it)
-      if (it.key() == "text" || r.attributes->count(it.key())) kept[it.key()] = it.value();
-    j = std::move(kept);
-  }
-  if (r.include_trf) {
-    const Json trf = transformer_doc_json(doc);
-    for (auto it = trf.begin(); it != trf.end(); ++it) j[it.key()] = it.value();
-  }
-  return j;
 }
 
 class Service {
@@ -151,11 +90,9 @@ class Service {
       send_json(res, 200, meta_);
     });
     server.Post("/parse", [this](const httplib::Request& req, httplib::Response& res) {
-      Json body;
-      if (!parse_body(req, res, body)) return;
       ParseRequest r;
       try {
-        r = read_parse_request(body);
+        r = read_parse_request(parse_request_json(req.body));
       } catch (const ValueError& e) {
         return send_error(res, 400, e.what());
       }
@@ -164,13 +101,14 @@ class Service {
       send_json(res, 200, Json(std::move(docs)));
     });
     server.Post("/render", [this](const httplib::Request& req, httplib::Response& res) {
-      Json body;
-      if (!parse_body(req, res, body)) return;
-      if (!body.is_object() || !body.contains("text") || !body["text"].is_string())
-        return send_error(res, 400, "the body must be a JSON object like {\"text\": \"...\"}");
+      std::string text;
+      try {
+        text = read_render_request(parse_request_json(req.body));
+      } catch (const ValueError& e) {
+        return send_error(res, 400, e.what());
+      }
       std::vector<Json> docs;
-      if (!run({body["text"].get<std::string>()}, [](Doc& d) { return d.to_json(); }, res, docs))
-        return;
+      if (!run({std::move(text)}, [](Doc& d) { return d.to_json(); }, res, docs)) return;
       send_json(res, 200, {{"doc", docs[0]},
                            {"ent", displacy::render(docs, "ent")},
                            {"dep", displacy::render(docs, "dep")}});
@@ -199,18 +137,6 @@ class Service {
   void finish() { batcher_.stop(); }
 
  private:
-  // The body as JSON; answers 400 (and returns false) when it is not valid JSON or UTF-8, or
-  // nests deeper than 512 levels (copying and dumping recurse once per level).
-  bool parse_body(const httplib::Request& req, httplib::Response& res, Json& body) {
-    try {
-      body = parse_json_limited<Json>(req.body);
-      return true;
-    } catch (const nlohmann::json::parse_error& e) {
-      send_error(res, 400, std::string("invalid JSON (or UTF-8) in the request body: ") + e.what());
-      return false;
-    }
-  }
-
   // Runs the texts through the pipeline; answers the error itself and returns false when a text
   // fails (400 naming it), the server is overloaded or stopping (503) or the time is up (503).
   bool run(std::vector<std::string> texts, std::function<Json(Doc&)> to_json,

@@ -18,7 +18,7 @@ cd "$(dirname "$0")/.."
 
 # The torch-free targets first; hf_config, safetensors and torch_bin link the models area (LibTorch),
 # whose ASan build is the expensive part.
-LIGHT=(cfg toml msgpack docbin conllu iob jsonl vocab_txt bpe_files tokenizer_json spm_model)
+LIGHT=(cfg toml msgpack docbin conllu iob jsonl vocab_txt bpe_files tokenizer_json spm_model serve_request)
 TARGETS=("${LIGHT[@]}" hf_config safetensors torch_bin)
 if [ "${1:-}" = "list" ]; then
   printf '%s\n' "${TARGETS[@]}"

@@ -233,6 +233,14 @@ def seeds(target, shared, repo, out):
         with zipfile.ZipFile(path) as z:
             pkl = [n for n in z.namelist() if n.endswith("/data.pkl")][0]
             write(out, "bert-mlm.data.pkl", z.read(pkl))
+    elif target == "serve_request":
+        # POST /parse and /render bodies over real sentences (golden texts: many scripts, emoji)
+        texts = [json.loads(line)["text"] for line in
+                 head_lines(os.path.join(golden, "texts.jsonl"), 12).split("\n") if line.strip()]
+        write(out, "parse.json", json.dumps({"texts": texts[:4]}))
+        write(out, "parse-attrs.json", json.dumps(
+            {"texts": texts[4:8], "attributes": ["ents", "tokens", "sents"], "include_trf": True}))
+        write(out, "render.json", json.dumps({"text": texts[8] if len(texts) > 8 else "Hello."}))
     else:
         raise SystemExit("unknown fuzz target " + target)
 
