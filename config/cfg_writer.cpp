@@ -215,6 +215,19 @@ std::string write_cfg_confection(const Json& tree) {
 
 namespace trfpipe {
 
+Json sections_last(const Json& tree) {
+  if (!tree.is_object()) return tree;
+  Json out = Json::object();
+  for (auto it = tree.begin(); it != tree.end(); ++it)
+    if (!it.value().is_object()) out[it.key()] = it.value();
+  std::vector<std::string> subs;
+  for (auto it = tree.begin(); it != tree.end(); ++it)
+    if (it.value().is_object()) subs.push_back(it.key());
+  std::sort(subs.begin(), subs.end());
+  for (const auto& k : subs) out[k] = sections_last(tree[k]);
+  return out;
+}
+
 std::string write_cfg(const Json& tree) {
   config::Writer writer;
   std::string out = writer.run(tree);

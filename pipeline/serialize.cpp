@@ -195,7 +195,7 @@ void Language::to_disk(const std::string& path_in) const {
   fs::create_directories(path.has_parent_path() ? path.parent_path() : fs::path("."), ec);
   if (ec) throw Error("cannot save the pipeline to '" + path.string() + "': " + ec.message());
   write_dir_atomically(path, path.filename().string() + ".tmp-", [&](const fs::path& tmp) {
-    write_file(tmp / "config.cfg", write_cfg(config()));
+    write_file(tmp / "config.cfg", write_cfg(sections_last(config())));
     write_file(tmp / "meta.json", const_cast<Language*>(this)->meta().dump(2) + "\n");
     fs::create_directories(tmp / "vocab");
     write_file(tmp / "vocab" / "strings.json", Json(impl_->vocab->strings().sorted()).dump());

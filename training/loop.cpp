@@ -304,21 +304,6 @@ Json deep_fill(const Json& given, const Json& defaults) {
   return out;
 }
 
-// Plain values before sub-sections (sorted, as parse_cfg orders them) at every level, so that write_cfg() writes every dict as a
-// section (an inline dict would turn its `${...}` references into strings when interpolated).
-Json sections_last(const Json& tree) {
-  if (!tree.is_object()) return tree;
-  Json out = Json::object();
-  for (auto it = tree.begin(); it != tree.end(); ++it)
-    if (!it.value().is_object()) out[it.key()] = it.value();
-  std::vector<std::string> subs;
-  for (auto it = tree.begin(); it != tree.end(); ++it)
-    if (it.value().is_object()) subs.push_back(it.key());
-  std::sort(subs.begin(), subs.end());  // the order parse_cfg reads sections in
-  for (const auto& k : subs) out[k] = sections_last(tree[k]);
-  return out;
-}
-
 // Atomically replaces `dest` with a copy of directory `src` (write_dir_atomically: a failed copy,
 // a full disk, leaves `dest` as it was).
 void atomic_copy_dir(const fs::path& src, const fs::path& dest) {

@@ -71,6 +71,12 @@ void apply_overrides(Json& raw, const ConfigOverrides& overrides);
 // with '.').
 std::string write_cfg(const Json& tree);
 
+// The tree with plain values before sub-sections and the sub-sections sorted by name, at every
+// level: the order parse_cfg() reads sections in, so that write_cfg() writes every dict as a
+// [section], none inline (spaCy's saved layout; an inline dict would also turn its `${...}`
+// references into strings when interpolated).
+Json sections_last(const Json& tree);
+
 // The same tree as TOML (toml++ reads it). Order is kept. TOML has no null: a JSON null is written
 // as the inline table `{ __null__ = true }`, and a table whose only key is `__null__` (= true) reads
 // back as null. Integers beyond int64 cannot be written (ConfigError). Other TOML types read as

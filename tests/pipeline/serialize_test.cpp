@@ -90,6 +90,26 @@ TEST(Serialize, RoundTripKeepsConfigComponentsAndStrings) {
   EXPECT_TRUE(std::is_sorted(strings.begin(), strings.end()));
 }
 
+// spaCy's saved layout: every component its own [components.NAME] section, in name order, whatever
+// the pipeline order (which the pipeline keeps in [nlp] pipeline), and nothing written inline.
+TEST(Serialize, SavedConfigWritesEveryComponentAsASection) {
+  register_word_factory();
+  TempDir tmp;
+  auto nlp = Language::blank("en");
+  nlp->add_pipe("test_word", "zeta", {{"word", "z"}});
+  nlp->add_pipe("test_word", "alpha", {{"word", "a"}});
+  nlp->to_disk((tmp.path / "model").string());
+  std::ifstream in(tmp.path / "model" / "config.cfg");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t alpha = text.find("\n[components.alpha]\n"), zeta = text.find("\n[components.zeta]\n");
+  ASSERT_NE(alpha, std::string::npos) << text;
+  ASSERT_NE(zeta, std::string::npos) << text;
+  EXPECT_LT(alpha, zeta);
+  EXPECT_EQ(text.find("zeta = {"), std::string::npos) << text;
+  EXPECT_EQ(Language::load((tmp.path / "model").string())->pipe_names(),
+            (std::vector<std::string>{"zeta", "alpha"}));
+}
+
 TEST(Serialize, OverwritesAnExistingPipelineDirectory) {
   register_word_factory();
   TempDir tmp;
