@@ -13,10 +13,15 @@
 # MaxoutWindowEncoder and with a MishWindowEncoder; beside it two yardsticks: the same 1 x 8 run
 # with 2 BLAS threads instead of 1 (only the order of summation changes) and 1 worker x 4 docs (a
 # different batch). It needs python3 (standard library) to read the weights.
+# A third table (overlap) trains 2 workers (one thread each) with the gradient buckets started
+# during the backward pass (the default) and after it (TRFPIPE_DIST_OVERLAP=0), ROUNDS times,
+# the two alternating (the order swapped every round), and prints the step time of each and the
+# ratio, per round and the median (the machine is shared: A/B in turn, not one after the other).
 #   bench/distributed_bench.sh
 # Environment: BUILD_DIR (build), WORKERS ("1 2 4"), STEPS (40), SENTENCES (2000), MODELS ("cnn trf"),
-# THREADS (threads per worker; default nproc / workers), TABLES ("throughput equivalence"),
-# KEEP=1 keeps the logs (the folder is printed).
+# THREADS (threads per worker; default nproc / workers), TABLES ("throughput equivalence overlap"),
+# ROUNDS (5), BUCKET_MB (overlap table: TRFPIPE_DIST_BUCKET_MB, default 25), KEEP=1 keeps the logs
+# (the folder is printed).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -26,7 +31,8 @@ WORKERS=${WORKERS:-"1 2 4"}
 STEPS=${STEPS:-40}
 SENTENCES=${SENTENCES:-2000}
 MODELS=${MODELS:-"cnn trf"}
-TABLES=${TABLES:-"throughput equivalence"}
+TABLES=${TABLES:-"throughput equivalence overlap"}
+ROUNDS=${ROUNDS:-5}
 OUT=$(mktemp -d /tmp/trfpipe_distbench_XXXXXX)
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$OUT"' EXIT
 
@@ -65,7 +71,7 @@ for model in $MODELS; do
     wall=$(echo "$(date +%s.%N) - $start" | bc)
     line=$(grep "Trained " "$log")
     wps=$(sed -E 's/.*\(([0-9]+) words\/s\).*/\1/' <<<"$line")
-    share=$(grep -oE '\(([0-9.]+)% of the step time\)' <<<"$line" | grep -oE '[0-9.]+' || echo "-")
+    share=$(grep -oE '\(([0-9.]+)% of the step time' <<<"$line" | grep -oE '[0-9.]+' || echo "-")
     steps=$(sed -E 's/.*Trained ([0-9]+) steps.*/\1/' <<<"$line")
     [ -n "$base" ] || base=$wps
     printf '%-5s %8s %10s %11.2fx %9s %15s %8.1f\n' "$model" "$n" "$wps" \
@@ -170,6 +176,41 @@ PY
         "$(max_weight_difference "$run-threads/model-last" "$run-one/model-last")" \
         "$(max_weight_difference "$run-four/model-last" "$run-one/model-last")"
     done
+  done
+fi
+
+if [[ " $TABLES " == *" overlap "* ]]; then
+  echo
+  echo "== overlap: 2 workers x 1 thread, $STEPS steps, buckets of ${BUCKET_MB:-25} MB (first 1 MB)"
+  # Seconds per step of one run (the mean over the workers), its all-reduce share, and how many
+  # buckets started during the backward pass.
+  overlap_run() {  # model 1|0 log
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 TRFPIPE_DIST_OVERLAP=$2 \
+      TRFPIPE_DIST_BUCKET_MB=${BUCKET_MB:-25} "$TRFPIPE" train "$OUT/$1.cfg" \
+      --paths.train "$OUT/train.spacy" --paths.dev "$OUT/dev.spacy" \
+      --training.max_steps "$STEPS" --training.eval_frequency 100000 \
+      --training.accumulate_gradient 1 --n-workers 2 > "$3" 2>&1 ||
+      { echo "train failed ($1, overlap $2):"; tail -20 "$3"; exit 1; }
+    sed -E 's/.*Trained ([0-9]+) steps.* in ([0-9.]+) s of steps.*\(([0-9.]+)% of the step time; ([0-9]+) of ([0-9]+) buckets.*/\2 \1 \3 \4 \5/' \
+      <<<"$(grep "Trained " "$3")" | awk '{printf "%.1f %s %s/%s\n", 1000 * $1 / $2, $3, $4, $5}'
+  }
+  printf '\n%-5s %6s %16s %17s %8s %14s %14s\n' model round "overlap ms/step" "after ms/step" ratio "all-reduce %" "early buckets"
+  printf '%-5s %6s %16s %17s %8s %14s %14s\n' ----- ----- --------------- ------------- ----- ------------ -------------
+  for model in $MODELS; do
+    ratios=()
+    for round in $(seq 1 "$ROUNDS"); do
+      if (( round % 2 )); then order="1 0"; else order="0 1"; fi
+      for mode in $order; do
+        read -r ms share early <<<"$(overlap_run "$model" "$mode" "$OUT/overlap-$model-$round-$mode.log")"
+        if [ "$mode" = 1 ]; then on_ms=$ms on_share=$share on_early=$early; else off_ms=$ms off_share=$share; fi
+      done
+      ratio=$(echo "$on_ms / $off_ms" | bc -l)
+      ratios+=("$ratio")
+      printf '%-5s %6s %16s %17s %7.2fx %14s %14s\n' "$model" "$round" "$on_ms" "$off_ms" "$ratio" \
+        "$on_share / $off_share" "$on_early"
+    done
+    median=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}')
+    printf '%-5s %6s %16s %17s %7.2fx   (overlap / after: below 1 is faster)\n' "$model" median "" "" "$median"
   done
 fi
 echo

@@ -6,11 +6,8 @@
 // SIGKILLed worker makes the other stop within 60 s naming the rank; --n-workers writes
 // model-best once; a bad environment is a clear error at once.
 #include <gtest/gtest.h>
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +20,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
+#include "common/free_port.hpp"
 #include "common/temp_dir.hpp"
 #include "models/safetensors.hpp"
 #include "run_cli.hpp"
@@ -33,26 +31,13 @@ using trfpipe::testing::run_process;
 using trfpipe::testing::RunOptions;
 using trfpipe::testing::RunResult;
 using trfpipe::testing::TempDir;
+using trfpipe::testing::free_port;
 
 namespace {
 
 std::string read(const fs::path& p) {
   std::ifstream in(p);
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
 }
 
 // A worker process with its output in files; killed when still running at the end of a test.
@@ -234,7 +219,8 @@ class DistributedTrain : public ::testing::Test {
   }
 
   // Trains `cfg` with 2 ranks x batch 4, 1 rank x batch 8 and (the control) 1 rank x batch 4;
-  // returns {|2x4 - 1x8|, |2x4 - 1x4|}.
+  // returns {|2x4 - 1x8|, |2x4 - 1x4|}. The 2 ranks' pipeline is in two/, rank 0's output in
+  // two_rank0_out_.
   std::pair<double, double> compare_two_workers_with_one(const std::string& cfg, const std::string& data) {
     const int port = free_port();
     Worker r0(train_args(cfg, data, tmp_ / "two", 4), rank_env(0, 2, port), tmp_ / "rank0");
@@ -253,12 +239,22 @@ class DistributedTrain : public ::testing::Test {
     EXPECT_NE(r0.out().find("TAG_ACC"), std::string::npos) << r0.out();
     EXPECT_EQ(r1.out(), "");
     EXPECT_FALSE(fs::exists(tmp_ / "two_rank1"));
+    two_rank0_out_ = r0.out();
     return {max_weight_difference(tmp_ / "two/model-last", tmp_ / "one/model-last"),
             max_weight_difference(tmp_ / "two/model-last", tmp_ / "control/model-last")};
   }
 
   TempDir tmp_{"trfpipe_dist_"};
+  std::string two_rank0_out_;
 };
+
+// "N of M buckets started during the backward pass" of rank 0's summary: N (-1 if absent).
+int64_t buckets_started_early(const std::string& out) {
+  const size_t at = out.find(" buckets started during the backward pass");
+  if (at == std::string::npos) return -1;
+  const size_t of = out.rfind("; ", at);
+  return of == std::string::npos ? -1 : std::stoll(out.substr(of + 2));
+}
 
 }  // namespace
 
@@ -277,6 +273,17 @@ TEST_F(DistributedTrain, TwoWorkersEqualOneWorkerWithTwiceTheBatchCnnTagger) {
   auto [same, control] = compare_two_workers_with_one(cfg, data);
   EXPECT_LT(same, 1e-5);
   EXPECT_GT(control, 1e-4);  // the comparison can tell batches apart
+  // The buckets started during the backward pass give exactly the weights of buckets started
+  // after it (TRFPIPE_DIST_OVERLAP=0).
+  EXPECT_GT(buckets_started_early(two_rank0_out_), 0) << two_rank0_out_;
+  const int port = free_port();
+  const std::vector<std::string> no_overlap{"TRFPIPE_DIST_OVERLAP=0"};
+  Worker r0(train_args(cfg, data, tmp_ / "sync", 4), rank_env(0, 2, port, no_overlap), tmp_ / "sync0");
+  Worker r1(train_args(cfg, data, tmp_ / "sync1", 4), rank_env(1, 2, port, no_overlap), tmp_ / "sync1");
+  ASSERT_EQ(r0.wait(600), 0) << r0.err() << r0.out();
+  ASSERT_EQ(r1.wait(600), 0) << r1.err() << r1.out();
+  EXPECT_EQ(buckets_started_early(r0.out()), 0) << r0.out();
+  EXPECT_EQ(max_weight_difference(tmp_ / "two/model-last", tmp_ / "sync/model-last"), 0.0);
 }
 
 TEST_F(DistributedTrain, TwoWorkersEqualOneWorkerWithTwiceTheBatchTransformerListener) {
