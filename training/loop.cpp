@@ -940,8 +940,11 @@ std::string train(Language& nlp, const TrainOptions& options) {
         }
         if (start < batch.size()) subs.emplace_back(batch.begin() + int64_t(start), batch.end());
         const auto step_start = std::chrono::steady_clock::now();
-        for (const Batch& sub : subs)
-          nlp.update(sub, T.dropout, nullptr, losses, T.frozen, T.annotating);
+        for (size_t i = 0; i < subs.size(); ++i) {
+          // The last backward pass of the step: buckets may start their all-reduce during it.
+          if (group && i + 1 == subs.size()) group->start_gradient_overlap(trained);
+          nlp.update(subs[i], T.dropout, nullptr, losses, T.frozen, T.annotating);
+        }
         // Sums, not means: spaCy's losses are sums over the batch, so the summed gradients of
         // W workers with batch B are the gradient of one worker with batch W x B.
         if (group) group->allreduce_gradients(trained);
@@ -1053,13 +1056,17 @@ std::string train(Language& nlp, const TrainOptions& options) {
   }
   if (show_progress) err << "\r\033[K" << std::flush;
   save_checkpoint(false);
-  double gradient_seconds = 0;
+  double gradient_seconds = 0, buckets_summed = 0, buckets_early = 0;  // over all ranks
   if (group) {
-    std::vector<double> totals = group->sum({double(words_seen), step_seconds, group->gradient_seconds()});
+    std::vector<double> totals = group->sum({double(words_seen), step_seconds, group->gradient_seconds(),
+                                             double(group->buckets_summed()),
+                                             double(group->buckets_started_early())});
     words_seen = int64_t(totals[0]);
     // Per worker on average (they run at the same time).
     step_seconds = totals[1] / group->world_size();
     gradient_seconds = totals[2] / group->world_size();
+    buckets_summed = totals[3];
+    buckets_early = totals[4];
     group->finish();
   }
   // Throughput, after spaCy's own messages (it prints none): the benchmark reads it.
@@ -1073,7 +1080,8 @@ std::string train(Language& nlp, const TrainOptions& options) {
     if (group)
       summary << std::setprecision(2) << "; gradient all-reduce " << gradient_seconds << " s ("
           << std::setprecision(1) << 100.0 * gradient_seconds / std::max(step_seconds, 1e-9)
-          << "% of the step time)";
+          << "% of the step time; " << std::setprecision(0) << buckets_early << " of "
+          << buckets_summed << " buckets started during the backward pass)";
     summary << "\n";
   }
   if (save) {
