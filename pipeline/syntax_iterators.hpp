@@ -26,4 +26,10 @@ namespace lang::en {
 SyntaxSpans noun_chunks(Doc& doc, size_t start, size_t end);
 }  // namespace lang::en
 
+namespace lang::de {
+// spacy/lang/de/syntax_iterators.py noun_chunks (close appositions extend a chunk to the
+// right). ValueError E029 without a parse.
+SyntaxSpans noun_chunks(Doc& doc, size_t start, size_t end);
+}  // namespace lang::de
+
 }  // namespace trfpipe
