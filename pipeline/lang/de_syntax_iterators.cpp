@@ -1,22 +1,14 @@
 // German syntax iterators: spaCy's spacy/lang/de/syntax_iterators.py.
 #include <algorithm>
-#include <array>
 
 #include "pipeline/syntax_iterators.hpp"
-#include "trfpipe/error.hpp"
 
 namespace trfpipe::lang::de {
 
 SyntaxSpans noun_chunks(Doc& doc, size_t start, size_t end) {
-  static const std::array<const char*, 12> labels = {"sb", "oa", "da", "nk",   "mo", "ag",
-                                                     "ROOT", "root", "cj", "pd", "og", "app"};
-  if (!doc.has_annotation("DEP"))
-    throw ValueError("[E029] noun_chunks requires the dependency parse, which requires a "
-                     "statistical model to be installed and loaded. For more info, see the "
-                     "documentation: https://spacy.io/usage/models");
+  const std::vector<hash_t> np_deps = noun_chunk_deps(
+      doc, {"sb", "oa", "da", "nk", "mo", "ag", "ROOT", "root", "cj", "pd", "og", "app"});
   StringStore& ss = doc.vocab().strings();
-  std::vector<hash_t> np_deps;
-  for (const char* l : labels) np_deps.push_back(ss.add(l));
   const hash_t np_label = ss.add("NP"), close_app = ss.add("nk");
   const hash_t noun = ss.add("NOUN"), propn = ss.add("PROPN"), pron = ss.add("PRON");
   SyntaxSpans out;
