@@ -24,6 +24,7 @@ namespace {
 struct InitConfigArgs {
   std::string out;
   std::string lang = "en", pipeline = "tagger,parser,ner", optimize = "efficiency", transformer;
+  std::string vectors;
   bool gpu = false, force = false;
   std::optional<std::string> code;
 };
@@ -52,7 +53,23 @@ int run_init_config(const InitConfigArgs& args) {
     return fail("The provided output file already exists. To force overwriting the config file, "
                 "set the --force or -F flag.");
   }
-  Json filled = fill_config(quickstart_config(lang, pipeline, optimize == "accuracy", trf));
+  if (!args.vectors.empty() && !fs::is_directory(fs::path(args.vectors) / "vocab")) {
+    return fail("Vectors not found",
+                args.vectors + " is not a pipeline folder with vectors (trfpipe init vectors "
+                               "LANG VECTORS_FILE " + args.vectors + " writes one)");
+  }
+  Json base = quickstart_config(lang, pipeline, optimize == "accuracy", trf);
+  // spaCy's quickstart, optimized for accuracy on the CPU, names the language's word vectors
+  // (en_core_web_lg: a Python package) and includes them in the tok2vec; here they are the
+  // vectors folder given.
+  if (optimize == "accuracy" && trf.empty() && !args.vectors.empty()) {
+    base["paths"]["vectors"] = args.vectors;
+    base["components"]["tok2vec"]["model"]["embed"]["include_static_vectors"] = true;
+  }
+  if (!args.vectors.empty() && (optimize != "accuracy" || !trf.empty()))
+    std::cout << "\u2139 --vectors is used with --optimize accuracy and no --transformer (as "
+                 "spaCy's quickstart uses word vectors); not included\n";
+  Json filled = fill_config(base);
   std::string text = write_cfg(filled);
   if (out == "-") {
     std::cout << text;
@@ -82,6 +99,9 @@ CommandRunner init_config_command(CLI::App& app) {
   app.add_option("-o,--optimize", args->optimize, "smaller and faster, or larger and more accurate")
       ->check(CLI::IsMember({"efficiency", "accuracy"}));
   app.add_option("--transformer", args->transformer, "a local Hugging Face model folder");
+  app.add_option("--vectors", args->vectors,
+                 "a vectors folder (trfpipe init vectors): with --optimize accuracy, the tok2vec "
+                 "includes them, as spaCy's quickstart does with the language's word vectors");
   app.add_flag("-G,--gpu", args->gpu, "ignored (the config is for the CPU)");
   app.add_flag("-F,--force", args->force, "overwrite an existing OUTPUT");
   add_code_option(app, args->code);

@@ -12,6 +12,7 @@
 #include "cli/common.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/language.hpp"
 #include "trfpipe/registry.hpp"
 #include "trfpipe/training.hpp"
 
@@ -37,6 +38,9 @@ int run_fill_config(const FillConfigArgs& args) {
   Json filled;
   try {
     filled = fill_config(raw);
+    // spaCy's fill_config loads the filled config once more with validation: the language and
+    // every component must be buildable.
+    Language::from_config(interpolate(filled));
   } catch (const ConfigError& e) {
     return fail("Config validation error", config_file_name(base) + ": " + e.what());
   }

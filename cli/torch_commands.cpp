@@ -20,6 +20,7 @@ const std::vector<ModuleCommand>& torch_commands() {
       {"train", "Train a pipeline (spacy train)"},
       {"find-threshold",
        "Find the best threshold of a component on .spacy data (spacy find-threshold)"},
+      {"debug model", "Analyse a component's model (spacy debug model)"},
   };
   return list;
 }

@@ -157,6 +157,21 @@ void Pipe::pipe(const std::vector<Doc*>& docs, size_t batch_size) {
 
 // ------------------------------------------------------------------------------- Language
 
+namespace {
+// spacy-experimental's CharPretokenizer: Doc(vocab, words=list(text), spaces=[False] * n), one
+// token per code point, whitespace included. `text` is valid UTF-8.
+Doc char_tokens_doc(const std::shared_ptr<Vocab>& vocab, std::string_view text) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < text.size();) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const size_t n = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+    words.emplace_back(text.substr(i, n));
+    i += n;
+  }
+  return Doc(vocab, words, std::vector<bool>(words.size(), false));
+}
+}  // namespace
+
 Language::Language(std::string lang) : impl_(std::make_unique<Impl>()) {
   // The registered languages (built in: en, xx; plugins add more); E048 lists them.
   tokenization::TokenizerRules rules = language_tokenizer_rules(lang);
@@ -184,6 +199,7 @@ Doc Language::make_doc(std::string_view text) const {
                      ". The limit is in number of characters (nlp.max_length); longer texts "
                      "need more memory in the components. Split the text, or raise "
                      "`max_length` if your components can handle it.");
+  if (impl_->char_tokenizer) return char_tokens_doc(impl_->vocab, text);
   std::vector<tokenization::RuleToken> toks = impl_->tokenizer->tokenize(text);
   std::vector<std::string> words;
   std::vector<bool> spaces;
@@ -615,9 +631,32 @@ void Pipe::initialize_with_settings(const GetExamples& get_examples, Language& n
   initialize(get_examples, nlp);
 }
 
+namespace {
+// spaCy's init_vocab puts [initialize] lookups (spacy.LookupsDataLoader.v1: tables of the
+// spacy-lookups-data package) into the vocab. That package is Python data trfpipe does not have,
+// so the config validates but initializing refuses, naming the tables (spaCy's E955).
+[[noreturn]] void refuse_lookups(const Json& lookups) {
+  std::string tables, lang;
+  if (lookups.is_object() && lookups.contains("tables") && lookups["tables"].is_array())
+    for (const Json& t : lookups["tables"])
+      tables += (tables.empty() ? "" : ", ") + (t.is_string() ? t.get<std::string>() : t.dump());
+  if (lookups.is_object() && lookups.contains("lang") && lookups["lang"].is_string())
+    lang = lookups["lang"].get<std::string>();
+  throw ConfigError({"initialize", "lookups"},
+                    "[E955] Can't find table(s) " + (tables.empty() ? "(none named)" : tables) +
+                        (lang.empty() ? "" : " for language '" + lang + "'") +
+                        " in spacy-lookups-data: trfpipe has no lookups tables (the "
+                        "spacy-lookups-data package is Python data). Set [initialize] lookups = "
+                        "null to initialize without them");
+}
+}  // namespace
+
 void Language::initialize(const GetExamples& get_examples) {
   // spaCy's nlp.initialize: each pipe gets its [initialize.components.<name>] settings.
   const Json cfg = config();
+  if (cfg.contains("initialize") && cfg["initialize"].is_object() &&
+      cfg["initialize"].contains("lookups") && !cfg["initialize"]["lookups"].is_null())
+    refuse_lookups(cfg["initialize"]["lookups"]);
   // init_vocab first: the components size their static-vectors layers by the table.
   if (cfg.contains("initialize") && cfg["initialize"].is_object() &&
       cfg["initialize"].contains("vectors") && !cfg["initialize"]["vectors"].is_null()) {
@@ -692,7 +731,7 @@ Json Language::config() const {
   nlp["after_creation"] = nullptr;
   nlp["after_pipeline_creation"] = nullptr;
   nlp["batch_size"] = batch_size;
-  nlp["tokenizer"] = {{"@tokenizers", "spacy.Tokenizer.v1"}};
+  nlp["tokenizer"] = {{"@tokenizers", impl_->char_tokenizer ? kCharPretokenizerName : kRuleTokenizerName}};
   nlp["vectors"] = {{"@vectors", "spacy.Vectors.v1"}};
   Json components = Json::object();
   for (const auto& e : impl_->pipes) components[e.pipe->name()] = e.block;

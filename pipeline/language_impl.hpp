@@ -10,6 +10,9 @@
 
 namespace trfpipe {
 
+inline constexpr const char* kRuleTokenizerName = "spacy.Tokenizer.v1";
+inline constexpr const char* kCharPretokenizerName = "spacy-experimental.char_pretokenizer.v1";
+
 struct Language::Impl {
   static constexpr size_t npos = std::numeric_limits<size_t>::max();
   struct Entry {
@@ -21,6 +24,9 @@ struct Language::Impl {
   std::string lang;
   std::shared_ptr<Vocab> vocab;
   std::unique_ptr<tokenization::RuleTokenizer> tokenizer;
+  // [nlp] tokenizer = spacy-experimental.char_pretokenizer.v1: one token per character, no
+  // spaces (the rule tokenizer is kept for the pipeline folder's "tokenizer" file).
+  bool char_tokenizer = false;
   std::vector<Entry> pipes;
   Json base_config = Json::object();  // sections other than [nlp]/[components], kept as given
   Json meta = Json::object();

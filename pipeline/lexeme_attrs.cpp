@@ -3,13 +3,15 @@
 // norms from tokenizer exceptions live in TokenData::norm.
 #include "pipeline/lexeme_attrs.hpp"
 
+#include "pipeline/lang/languages.hpp"
 #include "tokenization/lex_attrs.hpp"
 
 namespace trfpipe::pipeline {
 
-Lexeme make_lexeme(std::string_view orth, StringStore& strings) {
+Lexeme make_lexeme(std::string_view orth, StringStore& strings, const std::string& lang) {
   namespace lex = tokenization::lex;
-  const lex::LexAttrs a = lex::lex_attrs(orth);
+  const auto stop_words = language_stop_words(lang);
+  const lex::LexAttrs a = lex::lex_attrs(orth, stop_words.get());
   Lexeme out;
   out.orth = strings.add(orth);
   out.lower = strings.add(a.lower);

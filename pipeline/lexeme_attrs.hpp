@@ -1,6 +1,7 @@
 // Computes a word form's Lexeme (orth, lower, norm, shape, prefix, suffix, flags) and adds its
 // strings to the store. Blank English: norm = lower (no norm exceptions table).
 #pragma once
+#include <string>
 #include <string_view>
 
 #include "trfpipe/strings.hpp"
@@ -8,6 +9,7 @@
 
 namespace trfpipe::pipeline {
 
-Lexeme make_lexeme(std::string_view orth, StringStore& strings);
+// The stop words are those of language `lang` (pipeline/lang/languages.hpp).
+Lexeme make_lexeme(std::string_view orth, StringStore& strings, const std::string& lang);
 
 }  // namespace trfpipe::pipeline

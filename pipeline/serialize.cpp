@@ -108,7 +108,9 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
   for (const char* hook : {"before_creation", "after_creation", "after_pipeline_creation"})
     if (nlpc.contains(hook) && !nlpc[hook].is_null())
       throw ConfigError({"nlp", hook}, "creation callbacks are not supported; use null");
-  check_promise(nlpc, "tokenizer", "@tokenizers", "spacy.Tokenizer.v1");
+  const bool char_tokenizer = nlpc.contains("tokenizer") && nlpc["tokenizer"].is_object() &&
+                              nlpc["tokenizer"].value("@tokenizers", "") == kCharPretokenizerName;
+  if (!char_tokenizer) check_promise(nlpc, "tokenizer", "@tokenizers", kRuleTokenizerName);
   check_promise(nlpc, "vectors", "@vectors", "spacy.Vectors.v1");
 
   std::unique_ptr<Language> nlp;
@@ -117,6 +119,7 @@ std::unique_ptr<Language> Language::from_config(const Json& config) {
   } catch (const ValueError& e) {
     throw ConfigError({"nlp", "lang"}, e.what());
   }
+  nlp->impl_->char_tokenizer = char_tokenizer;
   if (nlpc.contains("batch_size")) {
     const Json& bs = nlpc["batch_size"];
     if (!bs.is_number_integer() || bs.get<int64_t>() < 1)

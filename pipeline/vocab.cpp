@@ -23,7 +23,7 @@ const Lexeme& Vocab::get(std::string_view orth) {
     if (it != lexemes_.end()) return it->second;
   }
   // Computed outside the lock (pure function of the string); the first insert wins.
-  Lexeme lex = pipeline::make_lexeme(orth, strings_);
+  Lexeme lex = pipeline::make_lexeme(orth, strings_, lang_);
   std::lock_guard<std::mutex> lock(mutex_);
   return lexemes_.emplace(id, lex).first->second;
 }

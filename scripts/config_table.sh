@@ -8,10 +8,19 @@
 #
 # The small corpus (a folder of .spacy files, given as paths.train and paths.dev): the first 200
 # sentences of UD English EWT dev (tags, morphology, lemmas, parses), 200 of its Universal NER
-# annotation (PER/LOC/ORG entities) and 200 single-label GoEmotions dev comments (cats). A
-# transformer whose `name` is a Hugging Face hub name (not available offline) is replaced, for
-# assemble only, by a tiny random checkpoint of the same architecture made with `trfpipe init
-# model`; the table marks those rows with "(tiny <arch>)".
+# annotation (PER/LOC/ORG entities) and 200 single-label GoEmotions dev comments (cats).
+# What a project fetches or brings as code is stood in for, and the last column names it:
+#   - a transformer whose `name` is a Hugging Face hub name (not available offline): for
+#     assemble, a tiny random checkpoint of the same architecture (`trfpipe init model`);
+#   - `vectors` in [paths] or [initialize] (a package such as en_core_web_lg, or the project's
+#     GloVe vectors):
+#     a small vectors table made with `trfpipe init vectors` from random rows;
+#   - an orth_variants asset (assets/*orth_variants.json): a small file in spaCy's format;
+#   - ml_datasets.imdb_sentiment.v1's aclImdb folder: 20 GoEmotions comments laid out as
+#     train/pos, train/neg, test/pos, test/neg;
+#   - a logger from project code (`my_custom_logger.v1`, registered by the project's
+#     scripts/custom_logger.py through --code): spacy.ConsoleLogger.v1, in a copy of the config.
+# docs/configs.md holds the resulting table and what spaCy itself does with each config.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -36,6 +45,28 @@ awk -F '\t' '$2 !~ /,/' "$SHARED/data/corpora/goemotions/dev.tsv" | head -n 200 
   --labels "$SHARED/data/corpora/goemotions/labels.txt" >> "$WORK/convert.log" 2>&1 ||
   { echo "converting the corpus failed:" >&2; cat "$WORK/convert.log" >&2; exit 1; }
 CORPUS=$WORK/corpus
+
+# ---- stand-ins for what projects fetch (see the header)
+VECTORS=$WORK/vectors
+awk -F '\t' 'NF >= 2 && $2 != "_" { print $2 }' "$WORK/raw/ud.conllu" | sort -u | head -n 300 |
+  awk 'BEGIN { srand(1) } { printf "%s", $1; for (i = 0; i < 16; i++) printf " %.4f", rand() - 0.5; print "" }' \
+  > "$WORK/raw/vectors.txt"
+"$TRFPIPE" init vectors en "$WORK/raw/vectors.txt" "$VECTORS" > "$WORK/vectors.log" 2>&1 ||
+  { echo "init vectors failed:" >&2; cat "$WORK/vectors.log" >&2; exit 1; }
+ORTH_VARIANTS=$WORK/raw/orth_variants.json
+cat > "$ORTH_VARIANTS" <<'JSON'
+{"single": [{"tags": ["NFP"], "variants": ["\u2026", "..."]}, {"tags": [":"], "variants": ["-", "\u2014", "\u2013", "--", "---", "\u2014\u2014"]}],
+ "paired": [{"tags": ["``", "''"], "variants": [["'", "'"], ["\u2018", "\u2019"]]}, {"tags": ["``", "''"], "variants": [["\"", "\""], ["\u201c", "\u201d"]]}]}
+JSON
+IMDB=$WORK/aclImdb
+n_review=0
+while IFS=$'\t' read -r text _; do
+  split=train; [ $((n_review % 4)) -ge 2 ] && split=test
+  label=pos; [ $((n_review % 2)) -eq 1 ] && label=neg
+  mkdir -p "$IMDB/$split/$label"
+  printf '%s<br />%s\n' "$text" "$text" > "$IMDB/$split/$label/${n_review}_7.txt"
+  n_review=$((n_review + 1))
+done < <(head -n 20 "$WORK/raw/goemotions.tsv")
 
 # ---- tiny stand-ins for hub transformers
 tiny_model() {  # ARCH -> path of a tiny checkpoint of that architecture (made once)
@@ -74,6 +105,30 @@ for cfg in "$CONFIGS"/*.cfg; do
   mkdir -p "$out"
   paths=()  # the small corpus, where the config has [paths] to set
   grep -q '^\[paths\]' "$cfg" && paths=(--paths.train "$CORPUS" --paths.dev "$CORPUS")
+  stand_ins=()
+  # vectors = "<a package or folder>" in [paths] or [initialize] -> the small table.
+  while read -r section; do
+    paths+=("--$section.vectors" "$VECTORS"); stand_ins+=("small vectors")
+  done < <(awk '/^\[/ { section = substr($0, 2, length($0) - 2) }
+                (section == "paths" || section == "initialize") && $1 == "vectors" &&
+                $3 != "null" && $3 !~ /\$\{/ { print section }' "$cfg")
+  # A project's orth_variants asset -> the small file, at the block that reads it.
+  while read -r section; do
+    paths+=("--$section.path" "$ORTH_VARIANTS"); stand_ins+=("small orth_variants")
+  done < <(awk '/^\[/ { section = substr($0, 2, length($0) - 2) }
+                $1 == "path" && $3 ~ /orth_variants\.json/ { print section }' "$cfg")
+  # ml_datasets.imdb_sentiment.v1 -> the small aclImdb folder.
+  while read -r section; do
+    paths+=("--$section.path" "$IMDB"); stand_ins+=("small aclImdb")
+  done < <(awk '/^\[/ { section = substr($0, 2, length($0) - 2) }
+                $1 == "@readers" && $3 == "\"ml_datasets.imdb_sentiment.v1\"" { print section }' "$cfg")
+  # The project's own logger -> spacy.ConsoleLogger.v1, in a copy of the config.
+  if grep -q '^@loggers = "my_custom_logger.v1"' "$cfg"; then
+    awk '/^\[/ { in_logger = ($0 == "[training.logger]") }
+         in_logger && $1 == "@loggers" { print "@loggers = \"spacy.ConsoleLogger.v1\""; next }
+         in_logger && $1 == "log_path" { next } { print }' "$cfg" > "$out/input.cfg"
+    cfg=$out/input.cfg; stand_ins+=("ConsoleLogger for my_custom_logger.v1")
+  fi
 
   if "$TRFPIPE" debug config "$cfg" "${paths[@]}" > "$out/debug.log" 2>&1; then
     debug=ok; n_debug=$((n_debug + 1))
@@ -89,7 +144,6 @@ for cfg in "$CONFIGS"/*.cfg; do
 
   # assemble: hub transformer names -> a tiny local checkpoint; labels from `init labels`.
   extra=()
-  note=""
   while IFS=$'\t' read -r section trf_name; do
     [ -n "$trf_name" ] && [ ! -d "$trf_name" ] || continue
     case $trf_name in
@@ -97,7 +151,7 @@ for cfg in "$CONFIGS"/*.cfg; do
       *distilbert*) arch=distilbert ;; *electra*) arch=electra ;; *) arch=bert ;;
     esac
     extra+=("--$section.name" "$(tiny_model "$arch")")
-    note=" (tiny $arch)"
+    stand_ins+=("tiny $arch for assemble")
   done < <(awk '/^\[/ { section = substr($0, 2, length($0) - 2); trf = 0; next }
                 $1 == "@architectures" && $3 ~ /Transformer(Model)?\.v|Tok2VecTransformer/ { trf = 1 }
                 trf && $1 == "name" { gsub(/"/, "", $3); print section "\t" $3 }' "$cfg")
@@ -121,18 +175,19 @@ for cfg in "$CONFIGS"/*.cfg; do
     done
     if "$TRFPIPE" assemble "$out/with_labels.cfg" "$out/pipeline" "${paths[@]}" "${extra[@]}" \
          > "$out/assemble.log" 2>&1; then
-      assemble="ok$note"; n_assemble=$((n_assemble + 1))
+      assemble="ok"; n_assemble=$((n_assemble + 1))
     else
-      assemble="✘ $(first_error "$out/assemble.log")$note"
+      assemble="✘ $(first_error "$out/assemble.log")"
     fi
   else
-    assemble="✘ init labels: $(first_error "$out/labels.log")$note"
+    assemble="✘ init labels: $(first_error "$out/labels.log")"
   fi
-  rows+=("| $name | $debug | $fill | $assemble |")
+  notes=$(printf '%s\n' "${stand_ins[@]}" | awk 'NF && !seen[$0]++' | paste -sd ';' | sed 's/;/; /g')
+  rows+=("| $name | $debug | $fill | $assemble | $notes |")
 done
 
-echo "| config | debug config | init fill-config | assemble |"
-echo "|---|---|---|---|"
+echo "| config | debug config | init fill-config | assemble | stand-ins |"
+echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "debug config: $n_debug/$n, init fill-config: $n_fill/$n, assemble: $n_assemble/$n"

@@ -406,7 +406,7 @@ bool like_email(std::string_view text) {
 
 bool is_stop(std::string_view text) { return stop_words().count(lower(text)) != 0; }
 
-LexAttrs lex_attrs(std::string_view text) {
+LexAttrs lex_attrs(std::string_view text, const std::unordered_set<std::string>* stop_words_of_lang) {
   LexAttrs a;
   a.lower = lower(text);
   a.shape = shape(text);
@@ -428,7 +428,7 @@ LexAttrs lex_attrs(std::string_view text) {
   a.like_url = like_url(text);
   a.like_num = like_num(text);
   a.like_email = like_email(text);
-  a.is_stop = stop_words().count(a.lower) != 0;
+  a.is_stop = (stop_words_of_lang ? *stop_words_of_lang : stop_words()).count(a.lower) != 0;
   return a;
 }
 

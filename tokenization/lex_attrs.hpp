@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
 
 namespace trfpipe::tokenization::lex {
 
@@ -42,6 +43,8 @@ struct LexAttrs {
       is_quote, is_left_punct, is_right_punct, is_currency, like_url, like_num, like_email,
       is_stop;
 };
-LexAttrs lex_attrs(std::string_view text);
+// `stop_words` (lowercase forms) of the language; nullptr: English's.
+LexAttrs lex_attrs(std::string_view text,
+                   const std::unordered_set<std::string>* stop_words = nullptr);
 
 }  // namespace trfpipe::tokenization::lex

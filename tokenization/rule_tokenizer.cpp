@@ -11,6 +11,7 @@
 #include <unicode/regex.h>
 #include <unicode/unistr.h>
 
+#include "tokenization/lang_de.hpp"
 #include "tokenization/lex_attrs.hpp"
 #include "trfpipe/error.hpp"
 
@@ -1236,6 +1237,23 @@ std::vector<std::string> infixes(const EnglishClasses& c, bool hyphen_after_digi
 }
 }  // namespace
 
+namespace {
+// The last suffixes of spacy/lang/punctuation.py (numbers with +, units, currency; a period after
+// a lower-case letter or two capitals), which German repeats except that its period does not
+// split after a digit.
+std::vector<std::string> unit_and_period_suffixes(const EnglishClasses& c, bool period_after_digit) {
+  return {
+      R"((?<=[0-9])\+)",
+      R"((?<=°[FfCcKk])\.)",
+      "(?<=[0-9])(?:" + c.currency + ")",
+      "(?<=[0-9])(?:" + c.units + ")",
+      "(?<=[" + std::string(period_after_digit ? "0-9" : "") + c.alpha_lower + R"(%²\-\+)" +
+          c.punct + "(?:" + c.concat_quotes + ")])\\.",
+      "(?<=[" + c.alpha_upper + "][" + c.alpha_upper + "])\\.",
+  };
+}
+}  // namespace
+
 TokenizerRules RuleTokenizer::base_rules() {
   const EnglishClasses c;
   TokenizerRules r;
@@ -1245,15 +1263,7 @@ TokenizerRules RuleTokenizer::base_rules() {
   // TOKENIZER_SUFFIXES
   r.suffixes = c.list_punct + c.list_ellipses + c.list_quotes + c.list_icons +
                std::vector<std::string>{"'s", "'S", "’s", "’S", "—", "–"} +
-               std::vector<std::string>{
-                   R"((?<=[0-9])\+)",
-                   R"((?<=°[FfCcKk])\.)",
-                   "(?<=[0-9])(?:" + c.currency + ")",
-                   "(?<=[0-9])(?:" + c.units + ")",
-                   "(?<=[0-9" + c.alpha_lower + R"(%²\-\+)" + c.punct + "(?:" + c.concat_quotes +
-                       ")])\\.",
-                   "(?<=[" + c.alpha_upper + "][" + c.alpha_upper + "])\\.",
-               };
+               unit_and_period_suffixes(c, true);
   r.infixes = infixes(c, false);
   r.url_match = url_pattern(c);
   Exceptions exc;
@@ -1279,6 +1289,32 @@ TokenizerRules RuleTokenizer::english_rules() {
     expanded[key] = pieces;
   }
   r.special_cases = std::move(expanded);
+  return r;
+}
+
+TokenizerRules RuleTokenizer::german_rules() {
+  const EnglishClasses c;
+  TokenizerRules r = base_rules();
+  // spacy/lang/de/punctuation.py
+  r.prefixes = std::vector<std::string>{"``"} + r.prefixes;
+  r.suffixes = std::vector<std::string>{"''", "/"} + c.list_punct + c.list_ellipses +
+               c.list_quotes + c.list_icons + unit_and_period_suffixes(c, false);
+  // CONCAT_QUOTES.replace("'", ""): the backslash that escaped "'" now escapes '"'.
+  std::string quotes = c.concat_quotes;
+  quotes.erase(std::remove(quotes.begin(), quotes.end(), '\''), quotes.end());
+  r.infixes = c.list_ellipses + c.list_icons +
+              std::vector<std::string>{
+                  "(?<=[" + c.alpha_lower + "])\\.(?=[" + c.alpha_upper + "])",
+                  "(?<=[" + c.alpha + "])[,!?](?=[" + c.alpha + "])",
+                  "(?<=[" + c.alpha + "])[:<>=](?=[" + c.alpha + "])",
+                  "(?<=[" + c.alpha + "]),(?=[" + c.alpha + "])",
+                  "(?<=[0-9" + c.alpha + "])\\/(?=[0-9" + c.alpha + "])",
+                  "(?<=[" + c.alpha + "])([" + quotes + R"(\)\]\(\[])(?=[)" + c.alpha + "])",
+                  "(?<=[" + c.alpha + "])--(?=[" + c.alpha + "])",
+                  R"((?<=[0-9])-(?=[0-9]))",
+              };
+  // update_exc(BASE_EXCEPTIONS, _exc): no apostrophe variants, unlike English.
+  for (auto& [orth, pieces] : german_exceptions()) r.special_cases[orth] = std::move(pieces);
   return r;
 }
 

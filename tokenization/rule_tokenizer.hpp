@@ -56,6 +56,9 @@ class RuleTokenizer {
   // spaCy's BaseDefaults (blank:xx, MultiLanguage): the shared prefixes, suffixes and infixes of
   // spacy/lang/punctuation.py, URL_MATCH and BASE_EXCEPTIONS (emoticons, whitespace ...).
   static TokenizerRules base_rules();
+  // spacy.lang.de: German prefixes ("``"), suffixes and infixes (hyphens kept inside words, "--"
+  // split), BASE_EXCEPTIONS + German abbreviations and contractions ("z.B.", "auf'm").
+  static TokenizerRules german_rules();
   static RuleTokenizer english();
 
   // Thread-safe (a shared chunk cache guarded by a lock). Throws trfpipe::ValueError naming the

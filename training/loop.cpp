@@ -23,6 +23,8 @@
 #include "models/safetensors.hpp"
 #include "pipeline/file_io.hpp"
 #include "training/augment.hpp"
+#include "training/console_text.hpp"
+#include "training/dataset_readers.hpp"
 #include "pipeline/sourcing.hpp"
 #include "training/distributed.hpp"
 #include "trfpipe/config.hpp"
@@ -202,8 +204,10 @@ void register_once() {
                                   arg("console_output", "bool", true),
                                   arg("output_file", "str|null", nullptr)},
                                  false, console_logger(false), "Callable"});
-  // [nlp] tokenizer / vectors promises (the pipeline builds its own rule tokenizer; no vectors).
+  // [nlp] tokenizer / vectors promises: Language makes its tokenizer from the name (spaCy's rule
+  // tokenizer, or spacy-experimental's one token per character) and its vectors table itself.
   for (auto [reg, name] : {std::pair<const char*, const char*>{"tokenizers", "spacy.Tokenizer.v1"},
+                           {"tokenizers", "spacy-experimental.char_pretokenizer.v1"},
                            {"vectors", "spacy.Vectors.v1"}}) {
     auto& r = registry::get(reg);
     if (r.has(name)) continue;
@@ -214,8 +218,19 @@ void register_once() {
                              },
                              "Callable"});
   }
+  // [initialize] lookups: spaCy loads the tables from the spacy-lookups-data package, Python
+  // data trfpipe does not have. Resolving only records the request, so configs that name it
+  // validate; Language::initialize refuses it, naming the tables.
+  registry::get("misc").add(registry::Function{
+      "", "spacy.LookupsDataLoader.v1", {arg("lang", "str"), arg("tables", "list[str]")}, false,
+      [](const registry::Value& a, const std::vector<std::string>&) -> std::any {
+        return Json{{"lang", registry::get_str(a, "lang")},
+                    {"tables", registry::get_str_list(a, "tables")}};
+      },
+      "Lookups"});
   scorer::register_scorers();
   register_augmenters();
+  register_dataset_readers();
 }
 
 // ---------------------------------------------------------------------------------- helpers
@@ -225,6 +240,9 @@ std::string py_float(double v) {
   return s;
 }
 
+}  // namespace
+
+// Shared with debug_model.cpp (training/console_text.hpp).
 std::string py_list(const std::vector<std::string>& v) {
   std::string out = "[";
   for (size_t i = 0; i < v.size(); ++i) out += (i ? ", '" : "'") + v[i] + "'";
@@ -239,6 +257,8 @@ std::string divider(const std::string& text) {
   if (int(out.size()) < line_max) out += std::string(size_t(line_max) - out.size(), '=');
   return "\n" + out;
 }
+
+namespace {
 
 std::string fmt2(double v) {
   char buf[64];
@@ -277,6 +297,27 @@ Reader resolve_reader(const Json& config, const std::string& dot_name, const std
   std::string part;
   while (std::getline(ss, part, '.')) path.push_back(part);
   const Json* block = dotted(config, dot_name);
+  // spaCy's resolve_dot_names resolves the first section as a whole: "corpora.dev" may be a
+  // split of a [corpora] block that is itself a reader (ml_datasets' readers).
+  if (!block && path.size() > 1) {
+    const Json* parent = dotted(config, path.front());
+    bool promise = false;
+    if (parent && parent->is_object())
+      for (auto it = parent->begin(); it != parent->end(); ++it)
+        promise = promise || (!it.key().empty() && it.key()[0] == '@');
+    if (promise) {
+      registry::Value all = registry::resolve(*parent, {path.front()});
+      const ReaderSplits* splits =
+          all.is_object() ? std::any_cast<ReaderSplits>(&all.object()) : nullptr;
+      if (path.size() == 2 && splits && splits->count(path[1])) return splits->at(path[1]);
+      std::string names;
+      if (splits)
+        for (const auto& [split, reader] : *splits) names += (names.empty() ? "" : ", ") + split;
+      throw ConfigError({"training", key},
+                        "can't find the corpus '" + dot_name + "': [" + path.front() +
+                            "] makes " + (splits ? "the splits " + names : all.describe()));
+    }
+  }
   if (!block)
     throw ConfigError({"training", key}, "can't find the corpus '" + dot_name +
                                              "' (expected a [" + dot_name + "] block)");
@@ -288,11 +329,13 @@ Reader resolve_reader(const Json& config, const std::string& dot_name, const std
 }
 
 Json deep_fill(const Json& given, const Json& defaults) {
-  // `given` wins; defaults fill missing keys; a promise block with another function is kept.
+  // `given` wins; defaults fill missing keys; a promise block is filled only from a default
+  // block of the same function (confection's deep_merge_configs: a [corpora] block that is
+  // itself a reader gets no [corpora.train] from spaCy's defaults).
   if (!given.is_object() || !defaults.is_object()) return given;
   for (auto it = given.begin(); it != given.end(); ++it) {
-    if (!it.key().empty() && it.key()[0] == '@' && defaults.contains(it.key()) &&
-        defaults[it.key()] != it.value())
+    if (!it.key().empty() && it.key()[0] == '@' &&
+        (!defaults.contains(it.key()) || defaults[it.key()] != it.value()))
       return given;
   }
   Json out = given;
@@ -447,6 +490,14 @@ Json combine_score_weights(const std::vector<Json>& weights, const Json& overrid
 
 Json fill_config(const Json& config) {
   if (!config.is_object()) throw ConfigError({}, "the config must be a tree of sections");
+  // spaCy's load_model_from_config checks these before it fills anything (E985, E993).
+  if (!config.contains("nlp") || !config["nlp"].is_object())
+    throw ConfigError({"nlp"}, "[E985] Can't load model from config file: no [nlp] section found");
+  if (!config["nlp"].contains("lang") || config["nlp"]["lang"].is_null())
+    throw ConfigError({"nlp", "lang"},
+                      "[E993] The config for the nlp object needs to include a key `lang` "
+                      "specifying the code of the language to initialize it with (for example "
+                      "'en' for English) - this can't be None");
   Json defaults = default_training_config();
   Json out = Json::object();
   for (auto it = defaults.begin(); it != defaults.end(); ++it) {
@@ -664,6 +715,9 @@ std::pair<Reader, Reader> resolve_corpora(const Json& config) {
 std::unique_ptr<Language> validate_training_config(const Json& config) {
   register_training();
   std::unique_ptr<Language> nlp = Language::from_config(config);
+  // spaCy's debug config and init_nlp resolve [initialize] (label readers, lookups) as well.
+  if (config.contains("initialize") && !config["initialize"].is_null())
+    registry::resolve(config["initialize"], {"initialize"});
   Resolved r = resolve_training(config);
   for (const auto& f : r.frozen)
     if (!nlp->has_pipe(f))

@@ -55,19 +55,19 @@ uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr) {
 
 // ---- StaticVectors ----
 StaticVectors::StaticVectors(int64_t nO, int64_t nM, std::optional<double> dropout,
-                             TokenAttr key_attr)
-    : nO_(nO), dropout_(dropout), key_attr_(key_attr) {
+                             TokenAttr key_attr, layers::Initializer init_W)
+    : nO_(nO), dropout_(dropout), key_attr_(key_attr), init_W_(std::move(init_W)) {
   if (nO <= 0)
     throw ValueError("[E904] Cannot initialize StaticVectors layer: nO dimension unset (give "
                      "nO, the output width)");
   if (nM < 0) throw ValueError("StaticVectors: nM must not be negative");
-  if (nM > 0) W_ = layers::param(layers::glorot_uniform_init({nO, nM}));
+  if (nM > 0) W_ = layers::param(init_W_({nO, nM}));
 }
 
 void StaticVectors::initialize_vectors(const Vectors& table) {
   if (table.empty()) return;
   if (W_.defined() && W_.size(1) == table.cols()) return;
-  W_ = layers::param(layers::glorot_uniform_init({nO_, table.cols()}));
+  W_ = layers::param(init_W_({nO_, table.cols()}));
 }
 
 at::Tensor StaticVectors::forward_rows(const std::vector<Doc*>& docs, bool is_train) {
@@ -307,6 +307,27 @@ std::vector<at::Tensor> Tok2VecListenerModel::forward(const std::vector<Doc*>& d
 void register_tok2vec_architectures() {
   using registry::arg;
   using registry::Value;
+  // thinc's initializers (StaticVectors.v2's init_W).
+  for (const char* name : {"glorot_uniform_init.v1", "glorot_normal_init.v1", "he_uniform_init.v1",
+                           "he_normal_init.v1", "lecun_uniform_init.v1", "lecun_normal_init.v1",
+                           "zero_init.v1"})
+    add_function("initializers", name, {},
+                 [name = std::string(name)](const Value&, const ConfigPath&) -> std::any {
+                   return layers::thinc_initializer(name);
+                 },
+                 "Callable[[Shape], FloatsXd]");
+  add_function("initializers", "uniform_init.v1", {arg("lo", "float", -0.1), arg("hi", "float", 0.1)},
+               [](const Value& a, const ConfigPath&) -> std::any {
+                 return layers::thinc_initializer("uniform_init.v1", registry::get_float(a, "lo"),
+                                                  registry::get_float(a, "hi"));
+               },
+               "Callable[[Shape], FloatsXd]");
+  add_function("initializers", "normal_init.v1", {arg("mean", "float", 0.0)},
+               [](const Value& a, const ConfigPath&) -> std::any {
+                 return layers::thinc_initializer("normal_init.v1", -0.1, 0.1,
+                                                  registry::get_float(a, "mean"));
+               },
+               "Callable[[Shape], FloatsXd]");
   const std::string T2V = "Model[List[Doc], List[Floats2d]]";
   // HashEmbedCNN.v1 (spacy-legacy) builds the same layers as .v2 (Tok2Vec, MultiHashEmbed,
   // MaxoutWindowEncoder); only the version names of its parts differ.
@@ -407,17 +428,23 @@ void register_tok2vec_architectures() {
        arg("dropout", "float|null", nullptr), arg("init_W", "any", nullptr),
        arg("key_attr", "str", "ORTH")},
       [](const Value& a, const ConfigPath& path) -> std::any {
+        layers::Initializer init_W = layers::glorot_uniform_init;
         if (!registry::is_null(a, "init_W")) {
-          ConfigPath p = path;
-          p.push_back("init_W");
-          throw ConfigError(p, "only the default initializer (glorot_uniform_init) is supported; "
-                               "leave init_W out");
+          const Value& v = a.at("init_W");
+          const auto* f = v.is_object() ? std::any_cast<layers::Initializer>(&v.object()) : nullptr;
+          if (!f) {
+            ConfigPath p = path;
+            p.push_back("init_W");
+            throw ConfigError(p, "expected an initializer ({\"@initializers\": "
+                                 "\"glorot_uniform_init.v1\"}), got " + v.describe());
+          }
+          init_W = *f;
         }
         std::optional<double> dropout;
         if (!registry::is_null(a, "dropout")) dropout = registry::get_float(a, "dropout");
         return Tok2VecPtr(std::make_shared<StaticVectors>(
             optional_int(a, "nO"), optional_int(a, "nM"), dropout,
-            token_attr_from_name(registry::get_str(a, "key_attr"))));
+            token_attr_from_name(registry::get_str(a, "key_attr")), init_W));
       },
       "Model[List[Doc], Ragged]");
   add_function(

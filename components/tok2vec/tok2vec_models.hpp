@@ -34,15 +34,17 @@ enum class TokenAttr { ORTH, NORM, LOWER, PREFIX, SUFFIX, SHAPE };
 TokenAttr token_attr_from_name(const std::string& name);  // ValueError for unsupported names
 uint64_t token_attr(const Doc& doc, size_t i, TokenAttr attr);
 
-// spacy.StaticVectors.v2(nO, nM, dropout, key_attr): each token's row of the vocab's vectors
-// table (found by key_attr, ORTH by default), projected by W [nO, nM] (glorot_uniform). A token
+// spacy.StaticVectors.v2(nO, nM, dropout, init_W, key_attr): each token's row of the vocab's
+// vectors table (found by key_attr, ORTH by default), projected by W [nO, nM] (init_W, default
+// glorot_uniform). A token
 // without a vector gets zeros; as in spaCy (its V[rows] reads row -1, the last row, for them)
 // W's gradient still counts that row, through a detached subtraction. Dropout (when set) is
 // one mask over the nO columns for the whole batch. W exists once nM is known: from the config
 // or the table (initialize_vectors); E896 when the table's width differs from W's.
 class StaticVectors : public Tok2VecModel {
  public:
-  StaticVectors(int64_t nO, int64_t nM, std::optional<double> dropout, TokenAttr key_attr);
+  StaticVectors(int64_t nO, int64_t nM, std::optional<double> dropout, TokenAttr key_attr,
+                layers::Initializer init_W = layers::glorot_uniform_init);
   std::vector<at::Tensor> forward(const std::vector<Doc*>& docs, bool is_train) override;
   at::Tensor forward_rows(const std::vector<Doc*>& docs, bool is_train);  // [tokens, nO]
   int64_t width() const override { return nO_; }
@@ -53,6 +55,7 @@ class StaticVectors : public Tok2VecModel {
   int64_t nO_;
   std::optional<double> dropout_;
   TokenAttr key_attr_;
+  layers::Initializer init_W_;
   at::Tensor W_;  // [nO, nM]; undefined until nM is known
 };
 

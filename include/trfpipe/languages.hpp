@@ -1,13 +1,14 @@
 // The languages `Language(lang)`, `blank:<lang>` and `[nlp] lang` accept, as spaCy's language
-// classes (spacy/lang/<code>): built in are "en" (English) and "xx" (spaCy's MultiLanguage: the
-// shared punctuation rules and base exceptions, what multilingual transformer pipelines use).
+// classes (spacy/lang/<code>): built in are "en" (English), "de" (German: its punctuation rules,
+// exceptions and stop words) and "xx" (spaCy's MultiLanguage: the shared punctuation rules and
+// base exceptions, what multilingual transformer pipelines use).
 // A plugin registers another from its entry point (docs/plugins.md, "Languages"):
 //
 //   extern "C" void trfpipe_register_plugin() {
-//     trfpipe::LanguageDefaults de;
-//     de.code = "de";
-//     de.tokenizer_exceptions = {{"z.B.", {{"z.B.", "zum Beispiel"}}}};
-//     trfpipe::register_language(std::move(de));
+//     trfpipe::LanguageDefaults gsw;
+//     gsw.code = "gsw";
+//     gsw.tokenizer_exceptions = {{"z.B.", {{"z.B.", "zum Beispiel"}}}};
+//     trfpipe::register_language(std::move(gsw));
 //   }
 #pragma once
 #include <map>
@@ -28,6 +29,7 @@ struct LanguageDefaults {
   std::map<std::string, std::vector<std::pair<std::string, std::string>>> tokenizer_exceptions;
   bool base_exceptions = true;
   std::optional<std::string> url_match;  // unset: spaCy's URL_MATCH; "" = none
+  std::optional<std::vector<std::string>> stop_words;  // lowercase; unset: English's
 };
 
 // Adds (or replaces) a language. ValueError for an empty code or a rule ICU rejects, checked now

@@ -93,6 +93,38 @@ at::Tensor glorot_uniform_init(at::IntArrayRef shape) {
   return uniform_init(shape, -scale, scale);
 }
 
+Initializer thinc_initializer(const std::string& name, double lo, double hi, double mean) {
+  // thinc/initializers.py: fan-in is shape[1], fan-out shape[0].
+  auto fan = [](at::IntArrayRef shape, int which) {
+    return shape.size() > size_t(which) ? double(shape[size_t(which)]) : 1.0;
+  };
+  auto normal = [](at::IntArrayRef shape, double stdev) {
+    if (stdev <= 0) return at::zeros(shape, at::kFloat);
+    return at::empty(shape, at::kFloat).normal_(0.0, stdev);
+  };
+  if (name == "glorot_uniform_init.v1") return [](at::IntArrayRef s) { return glorot_uniform_init(s); };
+  if (name == "zero_init.v1") return [](at::IntArrayRef s) { return at::zeros(s, at::kFloat); };
+  if (name == "uniform_init.v1") return [lo, hi](at::IntArrayRef s) { return uniform_init(s, lo, hi); };
+  if (name == "normal_init.v1") return [=](at::IntArrayRef s) { return normal(s, mean); };
+  if (name == "glorot_normal_init.v1")
+    return [=](at::IntArrayRef s) { return normal(s, std::sqrt(2.0 / (fan(s, 0) + fan(s, 1)))); };
+  if (name == "he_normal_init.v1")
+    return [=](at::IntArrayRef s) { return normal(s, std::sqrt(2.0 / fan(s, 1))); };
+  if (name == "lecun_normal_init.v1")
+    return [=](at::IntArrayRef s) { return normal(s, std::sqrt(1.0 / fan(s, 1))); };
+  if (name == "he_uniform_init.v1")
+    return [=](at::IntArrayRef s) {
+      const double scale = std::sqrt(6.0 / fan(s, 1));
+      return uniform_init(s, -scale, scale);
+    };
+  if (name == "lecun_uniform_init.v1")
+    return [=](at::IntArrayRef s) {
+      const double scale = std::sqrt(3.0 / fan(s, 1));
+      return uniform_init(s, -scale, scale);
+    };
+  throw ValueError("unknown initializer '" + name + "'");
+}
+
 // ---- HashEmbed ----
 HashEmbed::HashEmbed(int64_t nO_, int64_t nV_, uint32_t seed_, int64_t column_)
     : nO(nO_), nV(nV_), column(column_), seed(seed_) {

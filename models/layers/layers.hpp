@@ -6,6 +6,7 @@
 // backward passes. Ragged inputs are (rows concatenated, lengths), as thinc's Ragged.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,15 @@ uint32_t murmurhash3_x86_32_uint64(uint64_t key, uint32_t seed);
 // (seed it with at::manual_seed for reproducible models).
 at::Tensor uniform_init(at::IntArrayRef shape, double lo, double hi);
 at::Tensor glorot_uniform_init(at::IntArrayRef shape);
+// A registered thinc initializer (`init_W = {"@initializers": "he_normal_init.v1"}`): a shape
+// in, new values out.
+using Initializer = std::function<at::Tensor(at::IntArrayRef shape)>;
+// thinc's initializers by registered name: glorot_uniform_init.v1, glorot_normal_init.v1,
+// he_uniform_init.v1, he_normal_init.v1, lecun_uniform_init.v1, lecun_normal_init.v1,
+// zero_init.v1, uniform_init.v1 (lo, hi), normal_init.v1 (mean, which thinc passes to numpy as
+// the scale: the standard deviation). ValueError for another name.
+Initializer thinc_initializer(const std::string& name, double lo = -0.1, double hi = 0.1,
+                              double mean = 0.0);
 at::Tensor param(at::Tensor t);  // marks t as a trainable leaf (requires_grad)
 
 class Layer {

@@ -1,22 +1,14 @@
 // English syntax iterators: spaCy's spacy/lang/en/syntax_iterators.py.
 #include <algorithm>
-#include <array>
 
 #include "pipeline/syntax_iterators.hpp"
-#include "trfpipe/error.hpp"
 
 namespace trfpipe::lang::en {
 
 SyntaxSpans noun_chunks(Doc& doc, size_t start, size_t end) {
-  static const std::array<const char*, 10> labels = {
-      "oprd", "nsubj", "dobj", "nsubjpass", "pcomp", "pobj", "dative", "appos", "attr", "ROOT"};
-  if (!doc.has_annotation("DEP"))
-    throw ValueError("[E029] noun_chunks requires the dependency parse, which requires a "
-                     "statistical model to be installed and loaded. For more info, see the "
-                     "documentation: https://spacy.io/usage/models");
+  const std::vector<hash_t> np_deps = noun_chunk_deps(
+      doc, {"oprd", "nsubj", "dobj", "nsubjpass", "pcomp", "pobj", "dative", "appos", "attr", "ROOT"});
   StringStore& ss = doc.vocab().strings();
-  std::vector<hash_t> np_deps;
-  for (const char* l : labels) np_deps.push_back(ss.add(l));
   const hash_t conj = ss.add("conj"), np_label = ss.add("NP");
   const hash_t noun = ss.add("NOUN"), propn = ss.add("PROPN"), pron = ss.add("PRON");
   auto is_np_dep = [&](hash_t d) { return std::find(np_deps.begin(), np_deps.end(), d) != np_deps.end(); };

@@ -3,6 +3,7 @@
 #include <map>
 #include <mutex>
 
+#include "tokenization/lang_de.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/languages.hpp"
 
@@ -13,13 +14,20 @@ namespace {
 struct LanguageTable {
   std::mutex mutex;
   std::map<std::string, tokenization::TokenizerRules> rules;
+  std::map<std::string, std::shared_ptr<const std::unordered_set<std::string>>> stop_words;
 };
+
+std::shared_ptr<const std::unordered_set<std::string>> word_set(const std::vector<std::string>& words) {
+  return std::make_shared<const std::unordered_set<std::string>>(words.begin(), words.end());
+}
 
 LanguageTable& table() {
   static LanguageTable* t = [] {
     auto* fresh = new LanguageTable;  // never destroyed: plugins may register at exit order
     fresh->rules["en"] = tokenization::RuleTokenizer::english_rules();
     fresh->rules["xx"] = tokenization::RuleTokenizer::base_rules();
+    fresh->rules["de"] = tokenization::RuleTokenizer::german_rules();
+    fresh->stop_words["de"] = word_set(tokenization::german_stop_words());
     return fresh;
   }();
   return *t;
@@ -50,6 +58,8 @@ void register_language(LanguageDefaults d) {
   }
   std::lock_guard<std::mutex> lock(table().mutex);
   table().rules[d.code] = std::move(rules);
+  if (d.stop_words) table().stop_words[d.code] = word_set(*d.stop_words);
+  else table().stop_words.erase(d.code);
 }
 
 bool has_language(const std::string& code) {
@@ -75,6 +85,12 @@ tokenization::TokenizerRules language_tokenizer_rules(const std::string& code) {
   require_language(code);
   std::lock_guard<std::mutex> lock(table().mutex);
   return table().rules.at(code);
+}
+
+std::shared_ptr<const std::unordered_set<std::string>> language_stop_words(const std::string& code) {
+  std::lock_guard<std::mutex> lock(table().mutex);
+  auto it = table().stop_words.find(code);
+  return it == table().stop_words.end() ? nullptr : it->second;
 }
 
 }  // namespace trfpipe

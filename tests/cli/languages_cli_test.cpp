@@ -51,13 +51,19 @@ TEST(LanguagesCli, MultiLanguageUsesTheSharedRulesWithoutEnglishExceptions) {
             (Tokens{"I", "can't", "do", "3-fold", ":)", "work", "."}));
 }
 
+TEST(LanguagesCli, GermanIsBuiltIn) {
+  // spaCy's German exceptions and infixes (spacy/tests/lang/de/test_exceptions.py).
+  EXPECT_EQ(tokens_of("blank:de", "Ich bin z.Zt. im Urlaub, auf'm Ost-West-Kurs."),
+            (Tokens{"Ich", "bin", "z.Zt.", "im", "Urlaub", ",", "auf", "'m", "Ost-West-Kurs", "."}));
+}
+
 TEST(LanguagesCli, InitConfigRefusesAnUnknownLanguageNamingTheKnownOnes) {
   TempDir tmp;
-  RunResult r = run_cli({"init", "config", tmp / "c.cfg", "-l", "de", "-p", "tagger"});
+  RunResult r = run_cli({"init", "config", tmp / "c.cfg", "-l", "qq", "-p", "tagger"});
   EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
   const std::string all = r.out + r.err;
-  EXPECT_NE(all.find("Can't find language 'de'"), std::string::npos) << all;
-  EXPECT_NE(all.find("en, xx"), std::string::npos) << all;
+  EXPECT_NE(all.find("Can't find language 'qq'"), std::string::npos) << all;
+  EXPECT_NE(all.find("de, en, xx"), std::string::npos) << all;
   EXPECT_FALSE(std::filesystem::exists(tmp / "c.cfg"));
   // A known one is fine, and the config names it.
   RunResult ok = run_cli({"init", "config", tmp / "xx.cfg", "-l", "xx", "-p", "tagger"});

@@ -174,3 +174,37 @@ TEST(InitVectorsCli, BadVectorsFilesNameTheFileAndLine) {
   r = run_cli({"init", "vectors", "en", ragged, tmp / "out", "--prune", "x"});
   EXPECT_EQ(r.exit_code, 2);  // a usage error
 }
+
+TEST(InitVectorsCli, InitConfigForAccuracyIncludesTheGivenVectors) {
+  TempDir tmp;
+  RunResult v = run_cli({"init", "vectors", "en", glove_file(tmp), tmp / "vectors"});
+  ASSERT_EQ(v.exit_code, 0) << v.err << v.out;
+  // As spaCy's quickstart for accuracy on the CPU: [paths] vectors and include_static_vectors.
+  RunResult c = run_cli({"init", "config", tmp / "acc.cfg", "-p", "tagger", "-o", "accuracy",
+                         "--vectors", tmp / "vectors"});
+  ASSERT_EQ(c.exit_code, 0) << c.err << c.out;
+  std::ifstream in(tmp / "acc.cfg");
+  const std::string cfg((std::istreambuf_iterator<char>(in)), {});
+  EXPECT_NE(cfg.find("vectors = \"" + (tmp / "vectors") + "\""), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find("include_static_vectors = true"), std::string::npos) << cfg;
+  const std::string data = ud_sample(tmp, 10);
+  RunResult t = run_cli({"train", tmp / "acc.cfg", "--output", tmp / "out", "--paths.train", data,
+                         "--paths.dev", data, "--training.max_steps", "2",
+                         "--training.eval_frequency", "1"});
+  ASSERT_EQ(t.exit_code, 0) << t.err << t.out;
+  EXPECT_TRUE(fs::exists(tmp / "out/model-last/vocab/vectors"));
+  // For efficiency (spaCy: no word vectors) they are left out, and the command says so.
+  RunResult e = run_cli({"init", "config", tmp / "eff.cfg", "-p", "tagger", "--vectors",
+                         tmp / "vectors"});
+  ASSERT_EQ(e.exit_code, 0) << e.err << e.out;
+  EXPECT_NE(e.out.find("not included"), std::string::npos) << e.out;
+  std::ifstream in2(tmp / "eff.cfg");
+  const std::string eff((std::istreambuf_iterator<char>(in2)), {});
+  EXPECT_NE(eff.find("include_static_vectors = false"), std::string::npos) << eff;
+  // A folder without vectors is refused before anything is written.
+  RunResult bad = run_cli({"init", "config", tmp / "bad.cfg", "-p", "tagger", "-o", "accuracy",
+                           "--vectors", tmp / "data"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out;
+  EXPECT_NE((bad.out + bad.err).find("Vectors not found"), std::string::npos) << bad.out << bad.err;
+  EXPECT_FALSE(fs::exists(tmp / "bad.cfg"));
+}

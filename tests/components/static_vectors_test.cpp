@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include <ATen/ATen.h>
 
@@ -198,4 +199,39 @@ TEST(StaticVectors, HashEmbedCnnCharacterEmbedAndTheLayerAcceptStaticVectors) {
   std::any made = registry::resolve(Json{{"x", layer}}, {}).at("x").object();
   auto model = std::any_cast<Tok2VecPtr>(made);
   EXPECT_EQ(model->width(), 8);
+}
+
+TEST(StaticVectors, InitWTakesThincsInitializers) {
+  register_components();
+  auto table = std::make_shared<Vectors>(std::vector<float>(2 * 400, 1.f), 2, 400);
+  auto W_of = [&](const Json& init_W) {
+    Json block{{"@layers", "spacy.StaticVectors.v2"}, {"nO", 300}};
+    if (!init_W.is_null()) block["init_W"] = init_W;
+    registry::Value v = registry::resolve(block, {"layer"});
+    auto layer = v.as<Tok2VecPtr>();
+    layer->initialize_vectors(*table);
+    NamedTensors ps;
+    layer->collect("", ps);
+    return ps.at(0).second.detach();
+  };
+  at::manual_seed(0);
+  // Default: glorot_uniform, scale sqrt(6 / (nO + nM)).
+  const double glorot = std::sqrt(6.0 / 700.0);
+  at::Tensor W = W_of(nullptr);
+  EXPECT_LE(W.abs().max().item<double>(), glorot);
+  EXPECT_GT(W.abs().max().item<double>(), 0.9 * glorot);
+  EXPECT_TRUE(at::equal(W_of({{"@initializers", "zero_init.v1"}}), at::zeros({300, 400})));
+  // he_normal: normal with stdev sqrt(2 / fan_in), fan_in = nM (shape[1]).
+  at::Tensor he = W_of({{"@initializers", "he_normal_init.v1"}});
+  EXPECT_NEAR(he.std().item<double>(), std::sqrt(2.0 / 400.0), 0.002);
+  at::Tensor uniform = W_of({{"@initializers", "uniform_init.v1"}, {"lo", 0.5}, {"hi", 0.75}});
+  EXPECT_GE(uniform.min().item<double>(), 0.5);
+  EXPECT_LE(uniform.max().item<double>(), 0.75);
+  // Not an initializer: the config path names init_W.
+  try {
+    W_of({{"@layers", "reduce_mean.v1"}});
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("init_W"), std::string::npos) << e.what();
+  }
 }

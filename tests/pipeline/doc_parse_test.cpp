@@ -354,8 +354,20 @@ TEST(NounChunks, SpanChunksAreASubsetOfTheDocs) {
 TEST(NounChunks, NeedAParseAndALanguageWithAnIterator) {
   Doc plain(vocab(), {"This", "is", "a", "sentence"});
   EXPECT_NE(error_of([&] { plain.noun_chunks(); }).find("E029"), std::string::npos);
-  Doc german = parsed({"Ein", "Satz"}, {1, 1}, {"nk", "ROOT"}, {"DET", "NOUN"}, vocab("de"));
-  EXPECT_NE(error_of([&] { german.noun_chunks(); }).find("E894"), std::string::npos);
+  Doc multi = parsed({"Ein", "Satz"}, {1, 1}, {"nk", "ROOT"}, {"DET", "NOUN"}, vocab("xx"));
+  EXPECT_NE(error_of([&] { multi.noun_chunks(); }).find("E894"), std::string::npos);
+  Doc german_plain(vocab("de"), {"Er", "lag", "auf", "seinem"});  // spacy/tests/lang/de
+  EXPECT_NE(error_of([&] { german_plain.noun_chunks(); }).find("E029"), std::string::npos);
+}
+
+TEST(NounChunks, GermanExtendsAChunkByItsCloseApposition) {
+  // "Er trinkt eine Tasse Tee mit Milch": "eine Tasse Tee" (nk apposition), not "eine Tasse".
+  Doc doc = parsed({"Er", "trinkt", "eine", "Tasse", "Tee", "mit", "Milch"},
+                   {1, 1, 3, 1, 3, 1, 5}, {"sb", "ROOT", "nk", "oa", "nk", "mo", "nk"},
+                   {"PRON", "VERB", "DET", "NOUN", "NOUN", "ADP", "NOUN"}, vocab("de"));
+  std::vector<std::string> got;
+  for (const Span& s : doc.noun_chunks()) got.emplace_back(s.text());
+  EXPECT_EQ(got, (std::vector<std::string>{"Er", "eine Tasse Tee", "Milch"}));
 }
 
 // ---- to_json ----
