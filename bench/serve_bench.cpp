@@ -2,7 +2,9 @@
 // loopback for --seconds each, every request a POST /parse of one comment-sized SOTU doc, against
 // the CNN and the small transformer pipeline of bench/bench_util.hpp, with the server batching
 // concurrent requests into one pipe call (--max-batch 64) and without (--max-batch 1). Prints
-// docs/s, latency p50/p99, errors and the server's RSS at the start and the end of the load.
+// docs/s, latency p50/p99, errors and the server's RSS after the warm-up, half way and at the end
+// of the load (flat memory: the half-way and end figures agree; the first half may still grow as
+// the allocator reaches the largest batch).
 //   serve_bench [--seconds 60] [--clients 32] [--pipelines cnn,trf] [--max-batch 64,1]
 //               [--threads N] [--trf-layers 4] [--trf-width 256]
 #include <httplib.h>
@@ -100,8 +102,8 @@ int main(int argc, char** argv) {
     std::printf("load: %zu clients, %.0f s per row, POST /parse of one doc (~30 words, SOTU) per "
                 "request; server and clients share %u cores\n",
                 clients, seconds, std::thread::hardware_concurrency());
-    std::printf("| pipeline | --threads | --max-batch | requests | docs/s | p50 ms | p99 ms | errors | RSS start MB | RSS end MB |\n");
-    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    std::printf("| pipeline | --threads | --max-batch | requests | docs/s | p50 ms | p99 ms | errors | RSS start MB | RSS half MB | RSS end MB |\n");
+    std::printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (const std::string& name : pipelines) {
       const fs::path model = dir / name;
       if (name == "cnn") {
@@ -119,16 +121,22 @@ int main(int argc, char** argv) {
         if (!server.port()) throw trfpipe::Error("the server did not start: " + server.err());
         run_load(server.port(), texts, clients, std::min(5.0, seconds / 10));  // warm-up
         const double rss_start = trfpipe::bench::process_memory_mb(server.pid());
+        std::atomic<double> rss_half{0};
+        std::thread half([&] {  // one sample half way through the load
+          std::this_thread::sleep_for(std::chrono::duration<double>(seconds / 2));
+          rss_half = trfpipe::bench::process_memory_mb(server.pid());
+        });
         const auto t0 = std::chrono::steady_clock::now();
         const Load load = run_load(server.port(), texts, clients, seconds);
         const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        half.join();
         const double rss_end = trfpipe::bench::process_memory_mb(server.pid());
         const std::string used = threads.empty() ? "cores" : threads;
-        std::printf("| %s %s | %s | %s | %zu | %.0f | %.1f | %.1f | %zu | %.0f | %.0f |\n",
+        std::printf("| %s %s | %s | %s | %zu | %.0f | %.1f | %.1f | %zu | %.0f | %.0f | %.0f |\n",
                     name.c_str(), name == "trf" ? ("bert " + std::to_string(trf_layers) + "x" + std::to_string(trf_width)).c_str() : "sm",
                     used.c_str(), batch.c_str(), load.requests, double(load.requests - load.errors) / s,
                     percentile(load.latencies_ms, 50), percentile(load.latencies_ms, 99), load.errors,
-                    rss_start, rss_end);
+                    rss_start, rss_half.load(), rss_end);
         std::fflush(stdout);
         if (server.terminate() != 0) std::cerr << "serve did not stop cleanly:\n" << server.err();
       }
