@@ -73,6 +73,10 @@ struct FileMapping {
   }
 };
 
+// The deleter of a mapped tensor's storage: drops its share of the mapping. Also how
+// is_file_mapped recognises such storage.
+void release_mapping(void* keep) { delete static_cast<std::shared_ptr<FileMapping>*>(keep); }
+
 // The parser over any bytes. With `mapping` (the bytes are its pages), tensors whose data is
 // aligned for their dtype are views of it; everything else is copied.
 SafetensorsContent parse_bytes(std::string_view bytes, const std::string& source,
@@ -170,10 +174,12 @@ SafetensorsContent parse_bytes(std::string_view bytes, const std::string& source
     const char* at = data + e.begin;
     const bool aligned = reinterpret_cast<uintptr_t>(at) % at::elementSize(e.type) == 0;
     if (mapping && aligned && e.end > e.begin) {
-      std::shared_ptr<FileMapping> keep = mapping;
-      out.tensors[e.name] = at::from_blob(
-          const_cast<char*>(at), e.shape, [keep](void*) mutable { keep.reset(); },
-          at::TensorOptions().dtype(e.type));
+      auto keep = std::make_unique<std::shared_ptr<FileMapping>>(mapping);
+      out.tensors[e.name] = at::for_blob(const_cast<char*>(at), e.shape)
+                                .context(keep.get(), release_mapping)
+                                .options(at::TensorOptions().dtype(e.type))
+                                .make_tensor();
+      keep.release();  // now the tensor's storage owns it
       continue;
     }
     at::Tensor t = at::empty(e.shape, at::TensorOptions().dtype(e.type));
@@ -233,8 +239,7 @@ void assign_weight(const at::Tensor& target, const at::Tensor& value) {
 }
 
 bool is_file_mapped(const at::Tensor& t) {
-  // from_blob's storage has no allocator of its own; ATen's allocations have CPU's.
-  return t.defined() && t.storage().allocator() == nullptr;
+  return t.defined() && t.has_storage() && t.storage().data_ptr().get_deleter() == &release_mapping;
 }
 
 std::string serialize_safetensors(const TensorMap& tensors,
