@@ -7,6 +7,11 @@
 //                 user and sys seconds, peak RSS, and the ratio on/off per shape.
 //   encoder_bench --gemm-ab [--rounds 2] ...     the linear layers on ATen's BLAS (TRFPIPE_GEMM=aten)
 //                 and on oneDNN's sgemm (models/fast_linear.cpp), the same way.
+//   encoder_bench --model DIR ...                 the weights (and shape) of a Hugging Face folder,
+//                 the same file the peers load (bench/peers.sh)
+//   encoder_bench --child 1 ...                   machine-readable: RESULT <shape> <tokens/s> lines,
+//                 then PEAK_RSS_MB (what bench/peers.py and the A/B modes read)
+//   encoder_bench --ceiling [--threads 1]         only the GEMM ceiling: CEILING <GFLOP/s>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,10 +45,11 @@ struct Options {
   std::vector<Shape> shapes = {{1, 128}, {32, 128}, {8, 512}};
   int iters = 3, threads = 1, rounds = 2;
   std::string arch = "bert";
+  std::string model_dir;  // a Hugging Face folder: its config and weights instead of random ones
   int64_t layers = 12, width = 768, heads = 12;
   // A/B: the environment variable and its two values (A first), with their names in the table.
   std::string ab_variable, ab_values[2], ab_names[2];
-  bool child = false;
+  bool child = false, ceiling_only = false;
 };
 
 std::vector<Shape> parse_shapes(const std::string& s) {
@@ -76,14 +82,16 @@ std::map<std::string, double> measure(const Options& o) {
                        {"max_position_embeddings", o.arch == "bert" ? 512 : 514},
                        {"type_vocab_size", o.arch == "bert" ? 2 : 1},
                        {"pad_token_id", o.arch == "bert" ? 0 : 1}};
-  auto enc = trfpipe::make_encoder(trfpipe::HFConfig::from_json(cfg), 0);
+  auto enc = o.model_dir.empty() ? trfpipe::make_encoder(trfpipe::HFConfig::from_json(cfg), 0)
+                                 : trfpipe::load_encoder(o.model_dir);
   enc->eval();
   at::NoGradGuard no_grad;
   std::map<std::string, double> out;
   for (const Shape& s : o.shapes) {
     at::Tensor ids = at::randint(5, 1000, {s.batch, s.length}, at::kLong);
     trfpipe::EncoderInput in{ids, at::ones({s.batch, s.length}, at::kLong), at::zeros_like(ids)};
-    enc->forward(in);  // warm-up
+    // Warm-up on one row of the same length (bench/peers.py's engines do the same).
+    enc->forward({ids.narrow(0, 0, 1), in.attention_mask.narrow(0, 0, 1), in.token_type_ids.narrow(0, 0, 1)});
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < o.iters; ++i) enc->forward(in);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -164,6 +172,10 @@ int main(int argc, char** argv) {
   try {
     for (int i = 1; i < argc; ++i) {
       const std::string a = argv[i];
+      if (a == "--ceiling") {
+        o.ceiling_only = true;
+        continue;
+      }
       if (a == "--malloc-ab" || a == "--gemm-ab") {
         const bool malloc = a == "--malloc-ab";
         o.ab_variable = malloc ? "TRFPIPE_MALLOC_TUNING" : "TRFPIPE_GEMM";
@@ -184,10 +196,20 @@ int main(int argc, char** argv) {
       else if (a == "--width") o.width = std::stoll(v);
       else if (a == "--heads") o.heads = std::stoll(v);
       else if (a == "--child") o.child = true;
+      else if (a == "--model") o.model_dir = v;
       else throw std::invalid_argument("unknown option " + a);
+    }
+    if (o.ceiling_only) {
+      std::printf("CEILING %.3f\n", gemm_ceiling_gflops(o.threads));
+      return 0;
     }
     if (o.child) {
       for (const auto& [shape, tps] : measure(o)) std::printf("RESULT %s %.3f\n", shape.c_str(), tps);
+      std::printf("PEAK_RSS_MB %.1f\n", static_cast<double>([] {
+                    rusage ru{};
+                    getrusage(RUSAGE_SELF, &ru);
+                    return ru.ru_maxrss;
+                  }()) / 1024.0);
       return 0;
     }
     std::printf("encoder: %s, %lld layers, width %lld, %lld heads; %d thread(s); %d timed forwards "

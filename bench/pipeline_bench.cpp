@@ -5,8 +5,12 @@
 // like spaCy's speed benchmark). Runs nlp.pipe once to warm up, then once per --threads value, and
 // prints a table: words/s (whitespace-split, spaCy's WPS), encoder pieces/s, peak RSS.
 //   pipeline_bench [--words N] [--doc-words N] [--batch N] [--threads 1,2] [--layers N]
-//                  [--width N] [--heads N] [--arch roberta|bert] [--gpu-id N]
+//                  [--width N] [--heads N] [--arch roberta|bert] [--gpu-id N] [--pipeline DIR]
+// The pipeline is built in code, saved to a folder, and measured in a fresh process (this program
+// run again with --pipeline DIR) that loads it as a user's program would: it prints the load time
+// and the peak RSS of that process alone (VmHWM), not of the building.
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -32,7 +36,6 @@ namespace {
 
 using trfpipe::bench::count_words;
 using trfpipe::bench::load_docs;
-using trfpipe::bench::peak_rss_mb;
 
 std::vector<int> parse_list(const std::string& s) {
   std::vector<int> out;
@@ -53,9 +56,11 @@ int main(int argc, char** argv) {
   ck.width = 768;
   ck.heads = 12;
   int gpu_id = -1;
+  std::string pipeline_dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
-    if (a == "--words") total_words = std::stoul(v);
+    if (a == "--pipeline") pipeline_dir = v;
+    else if (a == "--words") total_words = std::stoul(v);
     else if (a == "--doc-words") doc_words = std::stoul(v);
     else if (a == "--batch") batch = std::stoul(v);
     else if (a == "--threads") threads = parse_list(v);
@@ -70,33 +75,61 @@ int main(int argc, char** argv) {
     }
   }
   try {
-    const fs::path model_dir = fs::temp_directory_path() / "trfpipe_pipeline_bench_model";
-    trfpipe::bench::write_random_checkpoint(model_dir.string(), ck);
     trfpipe::require_gpu(gpu_id);
-
-    auto nlp = trfpipe::Language::blank("en");
-    trfpipe::bench::add_transformer_pipe(*nlp, model_dir.string(), 144, 104);
-    auto listener = [] {
-      return Json{{"@architectures", "spacy-transformers.TransformerListener.v1"},
-                  {"grad_factor", 1.0},
-                  {"pooling", Json{{"@layers", "reduce_mean.v1"}}}};
+    if (pipeline_dir.empty()) {
+      const fs::path model_dir = fs::temp_directory_path() / "trfpipe_pipeline_bench_model";
+      const fs::path saved = fs::temp_directory_path() / "trfpipe_pipeline_bench_pipeline";
+      trfpipe::bench::write_random_checkpoint(model_dir.string(), ck);
+      {
+        auto nlp = trfpipe::Language::blank("en");
+        trfpipe::bench::add_transformer_pipe(*nlp, model_dir.string(), 144, 104);
+        auto listener = [] {
+          return Json{{"@architectures", "spacy-transformers.TransformerListener.v1"},
+                      {"grad_factor", 1.0},
+                      {"pooling", Json{{"@layers", "reduce_mean.v1"}}}};
+        };
+        nlp->add_pipe("tagger", "tagger",
+                      Json{{"model", Json{{"@architectures", "spacy.Tagger.v2"}, {"tok2vec", listener()}}}});
+        nlp->add_pipe("ner", "ner",
+                      Json{{"model", Json{{"@architectures", "spacy.TransitionBasedParser.v2"},
+                                          {"state_type", "ner"},
+                                          {"extra_state_tokens", false},
+                                          {"hidden_width", 64},
+                                          {"maxout_pieces", 2},
+                                          {"use_upper", false},
+                                          {"tok2vec", listener()}}}});
+        auto& tagger = dynamic_cast<trfpipe::TrainablePipe&>(nlp->get_pipe("tagger"));
+        for (const char* t : {"NN", "NNS", "NNP", "VB", "VBD", "VBZ", "JJ", "RB", "IN", "DT", "PRP", ".", ","})
+          tagger.add_label(t);
+        auto& ner = dynamic_cast<trfpipe::TrainablePipe&>(nlp->get_pipe("ner"));
+        for (const char* l : {"PERSON", "ORG", "GPE", "DATE", "CARDINAL", "NORP", "LOC", "MONEY"}) ner.add_label(l);
+        nlp->initialize(nullptr);
+        fs::remove_all(saved);
+        nlp->to_disk(saved.string());
+      }
+      // The measurement in a fresh process: this one's heap still holds the building's memory.
+      std::vector<std::string> args(argv, argv + argc);
+      args.push_back("--pipeline");
+      args.push_back(saved.string());
+      std::vector<char*> cargs;
+      for (auto& a : args) cargs.push_back(a.data());
+      cargs.push_back(nullptr);
+      std::fflush(stdout);
+      execv("/proc/self/exe", cargs.data());
+      throw std::runtime_error("cannot run /proc/self/exe again");
+    }
+    // Loaded twice: the first load also loads LibTorch (libtrfpipe.so), the second is what a
+    // process that already has it pays (a server reloading a pipeline, a second pipeline).
+    auto timed_load = [&](double* seconds) {
+      const auto start = std::chrono::steady_clock::now();
+      std::unique_ptr<trfpipe::Language> loaded = trfpipe::Language::load(pipeline_dir);
+      *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      return loaded;
     };
-    nlp->add_pipe("tagger", "tagger",
-                  Json{{"model", Json{{"@architectures", "spacy.Tagger.v2"}, {"tok2vec", listener()}}}});
-    nlp->add_pipe("ner", "ner",
-                  Json{{"model", Json{{"@architectures", "spacy.TransitionBasedParser.v2"},
-                                      {"state_type", "ner"},
-                                      {"extra_state_tokens", false},
-                                      {"hidden_width", 64},
-                                      {"maxout_pieces", 2},
-                                      {"use_upper", false},
-                                      {"tok2vec", listener()}}}});
-    auto& tagger = dynamic_cast<trfpipe::TrainablePipe&>(nlp->get_pipe("tagger"));
-    for (const char* t : {"NN", "NNS", "NNP", "VB", "VBD", "VBZ", "JJ", "RB", "IN", "DT", "PRP", ".", ","})
-      tagger.add_label(t);
-    auto& ner = dynamic_cast<trfpipe::TrainablePipe&>(nlp->get_pipe("ner"));
-    for (const char* l : {"PERSON", "ORG", "GPE", "DATE", "CARDINAL", "NORP", "LOC", "MONEY"}) ner.add_label(l);
-    nlp->initialize(nullptr);
+    double first_load_s = 0, load_s = 0;
+    timed_load(&first_load_s).reset();
+    std::unique_ptr<trfpipe::Language> nlp = timed_load(&load_s);
+    const double load_rss = trfpipe::bench::process_memory_mb(getpid(), "VmRSS");
 
     const std::vector<std::string> texts =
         load_docs(total_words, doc_words);
@@ -125,6 +158,8 @@ int main(int argc, char** argv) {
                 ck.arch.c_str(), static_cast<long long>(ck.layers), static_cast<long long>(ck.width),
                 static_cast<long long>(ck.heads), texts.size(), words, batch,
                 trfpipe::current_device().c_str());
+    std::printf("load: Language::load(%s) %.2f s with loading LibTorch, %.2f s again; RSS after loading %.0f MB\n",
+                pipeline_dir.c_str(), first_load_s, load_s, load_rss);
     size_t pieces = 0;
     run(&pieces);  // warm-up (and the piece count)
     std::printf("| threads | seconds | words/s | encoder pieces/s | peak RSS MB |\n");
@@ -132,10 +167,11 @@ int main(int argc, char** argv) {
     for (int t : threads) {
       trfpipe::set_num_threads(t);
       const double s = run(nullptr);
-      std::printf("| %d | %.2f | %.0f | %.0f | %.0f |\n", t, s, words / s, pieces / s, peak_rss_mb());
+      // VmHWM: this process's peak (ru_maxrss would include the building before execv).
+      std::printf("| %d | %.2f | %.0f | %.0f | %.0f |\n", t, s, words / s, pieces / s,
+                  trfpipe::bench::process_memory_mb(getpid(), "VmHWM"));
       std::fflush(stdout);
     }
-    fs::remove_all(model_dir);
   } catch (const std::exception& e) {
     std::cerr << "pipeline_bench: " << e.what() << "\n";
     return 1;

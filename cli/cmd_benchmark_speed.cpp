@@ -19,7 +19,10 @@
 #include "cli/printer.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
+#include "pipeline/torch_runtime.hpp"
 #include "trfpipe/language.hpp"
+#include "trfpipe/registry.hpp"
+#include "trfpipe/trfpipe.hpp"
 
 namespace fs = std::filesystem;
 
@@ -82,6 +85,13 @@ int run_benchmark(const BenchmarkArgs& args) {
   std::vector<std::string> texts;
   for (const Doc& d : read_docbin(args.data, nlp->vocab_ptr())) texts.push_back(d.text());
   if (texts.empty()) return fail("Cannot benchmark speed using an empty corpus.");
+
+  // What the numbers below ran on. A pipeline without LibTorch components does not load it.
+  if (registry::torch_library_loaded())
+    std::cout << "Inference GEMM: " << pipeline::inference_gemm_backend()
+              << "\nThreads per operation: " << get_num_threads() << "\n\n";
+  else
+    std::cout << "Inference GEMM: none (no LibTorch component)\n\n";
 
   std::cout << "Warming up for " << args.warmup << " epochs...\n";
   std::cout.flush();

@@ -1,6 +1,7 @@
 // trfpipe info [MODEL] [--markdown] [--exclude k1,k2] — spaCy's `spacy info`: about trfpipe, or a
 // pipeline's meta.json (without accuracy, performance and speed), as a table or as Markdown for
-// bug reports. Reads meta.json only: LibTorch is never loaded.
+// bug reports. A pipeline's info reads meta.json only; trfpipe's own loads LibTorch to report the
+// backend its inference GEMMs run on (chosen at load: docs/transformer.md).
 #include <CLI/CLI.hpp>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "cli/common.hpp"
 #include "cli/printer.hpp"
 #include "config/text_util.hpp"
+#include "pipeline/torch_runtime.hpp"
 #include "trfpipe/config.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/json_limits.hpp"
@@ -73,6 +75,7 @@ int run_info(const InfoArgs& args) {
     data["spaCy compatibility"] = ">=3.8.0,<3.9.0";
     data["Location"] = location();
     data["Platform"] = platform();
+    data["Inference GEMM"] = pipeline::inference_gemm_backend();
   } else {
     title = "Info about pipeline '" + args.model + "'";
     const fs::path meta_path = fs::path(args.model) / "meta.json";

@@ -2,6 +2,8 @@
 #include <ATen/ATen.h>
 #include <torch/nn/module.h>
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -169,7 +171,7 @@ LoadReport load_encoder_weights(Encoder& encoder, const std::map<std::string, at
   }
   {
     at::NoGradGuard no_grad;
-    for (auto& [target, value] : copies) target.copy_(value);
+    for (auto& [target, value] : copies) models::assign_weight(target, value);
     for (const auto& name : report.newly_initialized) {
       at::Tensor& t = targets[name];
       if (t.dim() == 2)
@@ -230,6 +232,11 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
   // Half-precision checkpoints are computed in float32: copy_ converts each weight as it is
   // assigned (converting every tensor up front would also convert the ones the model ignores).
   LoadReport loaded = load_encoder_weights(*enc, tensors, source);
+  // The modules' constructors allocated and initialised every weight; those buffers are free now
+  // that mapped weights replaced them, but the malloc tuning (models/malloc_tuning.cpp) keeps
+  // freed memory in the heap: hand its pages back, or the copy we avoided stays resident.
+  tensors.clear();
+  malloc_trim(0);
   if (report) *report = std::move(loaded);
   return enc;
 }

@@ -28,6 +28,28 @@ using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_
                           const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                           float* C, int64_t ldc);
 
+// The instruction set oneDNN's JIT kernels use on this CPU, in its words ("avx512_core_bf16"),
+// as `trfpipe info` reports it; both functions are in oneDNN's C API (dnnl.h, dnnl_debug.h).
+std::string onednn_isa() {
+  using EffectiveIsa = int (*)();
+  using IsaName = const char* (*)(int);
+  const auto isa = reinterpret_cast<EffectiveIsa>(dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
+  const auto name = reinterpret_cast<IsaName>(dlsym(RTLD_DEFAULT, "dnnl_cpu_isa2str"));
+  const char* text = (isa && name) ? name(isa()) : nullptr;
+  if (text == nullptr) return "CPU-specific JIT kernels";
+  std::string s(text);
+  if (s.rfind("cpu_isa_", 0) == 0) s.erase(0, 8);
+  return s + " JIT kernels";
+}
+
+// ATen's float GEMM goes to the system BLAS; OpenBLAS says which kernels it picked (Haswell where
+// OPENBLAS_CORETYPE=Haswell is set).
+std::string aten_blas() {
+  using CoreName = char* (*)();
+  const auto core = reinterpret_cast<CoreName>(dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  return core ? std::string("BLAS (OpenBLAS, ") + core() + " kernels)" : "BLAS";
+}
+
 struct Backend {
   DnnlSgemm sgemm = nullptr;
   std::string description;
@@ -38,12 +60,12 @@ const Backend& backend() {
     Backend b;
     const char* env = std::getenv("TRFPIPE_GEMM");
     if (env != nullptr && std::strcmp(env, "aten") == 0) {
-      b.description = "ATen (TRFPIPE_GEMM=aten)";
+      b.description = "ATen " + aten_blas() + " (TRFPIPE_GEMM=aten)";
       return b;
     }
     b.sgemm = reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
-    b.description = b.sgemm ? "oneDNN sgemm (libdnnl, CPU-specific JIT kernels; TRFPIPE_GEMM=aten for ATen's BLAS)"
-                            : "ATen (no oneDNN in this LibTorch)";
+    b.description = b.sgemm ? "oneDNN dnnl_sgemm (" + onednn_isa() + ")"
+                            : "ATen " + aten_blas() + " (no oneDNN in this LibTorch)";
     return b;
   }();
   return chosen;

@@ -23,7 +23,8 @@ at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tenso
 at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
                      const at::Tensor& add_mask, at::Tensor* probs);
 
-// What linear() runs on, one line (benchmarks print it): "oneDNN sgemm ..." or "ATen ...".
+// What linear() and attention() run on, one line (`trfpipe info`, benchmarks):
+// "oneDNN dnnl_sgemm (avx512_core_bf16 JIT kernels)" or "ATen BLAS (...) (TRFPIPE_GEMM=aten)".
 const std::string& linear_backend();
 bool linear_uses_onednn();
 

@@ -6,6 +6,7 @@
 #include <ATen/Context.h>
 #include <ATen/Parallel.h>
 
+#include "models/fast_linear.hpp"
 #include "pipeline/torch_runtime.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
@@ -54,6 +55,7 @@ struct InstallAtLoad {
     r.get_num_threads = [] { return at::get_num_threads(); };
     r.set_device = set_device;
     r.current_device = [] { return chosen_device().str(); };
+    r.gemm_backend = [] { return models::linear_backend(); };
     pipeline::install_torch_runtime(std::move(r));
   }
 };

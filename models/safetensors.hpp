@@ -23,7 +23,22 @@ struct SafetensorsContent {
 // is wrong (truncated, bad header JSON, unknown dtype, offsets out of range / overlapping / not
 // covering the data, size not matching the shape).
 SafetensorsContent parse_safetensors(const std::string& bytes, const std::string& source);
+// Reads a file by mapping it (mmap, MAP_PRIVATE) instead of copying it: each tensor whose bytes
+// are aligned for its dtype (all of them in files written by the reference writer or ours) is a
+// view of the mapping, which stays mapped while any such tensor lives; a write to one copies the
+// page, never the file. Loading a model this way costs no copy and no anonymous memory for its
+// weights (the page cache holds them, shared by every process that maps the file). The header is
+// checked against the file's size as opened, as parse_safetensors does; a file truncated in place
+// later, while a model still maps it, faults at the next access (SIGBUS) as with every mapped
+// loader, so trfpipe replaces files by rename (write_safetensors). TRFPIPE_MMAP=0 reads and copies.
 SafetensorsContent read_safetensors(const std::string& path);
+// Whether a tensor is such a view of a mapped file (tests, load reports).
+bool is_file_mapped(const at::Tensor& t);
+// Puts a loaded weight into a module's parameter or buffer: a file-mapped value with the target's
+// dtype and shape, for a CPU target that is alone on its storage (not a view, not tied), becomes
+// the target's data (set_data: no copy); anything else is copied into it (converted to its dtype,
+// moved to its device).
+void assign_weight(const at::Tensor& target, const at::Tensor& value);
 
 // Serialises tensors (any device; written as CPU little-endian) with optional metadata. Names are
 // written sorted; the header is padded with spaces to a multiple of 8 bytes, as the reference

@@ -54,6 +54,14 @@ void install_torch_doc_json(std::function<Json(const Doc&)> to_json) {
   r.torch_doc_json = std::move(to_json);
 }
 
+std::string inference_gemm_backend() {
+  registry::load_torch_library();
+  Runtime& r = runtime();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  if (!r.torch || !r.torch->gemm_backend) return "none: LibTorch is not loaded" + registry::torch_library_note();
+  return r.torch->gemm_backend();
+}
+
 }  // namespace pipeline
 
 void set_num_threads(int n) {

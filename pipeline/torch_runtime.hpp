@@ -15,8 +15,14 @@ struct TorchRuntime {
   std::function<int()> get_num_threads;
   std::function<void(int)> set_device;       // -1: the CPU; ValueError when unusable
   std::function<std::string()> current_device;
+  std::function<std::string()> gemm_backend;  // models/fast_linear.hpp's linear_backend()
 };
 void install_torch_runtime(TorchRuntime runtime);
+
+// What inference runs its matrix products and attention on, chosen once when libtrfpipe.so
+// loads (loads it to ask): "oneDNN dnnl_sgemm (...)", "ATen ... (TRFPIPE_GEMM=aten)", or why
+// there is none. For `trfpipe info` and `trfpipe benchmark speed`.
+std::string inference_gemm_backend();
 
 // The keys of transformer_doc_json that LibTorch-held data gives ("trf_data", the 2019
 // components' extensions), as an object; empty when the doc has none.

@@ -143,7 +143,7 @@ void TorchPipe::from_disk(const std::string& dir) {
       throw DataError(model_path.string(), -1,
                       "component '" + name() + "': weights '" + n + "' have shape " +
                           shape_str(it->second) + " but the model expects " + shape_str(p));
-    at::Tensor(p).copy_(it->second.to(at::kFloat));
+    models::assign_weight(p, it->second.to(at::kFloat));
   }
   initialized_ = true;
 }

@@ -180,6 +180,54 @@ TEST(SpacyOptionsCli, BenchmarkSpeedPrintsOutliersAndAConfidenceInterval) {
   EXPECT_NE(r.out.find("--no-shuffle"), std::string::npos) << r.out;
 }
 
+// The GEMM backend chosen when libtrfpipe.so loads is reported by `info` and in `benchmark
+// speed`'s header; TRFPIPE_GEMM=aten switches oneDNN off and both say so.
+TEST(SpacyOptionsCli, InfoAndBenchmarkSpeedReportTheGemmBackend) {
+  TempDir tmp("trfpipe_options_");
+  // The value of the "Inference GEMM" row or line ("" when there is none).
+  auto gemm_line = [](const std::string& out) {
+    size_t at = out.find("Inference GEMM");
+    if (at == std::string::npos) return std::string();
+    at = out.find_first_not_of(": ", at + 14);
+    std::string value = out.substr(at, out.find('\n', at) - at);
+    return value.erase(value.find_last_not_of(' ') + 1);  // table cells are padded
+  };
+  RunResult r = run_cli({"info"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string chosen = gemm_line(r.out);
+  ASSERT_FALSE(chosen.empty()) << r.out;
+  // Debian's LibTorch links oneDNN: its sgemm is the default wherever it is found.
+  EXPECT_TRUE(chosen.rfind("oneDNN dnnl_sgemm (", 0) == 0 ||
+              chosen.find("no oneDNN in this LibTorch") != std::string::npos)
+      << chosen;
+  RunOptions aten;
+  aten.env = {"TRFPIPE_GEMM=aten"};
+  r = run_process({"info"}, aten);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(gemm_line(r.out).find("ATen"), std::string::npos) << r.out;
+  EXPECT_NE(gemm_line(r.out).find("(TRFPIPE_GEMM=aten)"), std::string::npos) << r.out;
+  EXPECT_EQ(gemm_line(r.out).find("oneDNN"), std::string::npos) << r.out;
+
+  const std::string data = ud_sample_with_ents(tmp, 10);
+  RunOptions train;
+  train.stdin_text = kTaggerConfig;
+  r = run_process({"train", "-", "--output", tmp / "out", "--paths.train", data, "--paths.dev", data}, train);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  r = run_process({"benchmark", "speed", tmp / "out/model-last", data, "--batches", "30", "-b", "1", "-w", "0"},
+                  aten);
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(r.out.rfind("Inference GEMM: ATen", 0), 0u) << r.out;  // the header's first line
+  EXPECT_NE(gemm_line(r.out).find("(TRFPIPE_GEMM=aten)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Threads per operation: "), std::string::npos) << r.out;
+  r = run_cli({"benchmark", "speed", tmp / "out/model-last", data, "--batches", "30", "-b", "1", "-w", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(gemm_line(r.out), chosen) << r.out;
+  // A pipeline without LibTorch components does not load it to answer.
+  r = run_cli({"benchmark", "speed", "blank:en", data, "--batches", "30", "-b", "2", "-w", "0"});
+  ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  EXPECT_EQ(gemm_line(r.out), "none (no LibTorch component)") << r.out;
+}
+
 TEST(SpacyOptionsCli, FindThresholdOfAMultilabelTextcat) {
   TempDir tmp("trfpipe_options_");
   const std::string data = review_cats_sample(tmp);

@@ -491,6 +491,46 @@ TEST(Encoder, LoadErrorsNameTheFolder) {
   EXPECT_NE(msg.find("bogus"), std::string::npos) << msg;
 }
 
+// load_encoder maps model.safetensors: float32 weights become views of the file (no copy) and
+// the outputs equal those of an encoder whose weights were copied in; a file cut short is a
+// DataError naming it when the model is loaded, before any weight is used.
+TEST(Encoder, MappedWeightsGiveTheOutputsOfCopiedOnes) {
+  const fs::path dir = temp_dir("mapped_bert");
+  fs::copy(checkpoint("bert"), dir, fs::copy_options::recursive);
+  auto mapped = load_encoder(dir.string());
+  mapped->eval();
+  size_t n_mapped = 0, n_params = 0;
+  for (const auto& p : mapped->named_parameters(true)) {
+    ++n_params;
+    n_mapped += models::is_file_mapped(p.value());
+  }
+  EXPECT_EQ(n_mapped, n_params);
+  auto copied = load_encoder(dir.string(), Json::object(), /*with_weights=*/false);
+  const std::string file = (dir / "model.safetensors").string();
+  load_encoder_weights(*copied, models::parse_safetensors(read_file_bytes(file), file).tensors, file);
+  copied->eval();
+  for (const auto& p : copied->named_parameters(true)) EXPECT_FALSE(models::is_file_mapped(p.value())) << p.key();
+  auto batch = sample_batch(*mapped);
+  at::NoGradGuard no_grad;
+  EXPECT_TRUE(at::equal(mapped->forward(batch).last_hidden_state, copied->forward(batch).last_hidden_state));
+  // Training writes to the weights: the pages are copied, the file stays as it was.
+  for (const auto& p : mapped->named_parameters(true)) at::Tensor(p.value()).mul_(0.5);
+  EXPECT_TRUE(at::equal(mapped->named_parameters(true)["encoder.layer.0.output.dense.weight"] * 2,
+                        copied->named_parameters(true)["encoder.layer.0.output.dense.weight"]));
+  auto again = load_encoder(dir.string());
+  again->eval();
+  EXPECT_TRUE(at::equal(again->forward(batch).last_hidden_state, copied->forward(batch).last_hidden_state));
+
+  again.reset();  // nothing maps the file when it is cut short in place below
+  mapped.reset();
+  const std::string bytes = read_file_bytes(file);
+  write_file_bytes(file, bytes.substr(0, bytes.size() - 100));
+  const std::string msg = data_error_message([&] { load_encoder(dir.string()); });
+  EXPECT_NE(msg.find(file), std::string::npos) << msg;
+  EXPECT_NE(msg.find("file truncated?"), std::string::npos) << msg;
+  fs::remove_all(dir);
+}
+
 TEST(Encoder, MixedPrecisionFlagIsIgnoredOnCpu) {
   auto enc = load_encoder(checkpoint("bert").string());
   enc->eval();

@@ -142,6 +142,38 @@ TEST(Safetensors, MissingFileIsDataError) {
   EXPECT_NE(msg.find("/nonexistent/model.safetensors"), std::string::npos);
 }
 
+// read_safetensors maps the file: the tensors are views of it (no copy) and equal what copying
+// the bytes gives; a write to one copies its page and never reaches the file; a file replaced
+// (write_safetensors renames) or removed under them leaves them as they were.
+TEST(Safetensors, MappedTensorsEqualCopiedOnesAndSurviveTheFileChanging) {
+  auto dir = temp_dir("mapped");
+  auto path = (dir / "model.safetensors").string();
+  const at::Tensor w = at::randn({64, 32}), b = at::randn({32}), h = at::randn({5}).to(at::kHalf);
+  const at::Tensor ids = at::arange(0, 7, at::kLong);
+  write_safetensors(path, {{"w", w}, {"b", b}, {"h", h}, {"ids", ids}});
+  SafetensorsContent mapped = read_safetensors(path);
+  const SafetensorsContent copied = parse_safetensors(read_file_bytes(path), path);
+  ASSERT_EQ(mapped.tensors.size(), copied.tensors.size());
+  for (const auto& [name, t] : copied.tensors) {
+    EXPECT_TRUE(at::equal(mapped.tensors.at(name), t)) << name;
+    EXPECT_FALSE(is_file_mapped(t)) << name;
+  }
+  for (const char* name : {"w", "b", "h", "ids"})
+    EXPECT_TRUE(is_file_mapped(mapped.tensors.at(name))) << name << " was copied";
+
+  mapped.tensors.at("w").add_(1.0);  // copy-on-write: the file keeps its values
+  EXPECT_TRUE(at::equal(parse_safetensors(read_file_bytes(path), path).tensors.at("w"), w));
+  EXPECT_TRUE(at::equal(mapped.tensors.at("w"), w + 1.0));
+
+  write_safetensors(path, {{"w", at::zeros({64, 32})}, {"b", at::zeros({32})}});
+  EXPECT_TRUE(at::equal(mapped.tensors.at("b"), b));  // still the old file's pages
+  EXPECT_TRUE(at::equal(read_safetensors(path).tensors.at("b"), at::zeros({32})));
+  fs::remove(path);
+  EXPECT_TRUE(at::equal(mapped.tensors.at("ids"), ids));
+  EXPECT_TRUE(at::equal(mapped.tensors.at("h"), h));
+  fs::remove_all(dir);
+}
+
 TEST(TorchBin, RoundTripsTorchSaveZipArchive) {
   auto dir = temp_dir("bin");
   auto path = (dir / "pytorch_model.bin").string();
