@@ -36,11 +36,18 @@ inline void check_json_depth(std::string_view text, int max_depth = kMaxJsonDept
   }
 }
 
-// J::parse(text) after check_json_depth; J is nlohmann::json or nlohmann::ordered_json.
+// J::parse(text) after check_json_depth; J is nlohmann::json or nlohmann::ordered_json. A number
+// too large for a double ("1e999") makes nlohmann throw out_of_range (406), not parse_error:
+// turned into a parse_error here, so that callers catching parse errors see every bad input (the
+// serve fuzz target found a body "7777e777" answered with 500 instead of 400).
 template <class J = nlohmann::ordered_json>
 J parse_json_limited(std::string_view text, int max_depth = kMaxJsonDepth) {
   check_json_depth(text, max_depth);
-  return J::parse(text.begin(), text.end());
+  try {
+    return J::parse(text.begin(), text.end());
+  } catch (const nlohmann::json::out_of_range& e) {
+    throw nlohmann::json::parse_error::create(101, 0, e.what(), nullptr);
+  }
 }
 
 // J::parse(text, nullptr, false) after check_json_depth: a discarded value for text that is not

@@ -136,6 +136,9 @@ TEST(ServeCli, BadRequestsGetClearJsonErrors) {
   };
   expect_error(post(c, "/parse", "{\"texts\": [\"unterminated"), 400, "invalid JSON");
   expect_error(post(c, "/parse", "{\"texts\": [\"bad \xff byte\"]}"), 400, "UTF-8");
+  // nlohmann throws out_of_range, not parse_error, for a number beyond a double (found by fuzzing)
+  expect_error(post(c, "/parse", "\r\r\r\r7777e777"), 400, "number overflow");
+  expect_error(post(c, "/render", R"({"text": "a", "n": 1e999})"), 400, "number overflow");
   expect_error(post(c, "/parse", R"({"text": "one"})"), 400, "unknown field \"text\"");
   expect_error(post(c, "/parse", R"({"texts": "one"})"), 400, "\"texts\" must be a list");
   expect_error(post(c, "/parse", R"({"texts": ["a", 3]})"), 400, "texts[1] is not a string");
