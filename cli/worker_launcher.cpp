@@ -1,9 +1,6 @@
 #include "cli/worker_launcher.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,30 +12,13 @@
 #include <thread>
 
 #include "cli/common.hpp"
+#include "cli/free_port.hpp"
 
 namespace trfpipe::cli {
 namespace {
 
 volatile sig_atomic_t g_signal = 0;
 void remember_signal(int sig) { g_signal = sig; }
-
-// A port nothing listens on now (the kernel's pick for port 0). Rank 0 binds it moments later;
-// torchrun's standalone mode has the same small window.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  int port = -1;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
 
 std::string how_it_ended(int status) {
   if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status)) +

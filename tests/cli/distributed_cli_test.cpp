@@ -20,7 +20,7 @@
 #include <ATen/ATen.h>
 #include <nlohmann/json.hpp>
 
-#include "common/free_port.hpp"
+#include "cli/free_port.hpp"
 #include "common/temp_dir.hpp"
 #include "models/safetensors.hpp"
 #include "run_cli.hpp"
@@ -31,7 +31,7 @@ using trfpipe::testing::run_process;
 using trfpipe::testing::RunOptions;
 using trfpipe::testing::RunResult;
 using trfpipe::testing::TempDir;
-using trfpipe::testing::free_port;
+using trfpipe::cli::free_port;
 
 namespace {
 

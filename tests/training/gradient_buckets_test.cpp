@@ -13,7 +13,7 @@
 
 #include <ATen/ATen.h>
 
-#include "common/free_port.hpp"
+#include "cli/free_port.hpp"
 #include "training/distributed.hpp"
 
 namespace {
@@ -22,7 +22,7 @@ using trfpipe::DistributedSettings;
 using trfpipe::NamedTensors;
 using trfpipe::ParameterOwner;
 using trfpipe::distributed::ProcessGroup;
-using trfpipe::testing::free_port;
+using trfpipe::cli::free_port;
 
 // Three parameters: `big` (2 MB: a bucket of its own after the 1 MB first bucket), `small` and
 // `unused`, which no loss touches.
