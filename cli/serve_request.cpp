@@ -37,9 +37,7 @@ ParseRequest read_parse_request(const Json& body) {
       if (!name.is_string() || !kParseAttributes.count(name.get<std::string>())) {
         std::string valid;
         for (const auto& k : kParseAttributes) valid += (valid.empty() ? "" : ", ") + k;
-        throw ValueError("unknown attribute " +
-                         name.dump(-1, ' ', false, Json::error_handler_t::replace) +
-                         " (valid: " + valid + ")");
+        throw ValueError("unknown attribute " + json_excerpt(name) + " (valid: " + valid + ")");
       }
       r.attributes->insert(name.get<std::string>());
     }
