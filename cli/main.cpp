@@ -11,6 +11,7 @@
 #include "cli/command.hpp"
 #include "cli/spacy_args.hpp"
 #include "trfpipe/error.hpp"
+#include "trfpipe/registry.hpp"
 
 namespace trfpipe::cli {
 
@@ -84,6 +85,9 @@ std::map<const CLI::App*, Command> add_commands(CLI::App& app) {
 // loaded or does not have the command as listed.
 CommandSetup command_setup(const Command& command) {
   if (command.setup) return command.setup;
+  // libtrfpipe.so through the core first, so LibTorch starts with the core's process settings
+  // (registry/torch_library.cpp); a failure shows in the module's own load error below.
+  trfpipe::registry::load_torch_library();
   dlerror();
   if (!dlopen(TRFPIPE_TORCH_COMMANDS_MODULE, RTLD_NOW | RTLD_GLOBAL)) {
     const char* why = dlerror();

@@ -2,6 +2,7 @@
 // lookup of a registered function or factory that is not there loads it once and looks again.
 #include <dlfcn.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 
@@ -37,6 +38,23 @@ std::string torch_library_path() {
   return (self.parent_path() / "libtrfpipe.so").string();
 }
 
+// LibTorch's OpenMP runtime (libgomp) lets idle team threads spin for ~300,000 iterations before
+// sleeping. On a machine whose cores other processes also use, the spinning threads take the
+// cores from the thread with work: a 2-thread encoder forward ran 10-25x slower than with sleeping
+// threads on the loaded 2-core machine (docs/threads.md). libgomp reads its settings once, when
+// it is loaded, so a short spin is set here, before LibTorch (and with it libgomp) is loaded,
+// unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT, or libgomp is already in the process.
+constexpr const char* kGompSpinCount = "10000";
+
+void default_openmp_wait() {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
+  if (void* gomp = dlopen("libgomp.so.1", RTLD_LAZY | RTLD_NOLOAD)) {
+    dlclose(gomp);  // already loaded (and configured): too late to change
+    return;
+  }
+  setenv("GOMP_SPINCOUNT", kGompSpinCount, 0);
+}
+
 }  // namespace
 
 bool load_torch_library() {
@@ -48,6 +66,7 @@ bool load_torch_library() {
   const std::string path = torch_library_path();
   if (path.empty()) return false;  // not an error: everything the program has is registered
   lib.loading = true;
+  default_openmp_wait();
   dlerror();
   // RTLD_GLOBAL: as if the program had linked it (plugins loaded later see the same symbols).
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);

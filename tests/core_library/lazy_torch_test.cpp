@@ -3,6 +3,7 @@
 // which everything works as if the program had linked it.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -98,4 +99,28 @@ TEST(CoreLibrary, ARegistryLookupLoadsItAndThreadsRaceSafely) {
   for (auto& th : threads) th.join();
   for (int t = 0; t < 8; ++t) EXPECT_EQ(ok[size_t(t)], 1) << t;
   EXPECT_TRUE(registry::torch_library_loaded());
+}
+
+// libgomp reads its wait settings when it is loaded: loading LibTorch through the core sets a short
+// spin first (registry/torch_library.cpp), unless the user chose one. Each case needs a process
+// without LibTorch (ctest runs every case in its own).
+TEST(CoreLibrary, LibTorchStartsWithAShortOpenMPSpin) {
+  if (registry::torch_library_loaded() || mapped("libgomp")) GTEST_SKIP() << "libgomp already loaded";
+  unsetenv("GOMP_SPINCOUNT");
+  unsetenv("OMP_WAIT_POLICY");
+  ASSERT_TRUE(registry::load_torch_library()) << registry::torch_library_error();
+  EXPECT_TRUE(mapped("libgomp"));
+  const char* spin = std::getenv("GOMP_SPINCOUNT");
+  ASSERT_NE(spin, nullptr);
+  EXPECT_GT(std::stol(spin), 0);
+  EXPECT_LT(std::stol(spin), 300000);  // below libgomp's default
+}
+
+TEST(CoreLibrary, AWaitPolicyTheUserSetIsKept) {
+  if (registry::torch_library_loaded() || mapped("libgomp")) GTEST_SKIP() << "libgomp already loaded";
+  unsetenv("GOMP_SPINCOUNT");
+  setenv("OMP_WAIT_POLICY", "ACTIVE", 1);
+  ASSERT_TRUE(registry::load_torch_library()) << registry::torch_library_error();
+  EXPECT_EQ(std::getenv("GOMP_SPINCOUNT"), nullptr);
+  EXPECT_STREQ(std::getenv("OMP_WAIT_POLICY"), "ACTIVE");
 }
