@@ -10,8 +10,8 @@
 #include <limits>
 
 #include "models/encoder_base.hpp"
-#include "models/encoder_modules.hpp"
 #include "models/encoders_internal.hpp"
+#include "models/encoder_modules.hpp"
 #include "models/fast_linear.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
