@@ -4,8 +4,11 @@
 // Texts: the SOTU corpus cut at sentence ends into docs of about --doc-words words (comment-sized,
 // like spaCy's speed benchmark). Runs nlp.pipe once to warm up, then once per --threads value, and
 // prints a table: words/s (whitespace-split, spaCy's WPS), encoder pieces/s, peak RSS.
+// --stream-docs N then streams N docs (the texts over and over) through nlp.pipe's stream form,
+// dropping each doc, and prints the RSS every N/10 docs: memory must stay flat however many docs.
 //   pipeline_bench [--words N] [--doc-words N] [--batch N] [--threads 1,2] [--layers N]
 //                  [--width N] [--heads N] [--arch roberta|bert] [--gpu-id N] [--pipeline DIR]
+//                  [--stream-docs N]
 // The pipeline is built in code, saved to a folder, and measured in a fresh process (this program
 // run again with --pipeline DIR) that loads it as a user's program would: it prints the load time
 // and the peak RSS of that process alone (VmHWM), not of the building.
@@ -18,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -57,6 +61,7 @@ int main(int argc, char** argv) {
   ck.heads = 12;
   int gpu_id = -1;
   std::string pipeline_dir;
+  size_t stream_docs = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string a = argv[i], v = argv[i + 1];
     if (a == "--pipeline") pipeline_dir = v;
@@ -69,6 +74,7 @@ int main(int argc, char** argv) {
     else if (a == "--heads") ck.heads = std::stol(v);
     else if (a == "--arch") ck.arch = v;
     else if (a == "--gpu-id") gpu_id = std::stoi(v);
+    else if (a == "--stream-docs") stream_docs = std::stoul(v);
     else {
       std::cerr << "unknown option " << a << "\n";
       return 2;
@@ -160,10 +166,31 @@ int main(int argc, char** argv) {
                 trfpipe::current_device().c_str());
     std::printf("load: Language::load(%s) %.2f s with loading LibTorch, %.2f s again; RSS after loading %.0f MB\n",
                 pipeline_dir.c_str(), first_load_s, load_s, load_rss);
+    // Resident memory by kind: anonymous (heap: activations, LibTorch's state) and file pages
+    // (the mapped weights, shared with the page cache).
+    auto memory = [] {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "RSS %.0f MB (anonymous %.0f, file %.0f), peak %.0f MB",
+                    trfpipe::bench::process_memory_mb(getpid(), "VmRSS"),
+                    trfpipe::bench::process_memory_mb(getpid(), "RssAnon"),
+                    trfpipe::bench::process_memory_mb(getpid(), "RssFile"),
+                    trfpipe::bench::process_memory_mb(getpid(), "VmHWM"));
+      return std::string(buf);
+    };
+    std::printf("memory after loading: %s\n", memory().c_str());
     size_t pieces = 0;
     run(&pieces);  // warm-up (and the piece count)
+    std::printf("memory after the warm-up: %s\n", memory().c_str());
     std::printf("| threads | seconds | words/s | encoder pieces/s | peak RSS MB |\n");
     std::printf("|---:|---:|---:|---:|---:|\n");
+    // Page faults of the timed runs: mapped weights fault each page in once (warm-up), so a
+    // difference in speed to copied weights (TRFPIPE_MMAP=0) that shows no faults here is not theirs.
+    auto faults = [] {
+      rusage ru{};
+      getrusage(RUSAGE_SELF, &ru);
+      return std::make_pair(ru.ru_minflt, ru.ru_majflt);
+    };
+    const auto faults_before = faults();
     for (int t : threads) {
       trfpipe::set_num_threads(t);
       const double s = run(nullptr);
@@ -171,6 +198,34 @@ int main(int argc, char** argv) {
       std::printf("| %d | %.2f | %.0f | %.0f | %.0f |\n", t, s, words / s, pieces / s,
                   trfpipe::bench::process_memory_mb(getpid(), "VmHWM"));
       std::fflush(stdout);
+    }
+    std::printf("page faults in the timed runs: %ld minor, %ld major\n", faults().first - faults_before.first,
+                faults().second - faults_before.second);
+    if (stream_docs > 0) {
+      size_t read = 0, done = 0, stream_tokens = 0;
+      double first_rss = 0;
+      const auto t0 = std::chrono::steady_clock::now();
+      trfpipe::PipeOptions po;
+      po.batch_size = batch;
+      nlp->pipe(
+          [&]() -> std::optional<std::string> {
+            if (read == stream_docs) return std::nullopt;
+            return texts[read++ % texts.size()];
+          },
+          [&](trfpipe::Doc&& doc) {
+            stream_tokens += doc.size();
+            if (++done % std::max<size_t>(1, stream_docs / 10) == 0 || done == stream_docs) {
+              const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+              std::printf("stream: %zu docs, %.0f s, %.0f tokens/s, %s\n", done, s, stream_tokens / s,
+                          memory().c_str());
+              if (first_rss == 0) first_rss = trfpipe::bench::process_memory_mb(getpid(), "VmRSS");
+              std::fflush(stdout);
+            }
+          },
+          po);
+      std::printf("stream RSS: %.0f MB after the first tenth of the docs, %.0f MB after all %zu (%+.0f MB)\n",
+                  first_rss, trfpipe::bench::process_memory_mb(getpid(), "VmRSS"), stream_docs,
+                  trfpipe::bench::process_memory_mb(getpid(), "VmRSS") - first_rss);
     }
   } catch (const std::exception& e) {
     std::cerr << "pipeline_bench: " << e.what() << "\n";

@@ -232,9 +232,10 @@ std::shared_ptr<Encoder> load_encoder(const std::string& hf_dir, const Json& con
   // Half-precision checkpoints are computed in float32: copy_ converts each weight as it is
   // assigned (converting every tensor up front would also convert the ones the model ignores).
   LoadReport loaded = load_encoder_weights(*enc, tensors, source);
-  // The modules' constructors allocated and initialised every weight; those buffers are free now
-  // that mapped weights replaced them, but the malloc tuning (models/malloc_tuning.cpp) keeps
-  // freed memory in the heap: hand its pages back, or the copy we avoided stays resident.
+  // The modules' constructors only allocated their weights (models/encoder_modules.hpp), and those
+  // buffers are free now that mapped weights replaced them; the malloc tuning
+  // (models/malloc_tuning.cpp) keeps freed memory in the heap, so hand back what anything written
+  // there before (a converted float16 checkpoint, a previous model) left resident.
   tensors.clear();
   malloc_trim(0);
   if (report) *report = std::move(loaded);

@@ -5,15 +5,13 @@
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/normalization.h>
 
 #include <cmath>
 #include <limits>
 
 #include "models/encoder_base.hpp"
 #include "models/encoders_internal.hpp"
+#include "models/encoder_modules.hpp"
 #include "models/fast_linear.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
@@ -23,11 +21,11 @@ namespace trfpipe {
 namespace models {
 namespace {
 
-using torch::nn::Embedding;
+using hf::Embedding;  // torch::nn's layers without their initialisation (models/encoder_modules.hpp)
+using hf::LayerNorm;
+using hf::Linear;
 using torch::nn::EmbeddingOptions;
-using torch::nn::LayerNorm;
 using torch::nn::LayerNormOptions;
-using torch::nn::Linear;
 using torch::nn::ModuleList;
 
 // A Linear layer through models::linear (oneDNN's sgemm at inference where chosen).
@@ -459,7 +457,7 @@ void init_encoder_weights(Encoder& enc, std::optional<uint64_t> seed) {
     auto ends_with = [&](const std::string& suffix) {
       return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
-    if (auto* l = dynamic_cast<torch::nn::LinearImpl*>(m)) {
+    if (auto* l = dynamic_cast<hf::LinearImpl*>(m)) {
       l->weight.normal_(0.0, std_dev, gen);
       if (l->bias.defined()) l->bias.zero_();
     } else if (auto* cv = dynamic_cast<Conv1D*>(m)) {
@@ -467,7 +465,7 @@ void init_encoder_weights(Encoder& enc, std::optional<uint64_t> seed) {
       if (ends_with("c_proj")) s = std_dev / std::sqrt(2.0 * c.num_hidden_layers);
       cv->weight.normal_(0.0, s, gen);
       cv->bias.zero_();
-    } else if (auto* e = dynamic_cast<torch::nn::EmbeddingImpl*>(m)) {
+    } else if (auto* e = dynamic_cast<hf::EmbeddingImpl*>(m)) {
       if (c.family == EncoderFamily::DistilBert && c.sinusoidal_pos_embds && ends_with("position_embeddings")) {
         // HF create_sinusoidal_embeddings
         const int64_t n = e->weight.size(0), d = e->weight.size(1);
@@ -483,7 +481,7 @@ void init_encoder_weights(Encoder& enc, std::optional<uint64_t> seed) {
       }
       e->weight.normal_(0.0, std_dev, gen);
       if (e->options.padding_idx()) e->weight[*e->options.padding_idx()].zero_();
-    } else if (auto* ln = dynamic_cast<torch::nn::LayerNormImpl*>(m)) {
+    } else if (auto* ln = dynamic_cast<hf::LayerNormImpl*>(m)) {
       ln->weight.fill_(1.0);
       ln->bias.zero_();
     }

@@ -13,7 +13,8 @@ struct HFConfig;
 
 namespace trfpipe::models {
 
-// The architecture for `config`, parameters uninitialised (make_encoder initialises them).
+// The architecture for `config`, parameters allocated but not written (their memory stays
+// untouched until loading replaces them or init_encoder_weights initialises them).
 std::shared_ptr<Encoder> build_encoder(const HFConfig& config);
 // Hugging Face's _init_weights; a seed gives a private generator (the global one is untouched).
 void init_encoder_weights(Encoder& encoder, std::optional<uint64_t> seed);

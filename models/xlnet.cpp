@@ -7,23 +7,21 @@
 // target_mapping are pretraining inputs), so mask_emb is loaded and saved but unused.
 #include <ATen/ATen.h>
 #include <torch/nn/modules/container/modulelist.h>
-#include <torch/nn/modules/embedding.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/normalization.h>
 
 #include <cmath>
 
 #include "models/encoder_base.hpp"
+#include "models/encoder_modules.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::models {
 namespace {
 
-using torch::nn::Embedding;
+using hf::Embedding;  // torch::nn's layers without their initialisation (models/encoder_modules.hpp)
+using hf::LayerNorm;
+using hf::Linear;
 using torch::nn::EmbeddingOptions;
-using torch::nn::LayerNorm;
 using torch::nn::LayerNormOptions;
-using torch::nn::Linear;
 using torch::nn::ModuleList;
 
 // What every layer needs for one forward pass, computed once per batch.
