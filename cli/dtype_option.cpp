@@ -13,7 +13,8 @@ void add_dtype_option(CLI::App& app, std::optional<std::string>& value) {
                       "precision of the transformer encoders' linear layers on the CPU: fp32 (the "
                       "default, exact), bf16 (AVX512-BF16) or int8 (dynamic quantisation, VNNI); "
                       "fp32 with a warning where the CPU lacks them")
-      ->type_name("DTYPE");
+      ->type_name("DTYPE")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));  // a usage error (exit 2), as other choices
 }
 
 int use_dtype(const std::optional<std::string>& value) {

@@ -12,8 +12,9 @@ namespace trfpipe::cli {
 
 void add_dtype_option(CLI::App& app, std::optional<std::string>& value);
 
-// Applies --dtype before the pipeline is loaded. Returns 0, or fail()'s 1 naming the option and
-// the choices when the value is none of them.
+// A value other than the three is a usage error (exit 2: "--dtype: x not in {fp32,bf16,int8}").
+// use_dtype applies it before the pipeline is loaded; returns 0 (or fail()'s 1 for a value the
+// option's check let through).
 int use_dtype(const std::optional<std::string>& value);
 
 }  // namespace trfpipe::cli

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -225,6 +226,38 @@ TEST(ReducedPrecision, ChangedWeightsArePreparedAgain) {
   // bf16 of the new weights (within ~2e-4 on this fixture), far from the old ones.
   EXPECT_LT(max_diff(after, fp32_after), 2e-3);
   EXPECT_GT(max_diff(after, before), 0.02);
+}
+
+// Language::pipe runs one encoder on several threads: each forward installs the shared copies for
+// its own thread only, and the results are those of one thread alone.
+TEST(ReducedPrecision, ConcurrentForwardsShareOnePreparation) {
+  SKIP_UNLESS_AVAILABLE(InferenceDtype::Int8);
+  const fs::path src = fixtures() / "roberta";
+  auto enc = load_encoder(src.string());
+  enc->eval();
+  const EncoderInput x = fixture_inputs(src);
+  enc->set_inference_dtype(InferenceDtype::Int8);
+  std::vector<at::Tensor> got(4);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < got.size(); ++i) threads.emplace_back([&, i] { got[i] = run_fixture(*enc, x).hidden; });
+  for (auto& t : threads) t.join();
+  const at::Tensor alone = run_fixture(*enc, x).hidden;
+  for (const auto& g : got) EXPECT_TRUE(at::equal(g, alone));
+  enc->set_inference_dtype(InferenceDtype::Fp32);
+  EXPECT_FALSE(at::equal(run_fixture(*enc, x).hidden, alone));
+}
+
+// The process default (--dtype) reaches encoders loaded after it is set, not before.
+TEST(ReducedPrecision, RequiredDtypeReachesEncodersLoadedAfterIt) {
+  SKIP_UNLESS_AVAILABLE(InferenceDtype::Bf16);
+  const std::string src = (fixtures() / "bert").string();
+  auto before = load_encoder(src);
+  require_inference_dtype(InferenceDtype::Bf16);
+  auto after = load_encoder(src);
+  require_inference_dtype(InferenceDtype::Fp32);
+  EXPECT_EQ(before->inference_dtype(), InferenceDtype::Fp32);
+  EXPECT_EQ(after->inference_dtype(), InferenceDtype::Bf16);
+  EXPECT_EQ(load_encoder(src)->inference_dtype(), InferenceDtype::Fp32);
 }
 
 TEST(ReducedPrecision, DtypeNamesParseAndBadOnesAreClearErrors) {
