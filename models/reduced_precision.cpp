@@ -226,10 +226,14 @@ PreparedWeight prepare_weight(const at::Tensor& weight, bool weight_in_out, Infe
   if (dtype == InferenceDtype::Bf16) {
     p.bf16 = w.to(at::kBFloat16).contiguous();
   } else if (dtype == InferenceDtype::Int8) {
-    const at::Tensor amax = w.abs().amax(1);
+    // One float temporary per weight (a chain of ATen ops would hold several: the resident
+    // memory of a large model grew by them).
+    const at::Tensor amax = at::maximum(w.amax(1), w.amin(1).neg());
     p.scale = at::where(amax > 0, amax / 127.0, at::ones_like(amax)).contiguous();
-    p.s8 = (w / p.scale.unsqueeze(1)).round().clamp(-127, 127).to(at::kChar).contiguous();
-    p.column_sums = p.s8.sum(1, false, at::kInt).contiguous();
+    at::Tensor q = w.div(p.scale.unsqueeze(1));
+    q.round_().clamp_(-127, 127);
+    p.column_sums = q.sum(1).to(at::kInt).contiguous();  // sums of integers < 2^24: exact in float
+    p.s8 = q.to(at::kChar).contiguous();
   }
   return p;
 }
