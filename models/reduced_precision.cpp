@@ -120,7 +120,8 @@ TRFPIPE_AVX512 void quantize_row(const float* x, int64_t k, uint8_t* q, float* s
   const float mn = *std::min_element(los, los + 16), mx = *std::max_element(his, his + 16);
   float s = (mx - mn) / 255.f;
   if (!(s > 0.f) || !std::isfinite(s)) s = 1.f;  // all zeros (or inf/NaN: garbage in, no crash)
-  const int32_t z = std::clamp(static_cast<int32_t>(std::nearbyint(-mn / s)), 0, 255);
+  const float zero_point = std::nearbyint(-mn / s);
+  const int32_t z = zero_point >= 0.f && zero_point <= 255.f ? static_cast<int32_t>(zero_point) : 0;  // NaN: 0
   *scale = s;
   *zero = z;
   const __m512 inv = _mm512_set1_ps(1.f / s), zf = _mm512_set1_ps(static_cast<float>(z));
@@ -192,7 +193,9 @@ std::shared_ptr<const PreparedWeights> prepare_encoder(Encoder& encoder, Inferen
     const c10::TensorImpl* key = w.unsafeGetTensorImpl();
     // Only the encoder's own float32 matrices: a weight made during the call would not be found
     // again, and other dtypes stay with ATen.
-    if (!own.count(key) || out->by_weight.count(key) || w.dim() != 2 || w.scalar_type() != at::kFloat) continue;
+    if (!own.count(key) || out->by_weight.count(key) || w.dim() != 2 || w.numel() == 0 ||
+        w.scalar_type() != at::kFloat)
+      continue;
     out->by_weight.emplace(key, prepare_weight(w, in_out, dtype));
   }
   if (out->by_weight.empty()) {
