@@ -12,6 +12,10 @@
 //   encoder_bench --child 1 ...                   machine-readable: RESULT <shape> <tokens/s> lines,
 //                 then PEAK_RSS_MB (what bench/peers.py and the A/B modes read)
 //   encoder_bench --ceiling [--threads 1]         only the GEMM ceiling: CEILING <GFLOP/s>
+//   encoder_bench --dtype bf16 ...                the linear layers in bf16 or int8 (fp32 default)
+//   encoder_bench --dtypes fp32,bf16,int8 [--rounds 2] ...   the inference dtypes side by side on
+//                 one encoder, interleaved (fp32 bf16 int8 fp32 ...): tokens/s per round, the GEMM
+//                 ceiling of each, and the ratios to fp32 (models/reduced_precision.cpp)
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -32,6 +36,7 @@
 
 #include "models/fast_linear.hpp"
 #include "models/malloc_tuning.hpp"
+#include "models/reduced_precision.hpp"
 #include "trfpipe/torch/encoder.hpp"
 
 namespace {
@@ -50,6 +55,8 @@ struct Options {
   // A/B: the environment variable and its two values (A first), with their names in the table.
   std::string ab_variable, ab_values[2], ab_names[2];
   bool child = false, ceiling_only = false;
+  trfpipe::InferenceDtype dtype = trfpipe::InferenceDtype::Fp32;
+  std::vector<trfpipe::InferenceDtype> dtypes;  // --dtypes: compared side by side
 };
 
 std::vector<Shape> parse_shapes(const std::string& s) {
@@ -70,9 +77,7 @@ double forward_flops(const Options& o, const Shape& s) {
   return per_token_layer * static_cast<double>(o.layers) * static_cast<double>(s.batch) * L;
 }
 
-// The tokens/s of each shape, measured in this process.
-std::map<std::string, double> measure(const Options& o) {
-  at::set_num_threads(o.threads);
+std::shared_ptr<trfpipe::Encoder> build_encoder(const Options& o) {
   trfpipe::Json cfg = {{"model_type", o.arch},
                        {"vocab_size", o.arch == "bert" ? 30522 : 50265},
                        {"hidden_size", o.width},
@@ -85,6 +90,21 @@ std::map<std::string, double> measure(const Options& o) {
   auto enc = o.model_dir.empty() ? trfpipe::make_encoder(trfpipe::HFConfig::from_json(cfg), 0)
                                  : trfpipe::load_encoder(o.model_dir);
   enc->eval();
+  return enc;
+}
+
+// The tokens/s of each shape, measured in this process (on `encoder` when given).
+std::map<std::string, double> measure(const Options& o, trfpipe::Encoder* encoder = nullptr,
+                                      trfpipe::InferenceDtype dtype = trfpipe::InferenceDtype::Fp32) {
+  at::set_num_threads(o.threads);
+  std::shared_ptr<trfpipe::Encoder> own;
+  if (!encoder) {
+    own = build_encoder(o);
+    encoder = own.get();
+    dtype = o.dtype;
+  }
+  auto& enc = encoder;
+  enc->set_inference_dtype(dtype);
   at::NoGradGuard no_grad;
   std::map<std::string, double> out;
   for (const Shape& s : o.shapes) {
@@ -102,15 +122,22 @@ std::map<std::string, double> measure(const Options& o) {
 
 // GFLOP/s of one 4096 x 768 x 3072 product (a bert-base FFN layer over 32 x 128 pieces) on the
 // chosen path (models::linear), best of 3: the ceiling the encoder's GFLOP/s is compared with.
-double gemm_ceiling_gflops(int threads) {
+double gemm_ceiling_gflops(int threads, trfpipe::InferenceDtype dtype = trfpipe::InferenceDtype::Fp32) {
+  using trfpipe::InferenceDtype;
   at::set_num_threads(threads);
   at::NoGradGuard no_grad;
   const at::Tensor x = at::randn({4096, 768}), w = at::randn({3072, 768}), b = at::randn({3072});
-  trfpipe::models::linear(x, w, b);
+  const trfpipe::models::PreparedWeight p = trfpipe::models::prepare_weight(w, false, dtype);
+  auto product = [&] {
+    if (dtype == InferenceDtype::Bf16) return trfpipe::models::bf16_linear(x, p, b);
+    if (dtype == InferenceDtype::Int8) return trfpipe::models::int8_linear(x, p, b);
+    return trfpipe::models::linear(x, w, b);
+  };
+  product();
   double best = 0;
   for (int i = 0; i < 3; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
-    trfpipe::models::linear(x, w, b);
+    product();
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     best = std::max(best, 2.0 * 4096 * 768 * 3072 / s / 1e9);
   }
@@ -164,6 +191,49 @@ ChildRun run_child(char** argv, const std::string& variable, const std::string& 
   return r;
 }
 
+// --dtypes: one encoder, each dtype in turn per round (its weights prepared by an untimed
+// warm-up), so that machine load drifts over all of them alike.
+int compare_dtypes(const Options& o) {
+  using trfpipe::inference_dtype_name;
+  for (auto d : o.dtypes)
+    if (const std::string why = trfpipe::models::reduced_precision_unavailable(d); !why.empty())
+      throw std::invalid_argument(std::string(inference_dtype_name(d)) + " cannot run here: " + why);
+  std::printf("linear layers: %s; oneDNN ISA %s\n", trfpipe::models::linear_backend().c_str(),
+              trfpipe::models::onednn_cpu_isa().c_str());
+  std::map<trfpipe::InferenceDtype, double> ceiling;
+  for (auto d : o.dtypes) {
+    ceiling[d] = gemm_ceiling_gflops(o.threads, d);
+    std::printf("GEMM 4096 x 768 x 3072 %s: %.1f GFLOP/s (%.2fx %s)\n", inference_dtype_name(d), ceiling[d],
+                ceiling[d] / ceiling[o.dtypes.front()], inference_dtype_name(o.dtypes.front()));
+  }
+  auto enc = build_encoder(o);
+  std::printf("| round | dtype | ");
+  for (const Shape& s : o.shapes) std::printf("%s tokens/s | ", s.name().c_str());
+  std::printf("\n|---|---|");
+  for (size_t i = 0; i < o.shapes.size(); ++i) std::printf("---:|");
+  std::printf("\n");
+  std::map<trfpipe::InferenceDtype, std::map<std::string, double>> total;
+  for (int round = 1; round <= o.rounds; ++round) {
+    for (auto d : o.dtypes) {
+      const auto r = measure(o, enc.get(), d);
+      std::printf("| %d | %s |", round, inference_dtype_name(d));
+      for (const Shape& s : o.shapes) {
+        std::printf(" %.1f |", r.at(s.name()));
+        total[d][s.name()] += r.at(s.name());
+      }
+      std::printf("\n");
+      std::fflush(stdout);
+    }
+  }
+  for (auto d : o.dtypes) {
+    if (d == o.dtypes.front()) continue;
+    for (const Shape& s : o.shapes)
+      std::printf("%s/%s %s: %.2fx tokens/s\n", inference_dtype_name(d), inference_dtype_name(o.dtypes.front()),
+                  s.name().c_str(), total[d][s.name()] / total[o.dtypes.front()][s.name()]);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -197,6 +267,11 @@ int main(int argc, char** argv) {
       else if (a == "--heads") o.heads = std::stoll(v);
       else if (a == "--child") o.child = true;
       else if (a == "--model") o.model_dir = v;
+      else if (a == "--dtype") o.dtype = trfpipe::parse_inference_dtype(v, "--dtype");
+      else if (a == "--dtypes") {
+        std::stringstream ss(v);
+        for (std::string d; std::getline(ss, d, ',');) o.dtypes.push_back(trfpipe::parse_inference_dtype(d, "--dtypes"));
+      }
       else throw std::invalid_argument("unknown option " + a);
     }
     if (o.ceiling_only) {
@@ -216,6 +291,7 @@ int main(int argc, char** argv) {
                 "per shape after one warm-up\n",
                 o.arch.c_str(), static_cast<long long>(o.layers), static_cast<long long>(o.width),
                 static_cast<long long>(o.heads), o.threads, o.iters);
+    if (!o.dtypes.empty()) return compare_dtypes(o);
     if (o.ab_variable.empty()) {
       std::printf("malloc tuning: %s\nlinear layers: %s\n", trfpipe::models::malloc_tuning().description.c_str(),
                   trfpipe::models::linear_backend().c_str());

@@ -345,9 +345,10 @@ class Orchestrator:
         return path, words
 
     def run_shapes(self, engine, arch, model, onnx, threads):
-        if engine == "trfpipe":
+        if engine.startswith("trfpipe"):  # trfpipe, or trfpipe-bf16 / trfpipe-int8 (--dtypes)
+            dtype = engine.partition("-")[2] or "fp32"
             return Child([self.encoder_bench, "--model", model, "--shapes", self.a.shapes, "--iters",
-                          str(self.a.iters), "--threads", str(threads), "--child", "1"]).check("encoder_bench")
+                          str(self.a.iters), "--threads", str(threads), "--dtype", dtype, "--child", "1"]).check(engine)
         cmd, env = self.in_chroot(["engine", "--mode", "shapes", "--engine", engine, "--model", self.inside(model),
                                    "--onnx", self.inside(onnx) if onnx else "", "--shapes", self.a.shapes,
                                    "--iters", str(self.a.iters), "--threads", str(threads)], threads)
@@ -383,7 +384,7 @@ class Orchestrator:
         info = subprocess.run([self.trfpipe, "info"], capture_output=True, text=True).stdout
         m = re.search(r"Inference GEMM\s+(.*?)\s*$", info, re.M)
         self.backend = m.group(1) if m else "unknown"
-        engines = ["trfpipe"] + self.available_peers()
+        engines = ["trfpipe"] + ["trfpipe-" + d for d in a.dtypes if d != "fp32"] + self.available_peers()
         shapes = [shape_name(s) for s in parse_shapes(a.shapes)]
         cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
         print("machine: %s, %d cores, load average %.1f at the start%s" % (
@@ -423,7 +424,7 @@ class Orchestrator:
                 if a.docs > 0:
                     docs, words = self.sotu_docs()
                     pipeline = self.pipeline_dir(arch, model)
-                    e2e_engines = [e for e in engines if e != "hf-eager"]
+                    e2e_engines = [e for e in engines if e != "hf-eager" and not e.startswith("trfpipe-")]
                     runs = {e: [] for e in e2e_engines}
                     for _ in range(a.rounds):
                         for engine in e2e_engines:
@@ -447,7 +448,7 @@ class Orchestrator:
                 if r[1] == threads:
                     r[6] = 100 * r[5] / ceiling
         print()
-        print("Encoder alone, fp32, random weights of the same safetensors file for every engine "
+        print("Encoder alone, fp32 (trfpipe-bf16/-int8: --dtype), random weights of the same safetensors file for every engine "
               "(tokens/s: mean of the rounds; ratio = trfpipe tokens/s / the engine's):")
         print()
         print("| model | threads | batch x length | engine | tokens/s | GFLOP/s | % of GEMM ceiling | trfpipe / engine | peak RSS MB |")
@@ -495,12 +496,17 @@ def main():
     o.add_argument("--rounds", type=int, default=2)
     o.add_argument("--docs", type=int, default=300)
     o.add_argument("--note", default="")
+    o.add_argument("--dtypes", default="fp32")
     args = p.parse_args()
     if args.side == "engine":
         {"shapes": engine_shapes, "e2e": engine_e2e, "ceiling": engine_ceiling, "export": engine_export}[args.mode](args)
         return
     args.threads = [int(t) for t in args.threads.split(",")]
     args.archs = [x for x in args.archs.split(",") if x]
+    args.dtypes = [x for x in args.dtypes.split(",") if x]
+    for d in args.dtypes:
+        if d not in ("fp32", "bf16", "int8"):
+            sys.exit("peers: --dtypes must list fp32, bf16 and/or int8, not %r" % d)
     for arch in args.archs:
         if arch not in ("bert", "roberta"):
             sys.exit("peers: --arch must be bert and/or roberta, not %r" % arch)

@@ -8,6 +8,7 @@ usage() {
   cat <<'EOF'
 Usage: bash bench/peers.sh [--setup] [--threads 1,2] [--archs bert,roberta] [--rounds 2]
                            [--iters 1] [--shapes 1x128,32x128,8x512] [--docs 300] [--note TEXT]
+                           [--dtypes fp32,bf16,int8]
 
 Runs, in one process tree and interleaved (A B C A B C ...), each engine in its own process on the
 same weights and inputs (bench/peers.py):
@@ -33,6 +34,8 @@ Options:
   --shapes LIST    batch x length (default 1x128,32x128,8x512)
   --docs N         SOTU docs (~80 words each) end to end; 0 skips it (default 300)
   --note TEXT      a line printed in the header (e.g. "shared machine, load ~8")
+  --dtypes LIST    trfpipe's encoder also in these inference dtypes (bf16, int8: rows trfpipe-bf16,
+                   trfpipe-int8 in the shapes table, interleaved with the others; default fp32)
 
 Environment:
   DEBIAN_MIRROR       a Debian mirror URL for --setup (a placeholder: nothing is written into
@@ -57,7 +60,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     -h|--help) usage; exit 0 ;;
     --setup) setup=1 ;;
-    --threads|--archs|--rounds|--iters|--shapes|--docs|--note)
+    --threads|--archs|--rounds|--iters|--shapes|--docs|--note|--dtypes)
       [ $# -ge 2 ] || { echo "peers.sh: $1 needs a value" >&2; exit 2; }
       args+=("$1" "$2"); shift ;;
     *) echo "peers.sh: unknown option $1 (see --help)" >&2; exit 2 ;;

@@ -25,6 +25,7 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/dtype_option.hpp"
 #include "cli/gpu_option.hpp"
 #include "cli/progress.hpp"
 #include "cli/spacy_args.hpp"
@@ -164,7 +165,7 @@ struct ApplyArgs {
   long long n_process = 1;
   std::optional<long long> threads;
   bool force = false, include_trf = false, quiet = false;
-  std::optional<std::string> code, gpu_id, displacy;
+  std::optional<std::string> code, gpu_id, displacy, dtype;
   long long displacy_limit = 25;
 };
 
@@ -224,6 +225,7 @@ int run_apply(const ApplyArgs& args) {
   if (args.threads) set_num_threads(static_cast<int>(*args.threads));
   else if (args.n_process > 1) set_num_threads(std::max(1, cores / int(args.n_process)));
   if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  if (int rc = use_dtype(args.dtype)) return rc;
   load_code(args.code);
   std::unique_ptr<Language> nlp = Language::load(args.model);
   for (const std::string& factory : split_commas(args.pipe)) {
@@ -374,6 +376,7 @@ CommandRunner apply_command(CLI::App& app) {
                      "--threads must be a positive integer", INT_MIN, INT_MAX);
   add_code_option(app, args->code);
   add_gpu_id_option(app, args->gpu_id);
+  add_dtype_option(app, args->dtype);
   app.add_flag("--include-trf", args->include_trf,
                "also write \"tensor\" (doc.tensor shape and rows) and \"trf_data\" (wordpieces "
                "strings/input_ids, align) of transformer pipelines; with the 2019 trf_* components "

@@ -15,8 +15,10 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/dtype_option.hpp"
 #include "cli/gpu_option.hpp"
 #include "cli/printer.hpp"
+#include "trfpipe/inference_dtype.hpp"
 #include "trfpipe/data.hpp"
 #include "trfpipe/error.hpp"
 #include "pipeline/torch_runtime.hpp"
@@ -34,7 +36,7 @@ struct BenchmarkArgs {
   std::optional<long long> batch_size;
   bool no_shuffle = false;
   long long n_batches = 50, warmup = 3;
-  std::optional<std::string> code, gpu_id;
+  std::optional<std::string> code, gpu_id, dtype;
 };
 
 // numpy.quantile's default (linear interpolation) of a sorted sample.
@@ -78,6 +80,7 @@ std::vector<double> annotate(Language& nlp, std::vector<Doc>& docs, size_t batch
 
 int run_benchmark(const BenchmarkArgs& args) {
   if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  if (int rc = use_dtype(args.dtype)) return rc;
   load_code(args.code);
   if (!fs::exists(args.data)) return fail("Benchmark data not found", args.data);
   std::unique_ptr<Language> nlp = Language::load(args.model);
@@ -89,6 +92,7 @@ int run_benchmark(const BenchmarkArgs& args) {
   // What the numbers below ran on. A pipeline without LibTorch components does not load it.
   if (registry::torch_library_loaded())
     std::cout << "Inference GEMM: " << pipeline::inference_gemm_backend()
+              << "\nInference dtype: " << inference_dtype_name(required_inference_dtype())
               << "\nThreads per operation: " << get_num_threads() << "\n\n";
   else
     std::cout << "Inference GEMM: none (no LibTorch component)\n\n";
@@ -151,6 +155,7 @@ CommandRunner benchmark_command(CLI::App& app) {
                      LLONG_MAX);
   app.add_flag("--no-shuffle", args->no_shuffle, "Do not shuffle benchmark data");
   add_gpu_id_option(app, args->gpu_id);
+  add_dtype_option(app, args->dtype);
   add_integer_option(app, "--batches,--n-batches", args->n_batches,
                      "Minimum number of batches to benchmark", "--batches must be at least 30", 30,
                      LLONG_MAX);

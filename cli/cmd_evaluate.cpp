@@ -13,6 +13,7 @@
 #include "cli/command.hpp"
 #include "cli/common.hpp"
 #include "cli/spacy_args.hpp"
+#include "cli/dtype_option.hpp"
 #include "cli/gpu_option.hpp"
 #include "cli/printer.hpp"
 #include "cli/spacy_args.hpp"
@@ -38,7 +39,7 @@ std::string pct(const Json& v) { return v.is_number() ? fmt("%.2f", v.get<double
 
 struct EvaluateArgs {
   std::string model, data;
-  std::optional<std::string> output, code, gpu_id, displacy_path;
+  std::optional<std::string> output, code, gpu_id, displacy_path, dtype;
   long long displacy_limit = 25;
   bool gold_preproc = false, per_component = false;
   std::string spans_key = "sc";
@@ -73,6 +74,7 @@ int run_evaluate(const EvaluateArgs& args) {
   const std::string& model = args.model;
   const std::string& data = args.data;
   if (int rc = use_gpu_id(args.gpu_id)) return rc;
+  if (int rc = use_dtype(args.dtype)) return rc;
   load_code(args.code);
   if (!fs::exists(data)) {
     return fail("Evaluation data not found", data);
@@ -173,6 +175,7 @@ CommandRunner evaluate_command(CLI::App& app) {
                "return scores per component, only applicable when an output JSON file is "
                "specified");
   add_gpu_id_option(app, args->gpu_id);
+  add_dtype_option(app, args->dtype);
   add_optional_option(app, "--displacy-path", args->displacy_path,
                       "directory to write rendered parses to as HTML (entities.html, parses.html)");
   add_dash_alias(app, "-dp", "--displacy-path");

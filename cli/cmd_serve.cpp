@@ -25,6 +25,7 @@
 #include "cli/code_option.hpp"
 #include "cli/command.hpp"
 #include "cli/common.hpp"
+#include "cli/dtype_option.hpp"
 #include "cli/serve_batcher.hpp"
 #include "cli/serve_page.hpp"
 #include "cli/serve_request.hpp"
@@ -44,7 +45,7 @@ struct ServeArgs {
   long long max_batch = 64, max_queue = 4096, http_threads = 64;
   long long max_body = 10 * 1024 * 1024;  // bytes
   double timeout = 60;                     // seconds per request
-  std::optional<std::string> code;
+  std::optional<std::string> code, dtype;
 };
 
 void send_json(httplib::Response& res, int status, const Json& body) {
@@ -194,6 +195,7 @@ int run_serve(ServeArgs args) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (int rc = use_dtype(args.dtype)) return rc;
   load_code(args.code);
   std::unique_ptr<Language> nlp = Language::load(args.model);
   (*nlp)("Warm up.");  // loads what the first request would (LibTorch, lazy caches)
@@ -273,6 +275,7 @@ CommandRunner serve_command(CLI::App& app) {
                      "connections served at once (one thread each, while kept alive)",
                      "--http-threads must be a positive integer", 1, 4096);
   add_code_option(app, args->code);
+  add_dtype_option(app, args->dtype);
   return [args] { return run_serve(*args); };
 }
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "models/reduced_precision.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -137,6 +138,7 @@ EncoderOutput EncoderBase::forward(const EncoderInput& in) {
     x.token_type_ids = at::zeros({b, s}, x.input_ids.options());
   }
   AutocastScope scope(mixed_precision_ && dev.is_cuda());
+  ReducedPrecisionScope reduced(*this, reduced_precision_.get());  // bf16 / int8 linear layers
   return run(x);
 }
 

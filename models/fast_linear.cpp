@@ -7,6 +7,7 @@
 // loaded (no header, no link dependency): where LibTorch has no oneDNN, ATen stays in charge.
 // TRFPIPE_GEMM=aten chooses ATen (for A/B measurements: bench/encoder_bench --gemm-ab).
 #include "models/fast_linear.hpp"
+#include "models/reduced_precision.hpp"
 
 #include <dlfcn.h>
 
@@ -28,18 +29,27 @@ using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_
                           const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                           float* C, int64_t ldc);
 
-// The instruction set oneDNN's JIT kernels use on this CPU, in its words ("avx512_core_bf16"),
-// as `trfpipe info` reports it; both functions are in oneDNN's C API (dnnl.h, dnnl_debug.h).
-std::string onednn_isa() {
+}  // namespace
+
+// Both functions are in oneDNN's C API (dnnl.h, dnnl_debug.h).
+std::string onednn_cpu_isa() {
   using EffectiveIsa = int (*)();
   using IsaName = const char* (*)(int);
   const auto isa = reinterpret_cast<EffectiveIsa>(dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
   const auto name = reinterpret_cast<IsaName>(dlsym(RTLD_DEFAULT, "dnnl_cpu_isa2str"));
   const char* text = (isa && name) ? name(isa()) : nullptr;
-  if (text == nullptr) return "CPU-specific JIT kernels";
+  if (text == nullptr) return "";
   std::string s(text);
   if (s.rfind("cpu_isa_", 0) == 0) s.erase(0, 8);
-  return s + " JIT kernels";
+  return s;
+}
+
+namespace {
+
+// The instruction set oneDNN's JIT kernels use on this CPU, as `trfpipe info` reports it.
+std::string onednn_isa() {
+  const std::string isa = onednn_cpu_isa();
+  return isa.empty() ? "CPU-specific JIT kernels" : isa + " JIT kernels";
 }
 
 // ATen's float GEMM goes to the system BLAS; OpenBLAS says which kernels it picked (Haswell where
@@ -107,6 +117,8 @@ bool linear_uses_onednn() { return backend().sgemm != nullptr; }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                   bool weight_in_out) {
+  // bf16 / int8 copies of this weight, when its encoder's forward installed them.
+  if (at::Tensor y = reduced_precision_linear(x, weight, bias, weight_in_out); y.defined()) return y;
   if (!fast_path_applies(x, weight, bias)) return aten_linear(x, weight, bias, weight_in_out);
   const int64_t K = weight_in_out ? weight.size(0) : weight.size(1);
   const int64_t N = weight_in_out ? weight.size(1) : weight.size(0);

@@ -8,7 +8,8 @@
 namespace trfpipe::models {
 
 // y = x W^T + b for an nn.Linear weight [out, in]; with `weight_in_out`, y = x W + b for a weight
-// [in, out] (Hugging Face's Conv1D). `bias` may be undefined. Float32 CPU tensors without
+// [in, out] (Hugging Face's Conv1D). `bias` may be undefined. Inside an encoder's forward that
+// runs bf16 or int8 (models/reduced_precision.hpp), its prepared copy of the weight is used. Float32 CPU tensors without
 // autograd run on oneDNN's sgemm when it is chosen; everything else (training, CUDA, other
 // dtypes) runs at::linear / at::addmm as before.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
@@ -27,5 +28,8 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
 // "oneDNN dnnl_sgemm (avx512_core_bf16 JIT kernels)" or "ATen BLAS (...) (TRFPIPE_GEMM=aten)".
 const std::string& linear_backend();
 bool linear_uses_onednn();
+// The instruction set oneDNN's JIT kernels use on this CPU in its words ("avx512_core_bf16";
+// DNNL_MAX_CPU_ISA lowers it), empty without oneDNN.
+std::string onednn_cpu_isa();
 
 }  // namespace trfpipe::models

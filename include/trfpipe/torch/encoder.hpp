@@ -17,9 +17,14 @@
 #include <ATen/core/Tensor.h>
 #include <torch/nn/module.h>
 
+#include "trfpipe/inference_dtype.hpp"
 #include "trfpipe/torch/hf_config.hpp"
 
 namespace trfpipe {
+
+namespace models {
+struct ReducedPrecision;  // models/reduced_precision.hpp
+}
 
 struct EncoderInput {
   at::Tensor input_ids;       // [batch, seq] int64
@@ -39,7 +44,8 @@ struct EncoderOutput {
 
 class Encoder : public torch::nn::Module {
  public:
-  explicit Encoder(HFConfig config) : config_(std::move(config)) {}
+  // Takes required_inference_dtype() (fp32 unless set).
+  explicit Encoder(HFConfig config);
   ~Encoder() override = default;
 
   // Dropout as the HF config says in train(), none in eval(). Inputs are moved to the encoder's
@@ -59,6 +65,13 @@ class Encoder : public torch::nn::Module {
   // Mixed precision: autocast (float16) around forward when the encoder is on CUDA; ignored on CPU.
   void set_mixed_precision(bool on) { mixed_precision_ = on; }
   bool mixed_precision() const { return mixed_precision_; }
+  // Precision of the linear layers at inference on the CPU (trfpipe/inference_dtype.hpp): bf16 or
+  // int8 copies of the weights are made at the first forward in eval() without gradients (again
+  // when the weights change), owned here and never saved; train() and CUDA run fp32 as before.
+  // Where the CPU lacks the instructions, fp32 with one warning on stderr. Encoders loaded or
+  // built get required_inference_dtype(). inference_dtype() is what runs (after any fallback).
+  void set_inference_dtype(InferenceDtype dtype);
+  InferenceDtype inference_dtype() const;
 
   // Parameters and persistent buffers under their Hugging Face names (no base-model prefix).
   std::map<std::string, at::Tensor> state_dict() const;
@@ -66,6 +79,7 @@ class Encoder : public torch::nn::Module {
  protected:
   HFConfig config_;
   bool mixed_precision_ = false;
+  std::shared_ptr<models::ReducedPrecision> reduced_precision_;
 };
 
 struct LoadReport {

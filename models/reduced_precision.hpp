@@ -1,0 +1,84 @@
+// bf16 and dynamic int8 inference for the encoders' linear layers (trfpipe/inference_dtype.hpp
+// says what each does). An encoder owns its prepared weights (struct ReducedPrecision); during
+// one of its forward passes a ReducedPrecisionScope makes them visible to models::linear() on the
+// calling thread, which then runs oneDNN's gemm_bf16bf16f32 or gemm_u8s8s32 on the copy of the
+// weight it is given. Nothing is global, saved, or in the module's parameters.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include <ATen/core/Tensor.h>
+
+#include "trfpipe/inference_dtype.hpp"
+
+namespace trfpipe {
+class Encoder;
+}
+
+namespace trfpipe::models {
+
+// One linear weight ready for reduced-precision products, always [out, in] row-major.
+struct PreparedWeight {
+  at::Tensor source;             // the float32 parameter it was made from (shared, not copied)
+  const void* source_data = nullptr;  // its data and version when made: a write or a move makes
+  int64_t source_version = 0;         // the copy stale, and the encoder prepares again
+  int64_t out = 0, in = 0;
+  at::Tensor bf16;         // bf16: [out, in] bfloat16 (round to nearest even)
+  at::Tensor s8;           // int8: [out, in], weight ≈ s8 * scale[out] (symmetric, per row)
+  at::Tensor scale;        // int8: [out] float32
+  at::Tensor column_sums;  // int8: [out] int32, sum of the s8 row (for the activations' zero point)
+  bool stale() const;
+};
+
+// `weight` ([out, in]; [in, out] with weight_in_out, HF's Conv1D) prepared for `dtype`.
+PreparedWeight prepare_weight(const at::Tensor& weight, bool weight_in_out, InferenceDtype dtype);
+
+struct PreparedWeights {
+  InferenceDtype dtype = InferenceDtype::Fp32;
+  std::unordered_map<const c10::TensorImpl*, PreparedWeight> by_weight;
+};
+
+// An encoder's reduced-precision state (Encoder::reduced_precision_).
+struct ReducedPrecision {
+  InferenceDtype dtype = InferenceDtype::Fp32;  // what runs, after the CPU check
+  std::mutex mutex;                              // forward runs on several threads at once
+  std::shared_ptr<const PreparedWeights> prepared;  // made at the first forward that needs it
+};
+
+// For one forward of `encoder`: when it runs bf16/int8 (state's dtype, eval(), no gradients,
+// CPU), prepares the weights if missing or stale and installs them for linear() on this thread;
+// otherwise does nothing. Finding which weights linear() is called with needs no knowledge of
+// the architecture: a forward over two tokens records them.
+class ReducedPrecisionScope {
+ public:
+  ReducedPrecisionScope(Encoder& encoder, ReducedPrecision* state);
+  ~ReducedPrecisionScope();
+  ReducedPrecisionScope(const ReducedPrecisionScope&) = delete;
+  ReducedPrecisionScope& operator=(const ReducedPrecisionScope&) = delete;
+
+ private:
+  std::shared_ptr<const PreparedWeights> held_;
+  const PreparedWeights* previous_ = nullptr;
+  bool installed_ = false;
+};
+
+// linear()'s hook: x W^T + b on the installed copy of `weight`, or an undefined tensor when no
+// scope installed one for it (or x is not a float32 CPU tensor).
+at::Tensor reduced_precision_linear(const at::Tensor& x, const at::Tensor& weight,
+                                    const at::Tensor& bias, bool weight_in_out);
+
+// The products themselves (x: float32 [..., in]); tests call them directly. They require
+// reduced_precision_unavailable(dtype) to be empty.
+at::Tensor bf16_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias);
+at::Tensor int8_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias);
+// float32 → bfloat16 bits with round to nearest even (AVX512-BF16), as at::Tensor::to does.
+at::Tensor to_bf16(const at::Tensor& x);
+
+// Why `dtype` cannot run here, e.g. "this CPU has no AVX512-BF16 (oneDNN ISA avx512_core)";
+// empty when it can (always for fp32).
+std::string reduced_precision_unavailable(InferenceDtype dtype);
+
+}  // namespace trfpipe::models
