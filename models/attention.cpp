@@ -22,65 +22,92 @@ namespace trfpipe::models {
 
 namespace {
 
-constexpr int64_t kQueryBlock = 64;
-constexpr int64_t kKeyBlock = 256;
-constexpr int kLanes = 16;  // partial sums/maxima the compiler keeps in one vector register
+// A block of scores is kQueryBlock x kKeyBlock floats (256 KB): it stays in a core's L2, and a
+// sequence of up to 512 pieces takes one key block (no rescaling at all).
+constexpr int64_t kQueryBlock = 128;
+constexpr int64_t kKeyBlock = 512;
 
-// Cephes' expf (range reduction by ln 2, degree-6 polynomial, about 1 ulp), written so that the
-// loops below vectorise; below -87.3 (masked keys: scores near float's lowest) it is exactly 0,
-// as std::exp.
-inline __attribute__((always_inline)) float exp_approx(float x) {
-  const bool underflow = x < -87.3f;
-  x = std::min(std::max(x, -87.3f), 88.3f);
-  const float n = std::floor(x * 1.44269504088896341f + 0.5f);
-  x = x - n * 0.693359375f;
-  x = x - n * -2.12194440e-4f;
-  float y = 1.9875691500e-4f;
-  y = y * x + 1.3981999507e-3f;
+// 16 floats (one AVX-512 register; GCC's vector extensions, split into narrower registers by the
+// avx2 and default clones below). They never cross an ABI boundary (all inlined into the clones),
+// so GCC's note that passing them by value changed ABI does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+using Floats16 = float __attribute__((vector_size(64)));
+using Ints16 = int32_t __attribute__((vector_size(64)));
+constexpr int64_t kLanes = 16;
+
+inline __attribute__((always_inline)) Floats16 load16(const float* p) {
+  Floats16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline __attribute__((always_inline)) void store16(float* p, const Floats16& v) { std::memcpy(p, &v, sizeof v); }
+
+// Cephes' expf (range reduction by ln 2, degree-6 polynomial, about 1 ulp) on 16 lanes without
+// branches; below -87.3 (masked keys: scores near float's lowest) it is exactly 0, as std::exp.
+inline __attribute__((always_inline)) Floats16 exp16(Floats16 x) {
+  const Ints16 underflow = x < -87.3f;
+  x = x < -87.3f ? Floats16{} - 87.3f : x;
+  x = x > 88.3f ? Floats16{} + 88.3f : x;
+  const Floats16 fx = x * 1.44269504088896341f + 0.5f;
+  Ints16 n = __builtin_convertvector(fx, Ints16);             // truncates towards zero,
+  n += __builtin_convertvector(n, Floats16) > fx;              // so minus 1 where that rounded up: floor
+  const Floats16 nf = __builtin_convertvector(n, Floats16);
+  x = x - nf * 0.693359375f;
+  x = x - nf * -2.12194440e-4f;
+  Floats16 y = x * 1.9875691500e-4f + 1.3981999507e-3f;
   y = y * x + 8.3334519073e-3f;
   y = y * x + 4.1665795894e-2f;
   y = y * x + 1.6666665459e-1f;
   y = y * x + 5.0000001201e-1f;
   y = y * (x * x) + x + 1.0f;
-  const int32_t bits = (static_cast<int32_t>(n) + 127) << 23;  // 2^n
-  float scale;
+  const Ints16 bits = (n + 127) << 23;  // 2^n
+  Floats16 scale;
   std::memcpy(&scale, &bits, sizeof scale);
-  return underflow ? 0.f : y * scale;
+  return underflow ? Floats16{} : y * scale;
 }
 
 // Adds the key bias (when given) and returns the row's maximum.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 float add_bias_and_max(float* x, const float* bias, int64_t n) {
-  float lanes[kLanes];
-  std::fill(lanes, lanes + kLanes, -std::numeric_limits<float>::infinity());
-  if (bias)
-    for (int64_t i = 0; i < n; ++i) x[i] += bias[i];
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) lanes[j] = std::max(lanes[j], x[i + j]);
   float m = -std::numeric_limits<float>::infinity();
-  for (; i < n; ++i) m = std::max(m, x[i]);
-  for (int j = 0; j < kLanes; ++j) m = std::max(m, lanes[j]);
+  Floats16 lanes = Floats16{} + m;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+    Floats16 v = load16(x + i);
+    if (bias) {
+      v += load16(bias + i);
+      store16(x + i, v);
+    }
+    lanes = lanes > v ? lanes : v;
+  }
+  for (; i < n; ++i) {
+    if (bias) x[i] += bias[i];
+    m = std::max(m, x[i]);
+  }
+  for (int64_t j = 0; j < kLanes; ++j) m = std::max(m, lanes[j]);
   return m;
 }
 
 // x[i] = exp(x[i] - shift); returns the sum.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 float exp_shifted_sum(float* x, int64_t n, float shift) {
-  float lanes[kLanes] = {};
+  Floats16 lanes{};
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int j = 0; j < kLanes; ++j) {
-      const float e = exp_approx(x[i + j] - shift);
-      x[i + j] = e;
-      lanes[j] += e;
-    }
-  float sum = 0.f;
-  for (; i < n; ++i) {
-    x[i] = exp_approx(x[i] - shift);
-    sum += x[i];
+  for (; i + kLanes <= n; i += kLanes) {
+    const Floats16 e = exp16(load16(x + i) - shift);
+    store16(x + i, e);
+    lanes += e;
   }
-  for (int j = 0; j < kLanes; ++j) sum += lanes[j];
+  float sum = 0.f;
+  if (i < n) {  // the tail through the same lanes, padded with values whose exp is 0
+    float tail[kLanes];
+    std::fill(tail, tail + kLanes, -std::numeric_limits<float>::infinity());
+    std::copy(x + i, x + n, tail);
+    const Floats16 e = exp16(load16(tail) - shift);
+    for (int64_t j = 0; j < n - i; ++j) x[i + j] = e[j];
+    lanes += e;
+  }
+  for (int64_t j = 0; j < kLanes; ++j) sum += lanes[j];
   return sum;
 }
 
@@ -168,8 +195,6 @@ bool applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int6
   return q.size(-1) % heads == 0 && q.size(-1) > 0;
 }
 
-thread_local bool padded_forced = false;
-
 }  // namespace
 
 at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
@@ -238,15 +263,17 @@ at::Tensor PackedRows::pack(const at::Tensor& padded) const {
   return padded.reshape(sizes).index_select(0, index);
 }
 
-bool packed_tokens_enabled() {
-  static const bool env_off = [] {
-    const char* e = std::getenv("TRFPIPE_PACKED");
-    return e != nullptr && std::strcmp(e, "0") == 0;
-  }();
-  return !env_off && !padded_forced;
+namespace {
+std::atomic<bool>& packed_attention_switch() {
+  static std::atomic<bool> on{[] {
+    const char* e = std::getenv("TRFPIPE_ATTENTION");
+    return !(e != nullptr && std::strcmp(e, "padded") == 0);
+  }()};
+  return on;
 }
+}  // namespace
 
-PaddedPathForTesting::PaddedPathForTesting() : before_(padded_forced) { padded_forced = true; }
-PaddedPathForTesting::~PaddedPathForTesting() { padded_forced = before_; }
+bool packed_attention_enabled() { return packed_attention_switch().load(std::memory_order_relaxed); }
+void set_packed_attention(bool on) { packed_attention_switch().store(on); }
 
 }  // namespace trfpipe::models

@@ -37,18 +37,11 @@ struct PackedRows {
 };
 PackedRows packed_rows(const at::Tensor& attention_mask);
 
-// Whether the encoders run packed tokens at all (on unless TRFPIPE_PACKED=0, or a
-// PaddedPathForTesting is alive on this thread): tests and A/B benchmarks compare both paths.
-bool packed_tokens_enabled();
-class PaddedPathForTesting {
- public:
-  PaddedPathForTesting();
-  ~PaddedPathForTesting();
-  PaddedPathForTesting(const PaddedPathForTesting&) = delete;
-  PaddedPathForTesting& operator=(const PaddedPathForTesting&) = delete;
-
- private:
-  bool before_;
-};
+// Packed tokens and blocked attention in the encoders: on by default; off (set_packed_attention(false),
+// or TRFPIPE_ATTENTION=padded in the environment at start) the encoders run the padded path with
+// full scores as before, for tests and A/B measurements. Process-wide: the pipeline may run the
+// encoder on several threads.
+bool packed_attention_enabled();
+void set_packed_attention(bool on);
 
 }  // namespace trfpipe::models

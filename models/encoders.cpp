@@ -69,7 +69,7 @@ at::Tensor attend(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tens
     return ctx;
   }
   if (!distil && !(training && p > 0)) {  // at inference: per head on oneDNN's sgemm where chosen
-    if (!attentions) {  // no probabilities wanted: a block of scores at a time
+    if (!attentions && packed_attention_enabled()) {  // no probabilities wanted: a block of scores at a time
       at::Tensor ctx = blocked_attention(q_in, k_in, v_in, heads, add_mask);
       if (ctx.defined()) return ctx;
     }
@@ -140,14 +140,20 @@ struct BertEmbeddings : torch::nn::Module {
   }
 };
 
-// The packed rows of `in` where the encoder runs packed tokens: at inference without autograd,
-// float32 on the CPU with oneDNN's sgemm, no attentions asked for, and every row holding a real
-// token (HF's pooler reads position 0). Elsewhere (training, CUDA, ...) the padded path runs.
-std::optional<PackedRows> packing_for(const torch::nn::Module& encoder, const EncoderInput& in,
+// Where the encoder runs packed tokens: at inference without autograd, float32 on the CPU with
+// oneDNN's sgemm, no attentions asked for. Elsewhere (training, CUDA, ...) the padded path runs.
+bool packing_applies(const Encoder& encoder, const HFConfig& c) {
+  return packed_attention_enabled() && !encoder.is_training() && !c.output_attentions &&
+         !at::GradMode::is_enabled() && linear_uses_onednn() && encoder.device().is_cpu() &&
+         param_dtype(encoder) == at::kFloat;
+}
+
+// The packed rows of `in` where packing applies and every row holds a real token (HF's pooler
+// reads position 0 of each row).
+std::optional<PackedRows> packing_for(const Encoder& encoder, const EncoderInput& in,
                                       const HFConfig& c) {
-  if (!packed_tokens_enabled() || encoder.is_training() || c.output_attentions || at::GradMode::is_enabled() ||
-      !linear_uses_onednn() || !in.input_ids.device().is_cpu() || param_dtype(encoder) != at::kFloat ||
-      !in.attention_mask.defined() || in.attention_mask.dim() != 2)
+  if (!packing_applies(encoder, c) || !in.input_ids.device().is_cpu() || !in.attention_mask.defined() ||
+      in.attention_mask.dim() != 2)
     return std::nullopt;
   PackedRows rows = packed_rows(in.attention_mask);
   for (size_t i = 0; i + 1 < rows.starts.size(); ++i)
@@ -514,6 +520,13 @@ std::shared_ptr<Encoder> build_encoder(const HFConfig& c) {
     case EncoderFamily::Xlnet: return build_xlnet_encoder(c);
   }
   throw ValueError("unsupported encoder family");
+}
+
+bool runs_packed_tokens(const Encoder& encoder) {
+  const EncoderFamily f = encoder.config().family;
+  const bool bert_layers = f == EncoderFamily::Bert || f == EncoderFamily::Roberta ||
+                           f == EncoderFamily::Electra || f == EncoderFamily::Albert;
+  return bert_layers && packing_applies(encoder, encoder.config());
 }
 
 void init_encoder_weights(Encoder& enc, std::optional<uint64_t> seed) {
