@@ -148,17 +148,15 @@ bool packing_applies(const Encoder& encoder, const HFConfig& c) {
          param_dtype(encoder) == at::kFloat;
 }
 
-// The packed rows of `in` where packing applies and every row holds a real token (HF's pooler
-// reads position 0 of each row).
+// The packed rows of `in` where packing applies and position 0 of every row is a real token:
+// HF's pooler reads position 0, which the packed path does not compute where it is padding.
 std::optional<PackedRows> packing_for(const Encoder& encoder, const EncoderInput& in,
                                       const HFConfig& c) {
   if (!packing_applies(encoder, c) || !in.input_ids.device().is_cpu() || !in.attention_mask.defined() ||
-      in.attention_mask.dim() != 2)
+      in.attention_mask.dim() != 2 || in.attention_mask.size(1) == 0 ||
+      !in.attention_mask.select(1, 0).ne(0).all().item<bool>())
     return std::nullopt;
-  PackedRows rows = packed_rows(in.attention_mask);
-  for (size_t i = 0; i + 1 < rows.starts.size(); ++i)
-    if (rows.starts[i + 1] == rows.starts[i]) return std::nullopt;
-  return rows;
+  return packed_rows(in.attention_mask);
 }
 
 // One BERT/RoBERTa/ELECTRA layer: attention.self.{query,key,value}, attention.output.{dense,LayerNorm},

@@ -17,7 +17,7 @@ namespace trfpipe::models {
 std::shared_ptr<Encoder> build_encoder(const HFConfig& config);
 // Whether `encoder` runs an inference call (now, under the caller's grad mode) as packed tokens
 // (models/attention.hpp): no layer does padding work, so a batch needs no length groups. A batch
-// with a row of no real token still runs padded.
+// with a row whose first position is padding (left padding, an empty row) still runs padded.
 bool runs_packed_tokens(const Encoder& encoder);
 // Hugging Face's _init_weights; a seed gives a private generator (the global one is untouched).
 void init_encoder_weights(Encoder& encoder, std::optional<uint64_t> seed);

@@ -403,7 +403,7 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
         (fam != EncoderFamily::Xlnet && encoder_->config().type_vocab_size <= 0))
       in.token_type_ids = at::Tensor();
     // Packed tokens (BERT-layer encoders at CPU inference) do no padding work at all: one call.
-    const bool packed = !is_train && models::runs_packed_tokens(*encoder_) &&
+    const bool packed = !is_train && !left && models::runs_packed_tokens(*encoder_) &&
                         std::all_of(wp.lengths.begin(), wp.lengths.end(), [](int64_t l) { return l > 0; });
     if (packed) {
       count_work(wp.lengths, 0);

@@ -119,15 +119,17 @@ TEST(PackedTokens, EncodersMatchPaddedPathAndHuggingFace) {
     for (size_t i = 0; i < out.hidden_states.size(); ++i) got["hidden_states." + std::to_string(i)] = out.hidden_states[i];
     trfpipe::testing::expect_hf_parity(expected, got, x.input_ids, x.attention_mask);
 
-    // Mixed lengths 9, 3, 6, 1 (rows padded at the end, one with a hole-free mask of a single token).
+    // Mixed lengths 9, 3, 6, 1 padded at the end, and a row of 4 padded on the left.
     at::manual_seed(2);
     const int64_t vocab = enc->config().vocab_size, pad = std::max<int64_t>(enc->config().pad_token_id, 0);
     const std::vector<int64_t> lengths{9, 3, 6, 1};
-    at::Tensor ids = at::randint(5, vocab, {4, 9}, at::kLong), mask = at::zeros({4, 9}, at::kLong);
+    at::Tensor ids = at::randint(5, vocab, {5, 9}, at::kLong), mask = at::zeros({5, 9}, at::kLong);
     for (int64_t i = 0; i < 4; ++i) {
       mask[i].slice(0, 0, lengths[i]).fill_(1);
       ids[i].slice(0, lengths[i]).fill_(pad);
     }
+    mask[4].slice(0, 5).fill_(1);
+    ids[4].slice(0, 0, 5).fill_(pad);
     const EncoderInput batch{ids, mask, {}};
     const EncoderOutput packed = enc->forward(batch);
     EncoderOutput padded;
@@ -140,10 +142,16 @@ TEST(PackedTokens, EncodersMatchPaddedPathAndHuggingFace) {
     for (size_t i = 0; i < packed.hidden_states.size(); ++i)
       EXPECT_LT(max_diff(packed.hidden_states[i].index({real}), padded.hidden_states[i].index({real})), 1e-5) << i;
     if (padded.pooler_output.defined()) EXPECT_LT(max_diff(packed.pooler_output, padded.pooler_output), 1e-5);
-    // The packed path ran: padded positions were never computed (zeros), the padded path's are not.
-    const at::Tensor pads = real.logical_not();
-    EXPECT_EQ(packed.last_hidden_state.index({pads}).abs().max().item<float>(), 0.f);
-    EXPECT_GT(padded.last_hidden_state.index({pads}).abs().max().item<float>(), 0.f);
+    // A row padded on the left sends the batch down the padded path (HF's pooler reads position 0);
+    // without it the packed path runs: padded positions are never computed (zeros), the padded
+    // path's are.
+    EXPECT_GT(packed.last_hidden_state[4].slice(0, 0, 5).abs().max().item<float>(), 0.f);
+    const EncoderInput right_padded{ids.slice(0, 0, 4), mask.slice(0, 0, 4), {}};
+    const EncoderOutput packed4 = enc->forward(right_padded);
+    EXPECT_LT(max_diff(packed4.last_hidden_state, packed.last_hidden_state.slice(0, 0, 4) * mask.slice(0, 0, 4).unsqueeze(-1)), 1e-5);
+    const at::Tensor pads = real.slice(0, 0, 4).logical_not();
+    EXPECT_EQ(packed4.last_hidden_state.index({pads}).abs().max().item<float>(), 0.f);
+    EXPECT_GT(padded.last_hidden_state.slice(0, 0, 4).index({pads}).abs().max().item<float>(), 0.f);
   }
   EXPECT_GE(checked, 4) << "BERT-layer fixtures missing under " << root;
 }
