@@ -7,6 +7,9 @@
 //                 user and sys seconds, peak RSS, and the ratio on/off per shape.
 //   encoder_bench --gemm-ab [--rounds 2] ...     the linear layers on ATen's BLAS (TRFPIPE_GEMM=aten)
 //                 and on oneDNN's sgemm (models/fast_linear.cpp), the same way.
+//   encoder_bench --attention-ab [--rounds 2] ... the padded path with full attention scores
+//                 (TRFPIPE_ATTENTION=padded) and packed tokens with blocked attention
+//                 (models/attention.cpp), the same way.
 //   encoder_bench --model DIR ...                 the weights (and shape) of a Hugging Face folder,
 //                 the same file the peers load (bench/peers.sh)
 //   encoder_bench --child 1 ...                   machine-readable: RESULT <shape> <tokens/s> lines,
@@ -253,6 +256,14 @@ int main(int argc, char** argv) {
         o.ab_values[1] = malloc ? "1" : "onednn";
         o.ab_names[0] = malloc ? "malloc tuning off" : "ATen BLAS";
         o.ab_names[1] = malloc ? "malloc tuning on" : "oneDNN sgemm";
+        continue;
+      }
+      if (a == "--attention-ab") {
+        o.ab_variable = "TRFPIPE_ATTENTION";
+        o.ab_values[0] = "padded";
+        o.ab_values[1] = "packed";
+        o.ab_names[0] = "padded, full scores";
+        o.ab_names[1] = "packed, blocked";
         continue;
       }
       if (i + 1 >= argc) throw std::invalid_argument("option " + a + " needs a value");

@@ -1,7 +1,9 @@
 // The `transformer` pipe at inference on real text, one padded encoder call per sub-batch (what
-// spacy-transformers does) against length groups (TransformerModel::set_length_groups), both in
-// this process, interleaved (padded, grouped, padded, grouped ...). Prints per corpus the padding
-// share of encoder FLOPs (linear layers and attention; see EncoderWork), words/s and the ratio.
+// spacy-transformers does) against length groups (TransformerModel::set_length_groups) and packed
+// tokens (models/attention.hpp; BERT-layer encoders), all in this process, interleaved (padded,
+// grouped, packed, padded ...); the first two with packing off (models::set_packed_attention).
+// Prints per corpus the padding share of encoder FLOPs (linear layers and attention; see
+// EncoderWork), words/s and the ratios.
 // Corpora: SOTU cut into docs of about --doc-words words (as pipeline_bench), and GoEmotions dev
 // comments. The encoder has random weights (speed depends on the shapes only).
 //   transformer_pipe_bench [--arch bert|roberta] [--layers 12] [--width 768] [--heads 12]
@@ -17,6 +19,7 @@
 
 #include "bench/bench_util.hpp"
 #include "components/transformer/transformer.hpp"
+#include "models/attention.hpp"
 #include "models/malloc_tuning.hpp"
 #include "trfpipe/torch/hf_checkpoint.hpp"
 #include "trfpipe/trfpipe.hpp"
@@ -82,28 +85,32 @@ int main(int argc, char** argv) {
                 ck.arch.c_str(), static_cast<long long>(ck.layers), static_cast<long long>(ck.width),
                 static_cast<long long>(ck.heads), batch, threads,
                 trfpipe::models::malloc_tuning().description.c_str());
-    std::printf("| corpus | docs | words | encoder calls | padding share of encoder FLOPs | "
-                "words/s | grouped/padded words/s |\n|---|---:|---:|---|---|---|---:|\n");
+    std::printf("| corpus | docs | words | encoder calls padded → grouped → packed | padding share of "
+                "encoder FLOPs | words/s | grouped/padded | packed/grouped |\n"
+                "|---|---:|---:|---|---|---|---:|---:|\n");
     nlp->pipe(std::vector<std::string>(corpora[0].texts.begin(), corpora[0].texts.begin() + 8), batch);  // warm-up
     for (const Corpus& c : corpora) {
       size_t words = 0;
       for (const auto& t : c.texts) words += trfpipe::bench::count_words(t);
-      double seconds[2] = {0, 0};
-      trfpipe::EncoderWork work[2];
+      double seconds[3] = {0, 0, 0};
+      trfpipe::EncoderWork work[3];
       for (int r = 0; r < rounds; ++r)
-        for (int grouped = 0; grouped < 2; ++grouped) {
-          model.set_length_groups(grouped == 1);
+        for (int mode = 0; mode < 3; ++mode) {  // padded, grouped, packed
+          model.set_length_groups(mode == 1);
+          trfpipe::models::set_packed_attention(mode == 2);
           model.reset_encoder_work();
           const auto t0 = std::chrono::steady_clock::now();
           nlp->pipe(c.texts, batch);
-          seconds[grouped] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-          work[grouped] = model.encoder_work();
+          seconds[mode] += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+          work[mode] = model.encoder_work();
         }
-      std::printf("| %s | %zu | %zu | %lld → %lld | %.1f%% → %.1f%% | %.0f → %.0f | %.2f |\n",
+      std::printf("| %s | %zu | %zu | %lld → %lld → %lld | %.1f%% → %.1f%% → %.1f%% | %.0f → %.0f → %.0f | "
+                  "%.2f | %.2f |\n",
                   c.name.c_str(), c.texts.size(), words, static_cast<long long>(work[0].calls),
-                  static_cast<long long>(work[1].calls), 100 * work[0].padding_share(),
-                  100 * work[1].padding_share(), rounds * words / seconds[0],
-                  rounds * words / seconds[1], seconds[0] / seconds[1]);
+                  static_cast<long long>(work[1].calls), static_cast<long long>(work[2].calls),
+                  100 * work[0].padding_share(), 100 * work[1].padding_share(), 100 * work[2].padding_share(),
+                  rounds * words / seconds[0], rounds * words / seconds[1], rounds * words / seconds[2],
+                  seconds[0] / seconds[1], seconds[1] / seconds[2]);
       std::fflush(stdout);
     }
     std::printf("peak RSS %.0f MB\n", trfpipe::bench::peak_rss_mb());

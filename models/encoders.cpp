@@ -8,8 +8,12 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
+
+#include <torch/csrc/autograd/grad_mode.h>
 
 #include "models/encoder_base.hpp"
+#include "models/attention.hpp"
 #include "models/encoders_internal.hpp"
 #include "models/encoder_modules.hpp"
 #include "models/fast_linear.hpp"
@@ -50,11 +54,23 @@ at::Tensor softmax_float(const at::Tensor& scores, at::ScalarType out_type) {
 }
 
 // Scaled dot-product attention as HF's eager BERT: scores = q k^T / sqrt(d) + additive mask.
-// `distil`: DistilBERT's variant (q scaled first, masked_fill with finfo.min).
+// `distil`: DistilBERT's variant (q scaled first, masked_fill with finfo.min). `packed_starts`:
+// q, k, v are packed tokens [tokens, width] (models/attention.hpp), sequence i at rows
+// starts[i] .. starts[i + 1]; the encoder only packs where packed_attention applies.
 at::Tensor attend(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tensor& v_in, int64_t heads,
                   const at::Tensor& add_mask, const at::Tensor& keep_mask, double p, bool training,
-                  std::vector<at::Tensor>* attentions, bool distil = false) {
+                  std::vector<at::Tensor>* attentions, bool distil = false,
+                  const std::vector<int64_t>* packed_starts = nullptr) {
+  if (packed_starts) {
+    at::Tensor ctx = packed_attention(q_in, k_in, v_in, heads, *packed_starts);
+    TORCH_CHECK(ctx.defined(), "packed attention does not apply to these inputs");
+    return ctx;
+  }
   if (!distil && !(training && p > 0)) {  // at inference: per head on oneDNN's sgemm where chosen
+    if (!attentions && packed_attention_enabled()) {  // no probabilities wanted: a block of scores at a time
+      at::Tensor ctx = blocked_attention(q_in, k_in, v_in, heads, add_mask);
+      if (ctx.defined()) return ctx;
+    }
     at::Tensor probs;
     at::Tensor ctx = attention(q_in, k_in, v_in, heads, add_mask, attentions ? &probs : nullptr);
     if (ctx.defined()) {
@@ -100,18 +116,46 @@ struct BertEmbeddings : torch::nn::Module {
   }
 
   at::Tensor forward(const at::Tensor& ids, const at::Tensor& token_types) {
-    at::Tensor pos;
+    return embed(ids, token_types, position_ids(ids));
+  }
+  // The real tokens only ([tokens, width]); positions are those of the padded rows.
+  at::Tensor forward_packed(const at::Tensor& ids, const at::Tensor& token_types, const PackedRows& rows) {
+    return embed(rows.pack(ids), rows.pack(token_types), rows.pack(position_ids(ids)));
+  }
+
+ private:
+  at::Tensor position_ids(const at::Tensor& ids) const {
     if (roberta) {  // HF create_position_ids_from_input_ids
       auto m = ids.ne(pad).to(at::kInt);
-      pos = (at::cumsum(m, 1).to(at::kInt) * m).to(at::kLong) + pad;
-    } else {
-      pos = at::arange(ids.size(1), ids.options()).unsqueeze(0).expand({ids.size(0), ids.size(1)});
+      return (at::cumsum(m, 1).to(at::kInt) * m).to(at::kLong) + pad;
     }
+    return at::arange(ids.size(1), ids.options()).unsqueeze(0).expand({ids.size(0), ids.size(1)});
+  }
+  at::Tensor embed(const at::Tensor& ids, const at::Tensor& token_types, const at::Tensor& pos) {
     at::Tensor x = word(ids) + token_type(token_types);
     x = x + position(pos);
     return drop(norm(x), p, is_training());
   }
 };
+
+// Where the encoder runs packed tokens: at inference without autograd, float32 on the CPU with
+// oneDNN's sgemm, no attentions asked for. Elsewhere (training, CUDA, ...) the padded path runs.
+bool packing_applies(const Encoder& encoder, const HFConfig& c) {
+  return packed_attention_enabled() && !encoder.is_training() && !c.output_attentions &&
+         !at::GradMode::is_enabled() && linear_uses_onednn() && encoder.device().is_cpu() &&
+         param_dtype(encoder) == at::kFloat;
+}
+
+// The packed rows of `in` where packing applies and position 0 of every row is a real token:
+// HF's pooler reads position 0, which the packed path does not compute where it is padding.
+std::optional<PackedRows> packing_for(const Encoder& encoder, const EncoderInput& in,
+                                      const HFConfig& c) {
+  if (!packing_applies(encoder, c) || !in.input_ids.device().is_cpu() || !in.attention_mask.defined() ||
+      in.attention_mask.dim() != 2 || in.attention_mask.size(1) == 0 ||
+      !in.attention_mask.select(1, 0).ne(0).all().item<bool>())
+    return std::nullopt;
+  return packed_rows(in.attention_mask);
+}
 
 // One BERT/RoBERTa/ELECTRA layer: attention.self.{query,key,value}, attention.output.{dense,LayerNorm},
 // intermediate.dense, output.{dense,LayerNorm}.
@@ -136,10 +180,12 @@ struct BertLayer : torch::nn::Module {
     out_norm = o->register_module("LayerNorm", LayerNorm(LayerNormOptions({h}).eps(c.layer_norm_eps)));
   }
 
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& mask, std::vector<at::Tensor>* attentions) {
+  // x: [batch, seq, hidden], or packed tokens [tokens, hidden] with `packed_starts`.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& mask, std::vector<at::Tensor>* attentions,
+                     const std::vector<int64_t>* packed_starts = nullptr) {
     bool tr = is_training();
     at::Tensor ctx = attend(run_linear(query, x), run_linear(key, x), run_linear(value, x), c.num_attention_heads, mask, {},
-                            c.attention_probs_dropout_prob, tr, attentions);
+                            c.attention_probs_dropout_prob, tr, attentions, false, packed_starts);
     at::Tensor a = attn_norm(drop(run_linear(attn_dense, ctx), c.hidden_dropout_prob, tr) + x);
     at::Tensor i = activation(run_linear(inter, a), c.hidden_act);
     return out_norm(drop(run_linear(out, i), c.hidden_dropout_prob, tr) + a);
@@ -165,6 +211,19 @@ at::Tensor run_layers(Layers& layers, at::Tensor h, const at::Tensor& mask, cons
   return h;
 }
 
+// run_layers on packed tokens: every layer sees only the real tokens ([tokens, hidden]); returns
+// [batch, seq, hidden] with zeros at padded positions (so do the hidden_states).
+template <typename Layers>
+at::Tensor run_packed_layers(Layers& layers, at::Tensor h, const PackedRows& rows, const HFConfig& c,
+                             EncoderOutput& out) {
+  if (c.output_hidden_states) out.hidden_states.push_back(rows.unpack(h));
+  for (auto& l : layers) {
+    h = l->forward(h, {}, nullptr, &rows.starts);
+    if (c.output_hidden_states) out.hidden_states.push_back(rows.unpack(h));
+  }
+  return rows.unpack(h);
+}
+
 // ---------------------------------------------------------------------------------------------
 // BERT, RoBERTa (XLM-R, CamemBERT), ELECTRA
 class BertEncoder : public EncoderBase {
@@ -187,6 +246,13 @@ class BertEncoder : public EncoderBase {
  protected:
   EncoderOutput run(const EncoderInput& in) override {
     EncoderOutput out;
+    if (std::optional<PackedRows> rows = packing_for(*this, in, config_)) {
+      at::Tensor h = embeddings_->forward_packed(in.input_ids, in.token_type_ids, *rows);
+      if (project_) h = project_(h);
+      out.last_hidden_state = h = run_packed_layers(layer_ptrs_, h, *rows, config_, out);
+      if (pooler_) out.pooler_output = at::tanh(pooler_(h.select(1, 0)));
+      return out;
+    }
     at::Tensor h = embeddings_->forward(in.input_ids, in.token_type_ids);
     if (project_) h = project_(h);
     at::Tensor mask = additive_mask(in.attention_mask, param_dtype(*this));
@@ -222,10 +288,12 @@ struct AlbertLayer : torch::nn::Module {
     ffn_output = register_module("ffn_output", Linear(c.intermediate_size, h));
   }
 
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& mask, std::vector<at::Tensor>* attentions) {
+  // x: [batch, seq, hidden], or packed tokens [tokens, hidden] with `packed_starts`.
+  at::Tensor forward(const at::Tensor& x, const at::Tensor& mask, std::vector<at::Tensor>* attentions,
+                     const std::vector<int64_t>* packed_starts = nullptr) {
     bool tr = is_training();
     at::Tensor ctx = attend(run_linear(query, x), run_linear(key, x), run_linear(value, x), c.num_attention_heads, mask, {},
-                            c.attention_probs_dropout_prob, tr, attentions);
+                            c.attention_probs_dropout_prob, tr, attentions, false, packed_starts);
     at::Tensor a = attn_norm(x + drop(run_linear(dense, ctx), c.hidden_dropout_prob, tr));
     at::Tensor f = run_linear(ffn_output, activation(run_linear(ffn, a), c.hidden_act));
     return full_norm(f + a);
@@ -258,17 +326,22 @@ class AlbertEncoder : public EncoderBase {
  protected:
   EncoderOutput run(const EncoderInput& in) override {
     EncoderOutput out;
-    at::Tensor h = mapping_(embeddings_->forward(in.input_ids, in.token_type_ids));
-    at::Tensor mask = additive_mask(in.attention_mask, param_dtype(*this));
-    if (config_.output_hidden_states) out.hidden_states.push_back(h);
+    const std::optional<PackedRows> rows = packing_for(*this, in, config_);
+    // Packed: the layers run on the real tokens only; outputs are unpacked to [batch, seq, hidden].
+    auto whole = [&](const at::Tensor& t) { return rows ? rows->unpack(t) : t; };
+    at::Tensor h = rows ? mapping_(embeddings_->forward_packed(in.input_ids, in.token_type_ids, *rows))
+                        : mapping_(embeddings_->forward(in.input_ids, in.token_type_ids));
+    at::Tensor mask = rows ? at::Tensor() : additive_mask(in.attention_mask, param_dtype(*this));
+    const std::vector<int64_t>* starts = rows ? &rows->starts : nullptr;
+    if (config_.output_hidden_states) out.hidden_states.push_back(whole(h));
     auto* att = config_.output_attentions ? &out.attentions : nullptr;
     const int64_t n = config_.num_hidden_layers, groups = config_.num_hidden_groups;
     for (int64_t i = 0; i < n; ++i) {
       int64_t g = i / (n / groups);
-      for (auto& l : groups_[g]) h = l->forward(h, mask, att);
-      if (config_.output_hidden_states) out.hidden_states.push_back(h);
+      for (auto& l : groups_[g]) h = l->forward(h, mask, att, starts);
+      if (config_.output_hidden_states) out.hidden_states.push_back(whole(h));
     }
-    out.last_hidden_state = h;
+    out.last_hidden_state = h = whole(h);
     out.pooler_output = at::tanh(pooler_(h.select(1, 0)));
     return out;
   }
@@ -443,6 +516,13 @@ std::shared_ptr<Encoder> build_encoder(const HFConfig& c) {
     case EncoderFamily::Xlnet: return build_xlnet_encoder(c);
   }
   throw ValueError("unsupported encoder family");
+}
+
+bool runs_packed_tokens(const Encoder& encoder) {
+  const EncoderFamily f = encoder.config().family;
+  const bool bert_layers = f == EncoderFamily::Bert || f == EncoderFamily::Roberta ||
+                           f == EncoderFamily::Electra || f == EncoderFamily::Albert;
+  return bert_layers && packing_applies(encoder, encoder.config());
 }
 
 void init_encoder_weights(Encoder& enc, std::optional<uint64_t> seed) {

@@ -16,6 +16,10 @@ namespace trfpipe::models {
 // The architecture for `config`, parameters allocated but not written (their memory stays
 // untouched until loading replaces them or init_encoder_weights initialises them).
 std::shared_ptr<Encoder> build_encoder(const HFConfig& config);
+// Whether `encoder` runs an inference call (now, under the caller's grad mode) as packed tokens
+// (models/attention.hpp): no layer does padding work, so a batch needs no length groups. A batch
+// with a row whose first position is padding (left padding, an empty row) still runs padded.
+bool runs_packed_tokens(const Encoder& encoder);
 // Hugging Face's _init_weights; a seed gives a private generator (the global one is untouched).
 void init_encoder_weights(Encoder& encoder, std::optional<uint64_t> seed);
 // make_encoder(config, seed) written as model.safetensors at `path` (float32, HF names).

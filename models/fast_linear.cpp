@@ -114,6 +114,7 @@ at::Tensor aten_linear(const at::Tensor& x, const at::Tensor& weight, const at::
 
 const std::string& linear_backend() { return backend().description; }
 bool linear_uses_onednn() { return backend().sgemm != nullptr; }
+RowMajorSgemm onednn_sgemm() { return backend().sgemm; }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                   bool weight_in_out) {

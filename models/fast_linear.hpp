@@ -32,4 +32,11 @@ bool linear_uses_onednn();
 // DNNL_MAX_CPU_ISA lowers it), empty without oneDNN.
 std::string onednn_cpu_isa();
 
+// oneDNN's row-major sgemm (C = alpha op(A) op(B) + beta C; 0 on success) where linear() runs on
+// it, else nullptr: the blocked attention (models/attention.cpp) runs its blocks on it.
+using RowMajorSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                              const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                              float* C, int64_t ldc);
+RowMajorSgemm onednn_sgemm();
+
 }  // namespace trfpipe::models

@@ -9,6 +9,7 @@
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include "models/encoders_internal.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -233,7 +234,7 @@ void TransformerModel::count_work(const std::vector<int64_t>& lengths, int64_t p
   };
   double useful = 0;
   for (int64_t len : lengths) useful += row_flops(len);
-  const double done = static_cast<double>(lengths.size()) * row_flops(padded_to);
+  const double done = padded_to > 0 ? static_cast<double>(lengths.size()) * row_flops(padded_to) : useful;
   std::lock_guard<std::mutex> lock(work_mutex_);
   work_.useful_flops += useful;
   work_.done_flops += done;
@@ -401,7 +402,13 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
     if (fam == EncoderFamily::DistilBert || fam == EncoderFamily::Gpt2 ||
         (fam != EncoderFamily::Xlnet && encoder_->config().type_vocab_size <= 0))
       in.token_type_ids = at::Tensor();
-    if (!is_train && length_groups_ && n > 1) {
+    // Packed tokens (BERT-layer encoders at CPU inference) do no padding work at all: one call.
+    const bool packed = !is_train && !left && models::runs_packed_tokens(*encoder_) &&
+                        std::all_of(wp.lengths.begin(), wp.lengths.end(), [](int64_t l) { return l > 0; });
+    if (packed) {
+      count_work(wp.lengths, 0);
+      eo = encoder_->forward(in);
+    } else if (!is_train && length_groups_ && n > 1) {
       eo = encode_by_length_groups(in, wp.lengths, left);
     } else {
       count_work(wp.lengths, Lk);

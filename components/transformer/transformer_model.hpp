@@ -95,7 +95,8 @@ class TransformerModel {
 
   // Parameters under their Hugging Face names.
   std::vector<std::pair<std::string, at::Tensor>> named_parameters();
-  // Inference (is_train false) runs the encoder by length groups (plan_length_groups); outputs at
+  // Inference (is_train false) runs the encoder by length groups (plan_length_groups), unless the
+  // encoder runs packed tokens (models::runs_packed_tokens: no padding work, one call); outputs at
   // real pieces equal the padded call's up to float rounding. Padded positions hold what the
   // group's call computed there, zeros beyond the group's longest row (HF's values at padding
   // depend on the padding anyway). On by default; off runs one padded call per sub-batch.
@@ -114,6 +115,7 @@ class TransformerModel {
   void load_from(const std::string& dir, const Json& overrides, bool with_weights = true);
   EncoderOutput encode_by_length_groups(const EncoderInput& in, const std::vector<int64_t>& lengths,
                                         bool pads_left);
+  // padded_to 0: packed tokens (each row at its own length, no padding work).
   void count_work(const std::vector<int64_t>& lengths, int64_t padded_to);
   TransformerModelOptions options_;
   SpanGetter get_spans_;

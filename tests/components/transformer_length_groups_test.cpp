@@ -1,5 +1,6 @@
-// Inference by length groups (TransformerModel::set_length_groups): the plan, and outputs equal
-// to the one padded encoder call at every real piece.
+// Inference by length groups (TransformerModel::set_length_groups) and by packed tokens (the
+// BERT-layer encoders, models/attention.hpp): the plan, and outputs equal to the one padded
+// encoder call at every real piece.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -7,6 +8,7 @@
 #include <ATen/ATen.h>
 
 #include "components/transformer/transformer.hpp"
+#include "models/attention.hpp"
 #include "tests/components/transformer_fixture.hpp"
 #include "trfpipe/torch/transformer_data.hpp"
 
@@ -32,19 +34,22 @@ struct Run {
   EncoderWork work;
 };
 
-Run run(Language& nlp, bool groups) {
+// packed: packed tokens and blocked attention where the encoder has them (else the padded path).
+Run run(Language& nlp, bool groups, bool packed = false) {
   auto& model = dynamic_cast<TransformerPipe&>(nlp.get_pipe("transformer")).model();
   model.set_length_groups(groups);
   model.reset_encoder_work();
+  models::set_packed_attention(packed);
   Run r;
   r.docs = nlp.pipe(mixed_length_texts(), 64);
   r.work = model.encoder_work();
+  models::set_packed_attention(true);
   return r;
 }
 
 // The two runs agree: same pieces and shapes; hidden states (every layer), pooler output and
 // doc.tensor within 1e-5 at real pieces (padded positions hold what each call computed there).
-void expect_same_outputs(const Run& padded, const Run& grouped) {
+void expect_same_outputs(const Run& padded, const Run& grouped, bool fewer_padding_flops = true) {
   ASSERT_EQ(padded.docs.size(), grouped.docs.size());
   for (size_t i = 0; i < padded.docs.size(); ++i) {
     SCOPED_TRACE("doc " + std::to_string(i));
@@ -69,15 +74,23 @@ void expect_same_outputs(const Run& padded, const Run& grouped) {
     for (size_t k = 0; k < ta.data.size(); ++k) ASSERT_NEAR(ta.data[k], tb.data[k], 1e-5) << k;
   }
   EXPECT_NEAR(padded.work.useful_flops, grouped.work.useful_flops, 1e-9 * padded.work.useful_flops);
+  if (!fewer_padding_flops) return;
   EXPECT_GT(grouped.work.calls, padded.work.calls);
   EXPECT_LT(grouped.work.padding_share(), padded.work.padding_share() / 2);
 }
 
-void check_architecture(const std::string& dir) {
+// `packs`: the encoder runs packed tokens: one call per sub-batch, no padding work, the same outputs.
+void check_architecture(const std::string& dir, bool packs = true) {
   Json cfg = transformer_config(dir, strided_cfg(48, 40), true, Json{{"output_hidden_states", true}});
   auto nlp = trf_nlp(cfg);
   const Run padded = run(*nlp, false), grouped = run(*nlp, true);
   expect_same_outputs(padded, grouped);
+  const Run packed = run(*nlp, true, true);
+  expect_same_outputs(padded, packed, false);
+  if (!packs) return;
+  EXPECT_EQ(packed.work.calls, padded.work.calls);
+  EXPECT_GT(padded.work.padding_share(), 0.1);
+  EXPECT_EQ(packed.work.padding_share(), 0.0);
 }
 
 }  // namespace
@@ -115,9 +128,10 @@ TEST(TransformerLengthGroups, RobertaMatchesPaddedCall) {
 }
 
 // XLNet pads on the left: each group keeps the last columns.
-TEST(TransformerLengthGroups, XlnetLeftPaddingMatchesPaddedCall) { check_architecture(tiny_xlnet()); }
+TEST(TransformerLengthGroups, XlnetLeftPaddingMatchesPaddedCall) { check_architecture(tiny_xlnet(), false); }
 
-// Training keeps one padded call (the listeners' gradients flow through it).
+// Training keeps one padded call (the listeners' gradients flow through it); inference runs length
+// groups, or one call of packed tokens.
 TEST(TransformerLengthGroups, TrainingForwardStaysOnePaddedCall) {
   auto nlp = trf_nlp(transformer_config(tiny_bert(), doc_spans_cfg(), false));
   auto& model = dynamic_cast<TransformerPipe&>(nlp->get_pipe("transformer")).model();
@@ -128,6 +142,12 @@ TEST(TransformerLengthGroups, TrainingForwardStaysOnePaddedCall) {
   model.reset_encoder_work();
   model.forward(ptrs, true);
   EXPECT_EQ(model.encoder_work().calls, 1);
+  models::set_packed_attention(false);
   model.forward(ptrs, false);
+  models::set_packed_attention(true);
   EXPECT_GT(model.encoder_work().calls, 2);
+  model.reset_encoder_work();
+  model.forward(ptrs, false);
+  EXPECT_EQ(model.encoder_work().calls, 1);
+  EXPECT_EQ(model.encoder_work().padding_share(), 0.0);
 }
