@@ -5,7 +5,6 @@
 // longest row spends the padding's share of every linear layer on nothing (models/encoders.cpp).
 #include "models/attention.hpp"
 
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
@@ -111,20 +110,6 @@ float exp_shifted_sum(float* x, int64_t n, float shift) {
   }
   for (int64_t j = 0; j < kLanes; ++j) sum += lanes[j];
   return sum;
-}
-
-// oneDNN sizes the OpenMP team of an sgemm by omp_get_max_threads(), which inside ATen's parallel
-// region still says the outer team's size; the nested region it opens then gets one thread while
-// the product is cut for several. Measured with 2 threads: attention at 1x128 took 13 ms instead of
-// 0.3. Inside an active parallel region, setting the implicit task's thread count to 1 makes
-// oneDNN run the product plainly on the calling thread; the setting ends with the region. (Looked
-// up like dnnl_sgemm: libgomp is LibTorch's, and ATen runs serially where it is absent.)
-void one_thread_per_nested_gemm() {
-  using InParallel = int (*)();
-  using SetNumThreads = void (*)(int);
-  static const auto in_parallel = reinterpret_cast<InParallel>(dlsym(RTLD_DEFAULT, "omp_in_parallel"));
-  static const auto set_threads = reinterpret_cast<SetNumThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
-  if (in_parallel && set_threads && in_parallel()) set_threads(1);
 }
 
 // Rows [row, row + len) of Q, K, V and O attend among themselves; `key_bias` (len floats) is

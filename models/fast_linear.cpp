@@ -112,6 +112,20 @@ at::Tensor aten_linear(const at::Tensor& x, const at::Tensor& weight, const at::
 
 }  // namespace
 
+// oneDNN sizes the OpenMP team of an sgemm by omp_get_max_threads(), which inside ATen's parallel
+// region still says the outer team's size; the nested region it opens then gets one thread while
+// the product is cut for several. Measured with 2 threads: attention at 1x128 took 13 ms instead of
+// 0.3. Inside an active parallel region, setting the implicit task's thread count to 1 makes
+// oneDNN run the product plainly on the calling thread; the setting ends with the region. (Looked
+// up like dnnl_sgemm: libgomp is LibTorch's, and ATen runs serially where it is absent.)
+void one_thread_per_nested_gemm() {
+  using InParallel = int (*)();
+  using SetNumThreads = void (*)(int);
+  static const auto in_parallel = reinterpret_cast<InParallel>(dlsym(RTLD_DEFAULT, "omp_in_parallel"));
+  static const auto set_threads = reinterpret_cast<SetNumThreads>(dlsym(RTLD_DEFAULT, "omp_set_num_threads"));
+  if (in_parallel && set_threads && in_parallel()) set_threads(1);
+}
+
 const std::string& linear_backend() { return backend().description; }
 bool linear_uses_onednn() { return backend().sgemm != nullptr; }
 RowMajorSgemm onednn_sgemm() { return backend().sgemm; }
@@ -164,9 +178,9 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   float* S = scores.data_ptr<float>();
   const float alpha = static_cast<float>(1.0 / std::sqrt(static_cast<double>(d)));
   std::atomic<bool> refused{false};
-  // One product per (row, head); called inside ATen's parallel region, oneDNN runs each on
-  // one thread.
+  // One product per (row, head), each on the calling thread of ATen's parallel region.
   at::parallel_for(0, b * heads, 1, [&](int64_t begin, int64_t end) {
+    one_thread_per_nested_gemm();
     for (int64_t i = begin; i < end; ++i) {
       const int64_t off = (i / heads) * s * hd + (i % heads) * d;
       if (sgemm('N', 'T', s, s, d, alpha, Q + off, hd, K + off, hd, 0.f, S + i * s * s, s) != 0) refused = true;
@@ -179,6 +193,7 @@ at::Tensor attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor&
   at::Tensor out = at::empty({b, s, hd}, q.options());
   float* O = out.data_ptr<float>();
   at::parallel_for(0, b * heads, 1, [&](int64_t begin, int64_t end) {
+    one_thread_per_nested_gemm();
     for (int64_t i = begin; i < end; ++i) {
       const int64_t off = (i / heads) * s * hd + (i % heads) * d;
       if (sgemm('N', 'N', s, d, s, 1.f, P + i * s * s, s, V + off, hd, 0.f, O + off, hd) != 0) refused = true;

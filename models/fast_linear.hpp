@@ -38,5 +38,8 @@ using RowMajorSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, in
                               const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
                               float* C, int64_t ldc);
 RowMajorSgemm onednn_sgemm();
+// Inside an ATen parallel region: the sgemm calls of this thread run on it alone (why: in
+// fast_linear.cpp). Nothing outside a parallel region.
+void one_thread_per_nested_gemm();
 
 }  // namespace trfpipe::models
