@@ -203,7 +203,7 @@ TEST(SourcingCli, TransformerListenerBecomesItsOwnTransformer) {
       "a.cfg", "[paths]\ntrain = null\ndev = null\n\n[system]\nseed = 1\n\n[nlp]\nlang = \"en\"\n"
                "pipeline = [\"transformer\",\"ner\"]\n\n[components]\n\n" + trf + ner_block(listener) +
                    "[training]\nmax_steps = 30\neval_frequency = 10\n\n"
-                   "[training.optimizer]\n@optimizers = \"Adam.v1\"\nlearn_rate = 0.005\n\n" +
+                   "[training.optimizer]\n@optimizers = \"Adam.v1\"\nlearn_rate = 0.01\n\n" +
                    kTrainingTail);
   RunResult r = train(tmp, cfg, tmp / "a", data);
   ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
