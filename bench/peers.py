@@ -347,8 +347,14 @@ class Orchestrator:
     def run_shapes(self, engine, arch, model, onnx, threads):
         if engine.startswith("trfpipe"):  # trfpipe, or trfpipe-bf16 / trfpipe-int8 (--dtypes)
             dtype = engine.partition("-")[2] or "fp32"
+            # encoder_bench links libtrfpipe.so, so libgomp starts before trfpipe could set its
+            # short spin (registry/torch_library.cpp): given here as the trfpipe binary has it.
+            env = dict(os.environ)
+            if "OMP_WAIT_POLICY" not in env:
+                env.setdefault("GOMP_SPINCOUNT", "10000")
             return Child([self.encoder_bench, "--model", model, "--shapes", self.a.shapes, "--iters",
-                          str(self.a.iters), "--threads", str(threads), "--dtype", dtype, "--child", "1"]).check(engine)
+                          str(self.a.iters), "--threads", str(threads), "--dtype", dtype, "--child", "1"],
+                         env).check(engine)
         cmd, env = self.in_chroot(["engine", "--mode", "shapes", "--engine", engine, "--model", self.inside(model),
                                    "--onnx", self.inside(onnx) if onnx else "", "--shapes", self.a.shapes,
                                    "--iters", str(self.a.iters), "--threads", str(threads)], threads)
