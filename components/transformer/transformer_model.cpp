@@ -241,21 +241,30 @@ void TransformerModel::count_work(const std::vector<int64_t>& lengths, int64_t p
   ++work_.calls;
 }
 
-// Each group's rows cut to the group's longest row (the columns of real pieces: the first ones,
-// or the last ones when the tokenizer pads on the left), run, and written back into outputs of
-// the full batch's shape (zeros where a group had no columns).
 EncoderOutput TransformerModel::encode_by_length_groups(const EncoderInput& in,
                                                         const std::vector<int64_t>& lengths,
                                                         bool pads_left) {
-  const int64_t n = in.input_ids.size(0), Lk = in.input_ids.size(1);
+  const int64_t Lk = in.input_ids.size(1);
   const std::vector<std::vector<int64_t>> groups = plan_length_groups(lengths, encoder_->hidden_size());
   if (groups.size() == 1 && lengths[static_cast<size_t>(groups[0].back())] >= Lk) {
     count_work(lengths, Lk);
     return encoder_->forward(in);
   }
+  return encode_row_groups(in, lengths, groups, pads_left, false);
+}
+
+// Each group's rows cut to the group's longest row (the columns of real pieces: the first ones,
+// or the last ones when the tokenizer pads on the left), run, and written back into outputs of
+// the full batch's shape (zeros where a group had no columns).
+EncoderOutput TransformerModel::encode_row_groups(const EncoderInput& in, const std::vector<int64_t>& lengths,
+                                                  const std::vector<std::vector<int64_t>>& groups,
+                                                  bool pads_left, bool packed) {
+  const int64_t n = in.input_ids.size(0), Lk = in.input_ids.size(1);
   EncoderOutput out;
   for (const std::vector<int64_t>& group : groups) {
-    const int64_t Lg = std::clamp<int64_t>(lengths[static_cast<size_t>(group.back())], 1, Lk);
+    int64_t longest = 0;
+    for (int64_t i : group) longest = std::max(longest, lengths[static_cast<size_t>(i)]);
+    const int64_t Lg = std::clamp<int64_t>(longest, 1, Lk);
     const int64_t c0 = pads_left ? Lk - Lg : 0;
     const at::Tensor idx =
         at::tensor(group, at::TensorOptions().dtype(at::kLong)).to(in.input_ids.device());
@@ -264,7 +273,7 @@ EncoderOutput TransformerModel::encode_by_length_groups(const EncoderInput& in,
     };
     std::vector<int64_t> group_lengths;
     for (int64_t i : group) group_lengths.push_back(lengths[static_cast<size_t>(i)]);
-    count_work(group_lengths, Lg);
+    count_work(group_lengths, packed ? 0 : Lg);
     EncoderOutput g = encoder_->forward({take(in.input_ids), take(in.attention_mask), take(in.token_type_ids)});
     if (!out.last_hidden_state.defined()) {
       auto seq_shape = [&](const at::Tensor& t) { return at::zeros({n, Lk, t.size(2)}, t.options()); };
@@ -406,8 +415,24 @@ TransformerBatch TransformerModel::forward(const std::vector<Doc*>& docs, bool i
     const bool packed = !is_train && !left && models::runs_packed_tokens(*encoder_) &&
                         std::all_of(wp.lengths.begin(), wp.lengths.end(), [](int64_t l) { return l > 0; });
     if (packed) {
-      count_work(wp.lengths, 0);
-      eo = encoder_->forward(in);
+      // Consecutive rows of at most max_packed_tokens_ real pieces per call.
+      std::vector<std::vector<int64_t>> chunks(1);
+      int64_t tokens = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t len = wp.lengths[static_cast<size_t>(i)];
+        if (max_packed_tokens_ > 0 && !chunks.back().empty() && tokens + len > max_packed_tokens_) {
+          chunks.emplace_back();
+          tokens = 0;
+        }
+        chunks.back().push_back(i);
+        tokens += len;
+      }
+      if (chunks.size() == 1) {
+        count_work(wp.lengths, 0);
+        eo = encoder_->forward(in);
+      } else {
+        eo = encode_row_groups(in, wp.lengths, chunks, false, true);
+      }
     } else if (!is_train && length_groups_ && n > 1) {
       eo = encode_by_length_groups(in, wp.lengths, left);
     } else {

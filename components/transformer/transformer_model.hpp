@@ -102,6 +102,11 @@ class TransformerModel {
   // depend on the padding anyway). On by default; off runs one padded call per sub-batch.
   void set_length_groups(bool on) { length_groups_ = on; }
   bool length_groups() const { return length_groups_; }
+  // Packed tokens: a sub-batch of more real pieces than this runs as several calls of consecutive
+  // rows (a row longer than it alone), so the activations of a large sub-batch are not all held
+  // at once; 0: one call. The default keeps every product large enough for the GEMM's full speed.
+  static constexpr int64_t kDefaultMaxPackedTokens = 1024;
+  void set_max_packed_tokens(int64_t n) { max_packed_tokens_ = n; }
   EncoderWork encoder_work() const;
   void reset_encoder_work();
 
@@ -115,6 +120,11 @@ class TransformerModel {
   void load_from(const std::string& dir, const Json& overrides, bool with_weights = true);
   EncoderOutput encode_by_length_groups(const EncoderInput& in, const std::vector<int64_t>& lengths,
                                         bool pads_left);
+  // One call per group of rows, each cut to its group's longest row, written back into outputs
+  // of the whole batch's shape; `packed`: the encoder packs tokens (no padding work counted).
+  EncoderOutput encode_row_groups(const EncoderInput& in, const std::vector<int64_t>& lengths,
+                                  const std::vector<std::vector<int64_t>>& groups, bool pads_left,
+                                  bool packed);
   // padded_to 0: packed tokens (each row at its own length, no padding work).
   void count_work(const std::vector<int64_t>& lengths, int64_t padded_to);
   TransformerModelOptions options_;
@@ -123,6 +133,7 @@ class TransformerModel {
   std::shared_ptr<Encoder> encoder_;
   int truncation_warnings_ = 0;
   bool length_groups_ = true;
+  int64_t max_packed_tokens_ = kDefaultMaxPackedTokens;
   mutable std::mutex work_mutex_;  // forward runs concurrently on several threads
   EncoderWork work_;
 };

@@ -151,3 +151,18 @@ TEST(TransformerLengthGroups, TrainingForwardStaysOnePaddedCall) {
   EXPECT_EQ(model.encoder_work().calls, 1);
   EXPECT_EQ(model.encoder_work().padding_share(), 0.0);
 }
+
+// A packed sub-batch of more pieces than the budget runs as several calls of consecutive rows,
+// with the one call's outputs and still no padding work.
+TEST(TransformerLengthGroups, PackedSubBatchSplitByTokenBudgetMatchesOneCall) {
+  Json cfg = transformer_config(tiny_bert(), strided_cfg(48, 40), true, Json{{"output_hidden_states", true}});
+  auto nlp = trf_nlp(cfg);
+  auto& model = dynamic_cast<TransformerPipe&>(nlp->get_pipe("transformer")).model();
+  model.set_max_packed_tokens(0);
+  const ::Run one = run(*nlp, true, true);
+  model.set_max_packed_tokens(60);
+  const ::Run split = run(*nlp, true, true);
+  expect_same_outputs(one, split, false);
+  EXPECT_GT(split.work.calls, one.work.calls + 1);
+  EXPECT_EQ(split.work.padding_share(), 0.0);
+}
