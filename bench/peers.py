@@ -351,7 +351,7 @@ class Orchestrator:
             # short spin (registry/torch_library.cpp): given here as the trfpipe binary has it.
             env = dict(os.environ)
             if "OMP_WAIT_POLICY" not in env:
-                env.setdefault("GOMP_SPINCOUNT", "10000")
+                env.setdefault("GOMP_SPINCOUNT", "1000")
             return Child([self.encoder_bench, "--model", model, "--shapes", self.a.shapes, "--iters",
                           str(self.a.iters), "--threads", str(threads), "--dtype", dtype, "--child", "1"],
                          env).check(engine)

@@ -44,7 +44,7 @@ std::string torch_library_path() {
 // threads on the loaded 2-core machine (docs/threads.md). libgomp reads its settings once, when
 // it is loaded, so a short spin is set here, before LibTorch (and with it libgomp) is loaded,
 // unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT, or libgomp is already in the process.
-constexpr const char* kGompSpinCount = "10000";
+constexpr const char* kGompSpinCount = "1000";
 
 void default_openmp_wait() {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
