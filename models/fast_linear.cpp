@@ -32,12 +32,17 @@ using DnnlSgemm = int (*)(char transa, char transb, int64_t M, int64_t N, int64_
 }  // namespace
 
 // Both functions are in oneDNN's C API (dnnl.h, dnnl_debug.h).
-std::string onednn_cpu_isa() {
+int onednn_cpu_isa_bits() {
   using EffectiveIsa = int (*)();
-  using IsaName = const char* (*)(int);
   const auto isa = reinterpret_cast<EffectiveIsa>(dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
+  return isa ? isa() : -1;
+}
+
+std::string onednn_cpu_isa() {
+  using IsaName = const char* (*)(int);
+  const int bits = onednn_cpu_isa_bits();
   const auto name = reinterpret_cast<IsaName>(dlsym(RTLD_DEFAULT, "dnnl_cpu_isa2str"));
-  const char* text = (isa && name) ? name(isa()) : nullptr;
+  const char* text = (bits >= 0 && name) ? name(bits) : nullptr;
   if (text == nullptr) return "";
   std::string s(text);
   if (s.rfind("cpu_isa_", 0) == 0) s.erase(0, 8);

@@ -31,6 +31,9 @@ bool linear_uses_onednn();
 // The instruction set oneDNN's JIT kernels use on this CPU in its words ("avx512_core_bf16";
 // DNNL_MAX_CPU_ISA lowers it), empty without oneDNN.
 std::string onednn_cpu_isa();
+// The same as oneDNN's dnnl_cpu_isa_t bit set (avx512_core 0x27, +VNNI 0x67, +BF16 0xe7); -1
+// without oneDNN.
+int onednn_cpu_isa_bits();
 
 // oneDNN's row-major sgemm (C = alpha op(A) op(B) + beta C; 0 on success) where linear() runs on
 // it, else nullptr: the blocked attention (models/attention.cpp) runs its blocks on it.

@@ -47,7 +47,7 @@ using GemmU8S8 = int (*)(char transa, char transb, char offsetc, int64_t M, int6
 struct Gemms {
   GemmBf16 bf16 = nullptr;
   GemmU8S8 u8s8 = nullptr;
-  int isa = -1;  // dnnl_cpu_isa_t: a bit set, avx512_core 0x27, +VNNI 0x67, +BF16 0xe7
+  int isa = -1;  // onednn_cpu_isa_bits()
 };
 
 const Gemms& gemms() {
@@ -55,9 +55,7 @@ const Gemms& gemms() {
     Gemms out;
     out.bf16 = reinterpret_cast<GemmBf16>(dlsym(RTLD_DEFAULT, "dnnl_gemm_bf16bf16f32"));
     out.u8s8 = reinterpret_cast<GemmU8S8>(dlsym(RTLD_DEFAULT, "dnnl_gemm_u8s8s32"));
-    using EffectiveIsa = int (*)();
-    const auto isa = reinterpret_cast<EffectiveIsa>(dlsym(RTLD_DEFAULT, "dnnl_get_effective_cpu_isa"));
-    if (isa) out.isa = isa();
+    out.isa = onednn_cpu_isa_bits();
     return out;
   }();
   return g;
