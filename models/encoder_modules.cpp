@@ -1,5 +1,6 @@
 // See models/encoder_modules.hpp: torch::nn's layers without the initialisation in the constructor.
 #include "models/encoder_modules.hpp"
+#include "models/fast_linear.hpp"
 
 #include "trfpipe/error.hpp"
 
@@ -10,7 +11,7 @@ LinearImpl::LinearImpl(int64_t in_features, int64_t out_features) {
   bias = register_parameter("bias", at::empty({out_features}));
 }
 
-at::Tensor LinearImpl::forward(const at::Tensor& x) { return at::linear(x, weight, bias); }
+at::Tensor LinearImpl::forward(const at::Tensor& x) { return models::linear(x, weight, bias); }
 
 EmbeddingImpl::EmbeddingImpl(const torch::nn::EmbeddingOptions& opts) : options(opts) {
   if (options.max_norm() || options.scale_grad_by_freq() || options.sparse())

@@ -1,5 +1,6 @@
-// The matrix products of the encoders' linear layers at inference, on the fastest GEMM found in
-// the process, chosen once at load (models/fast_linear.cpp says why and how).
+// The matrix products of the linear layers at inference (the encoders' and the thinc layers of
+// tagger, ner, parser and tok2vec: models/layers), on the fastest GEMM found in the process, chosen
+// once at load (models/fast_linear.cpp says why and how).
 #pragma once
 #include <string>
 

@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include "components/common/registration.hpp"
+#include "models/fast_linear.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -70,7 +71,7 @@ at::Tensor ParserModel::tokvecs(const std::vector<Doc*>& docs, bool is_train) {
 
 at::Tensor ParserModel::precompute(const at::Tensor& tokvecs) const {
   const int64_t N = tokvecs.size(0), K = lower_nO_ * nP_;
-  at::Tensor P = tokvecs.matmul(W_.view({nF_ * K, hidden_width_}).t()).view({N, nF_, K});
+  at::Tensor P = models::linear(tokvecs, W_.view({nF_ * K, hidden_width_}), {}).view({N, nF_, K});
   return at::cat({P, pad_.view({1, nF_, K})}, 0);
 }
 

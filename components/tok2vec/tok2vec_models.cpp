@@ -5,6 +5,7 @@
 #include <ATen/ATen.h>
 
 #include "components/common/registration.hpp"
+#include "models/fast_linear.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe {
@@ -97,7 +98,7 @@ at::Tensor StaticVectors::forward_rows(const std::vector<Doc*>& docs, bool is_tr
                                at::kFloat)
                      .index_select(0, at::from_blob(rows.data(), {int64_t(rows.size())},
                                                     at::kLong));
-  at::Tensor full = at::mm(V, W_.t());
+  at::Tensor full = models::linear(V, W_, {});
   at::Tensor mask = at::from_blob(oov.data(), {int64_t(oov.size()), 1}, at::kFloat).clone();
   at::Tensor out = full - (full * mask).detach();
   if (is_train && dropout_ && *dropout_ > 0.0) {

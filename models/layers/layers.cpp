@@ -1,5 +1,6 @@
 // thinc layers on LibTorch (see layers.hpp).
 #include "models/layers/layers.hpp"
+#include "models/fast_linear.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -189,7 +190,7 @@ Maxout::Maxout(int64_t nO_, int64_t nI_, int64_t nP_, bool normalize)
 
 at::Tensor Maxout::forward(const at::Tensor& X, double drop) const {
   const int64_t n = X.size(0);
-  at::Tensor Y = at::addmm(b.view({1, nO * nP}), X, W.view({nO * nP, nI}).t());
+  at::Tensor Y = models::linear(X, W.view({nO * nP, nI}), b.view({nO * nP}));
   Y = std::get<0>(Y.view({n, nO, nP}).max(2));
   return dropout(norm ? norm->forward(Y) : Y, drop);
 }
@@ -207,7 +208,7 @@ Linear::Linear(int64_t nO_, int64_t nI_, bool zero_init) : nO(nO_), nI(nI_) {
   b = param(at::zeros({nO}, at::kFloat));
 }
 
-at::Tensor Linear::forward(const at::Tensor& X) const { return at::addmm(b, X, W.t()); }
+at::Tensor Linear::forward(const at::Tensor& X) const { return models::linear(X, W, b); }
 
 void Linear::collect(const std::string& prefix, NamedTensors& out) const {
   out.emplace_back(prefix + "W", W);
