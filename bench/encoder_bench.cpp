@@ -6,7 +6,10 @@
 //                 and on, each in its own child process, interleaved (off on off on ...): tokens/s,
 //                 user and sys seconds, peak RSS, and the ratio on/off per shape.
 //   encoder_bench --gemm-ab [--rounds 2] ...     the linear layers on ATen's BLAS (TRFPIPE_GEMM=aten)
-//                 and on oneDNN's sgemm (models/fast_linear.cpp), the same way.
+//                 and on oneDNN (models/fast_linear.cpp, models/packed_matmul.cpp), the same way.
+//   encoder_bench --pack-ab --model DIR [--rounds 2] ...  the encoder's weights on sgemm
+//                 (TRFPIPE_GEMM=sgemm) and packed for oneDNN's matmul primitive
+//                 (models/packed_matmul.cpp; only weights mapped from a file are packed), the same way.
 //   encoder_bench --attention-ab [--rounds 2] ... the padded path with full attention scores
 //                 (TRFPIPE_ATTENTION=padded) and packed tokens with blocked attention
 //                 (models/attention.cpp), the same way.
@@ -124,18 +127,14 @@ std::map<std::string, double> measure(const Options& o, trfpipe::Encoder* encode
 }
 
 // GFLOP/s of one 4096 x 768 x 3072 product (a bert-base FFN layer over 32 x 128 pieces) on the
-// chosen path (models::linear), best of 3: the ceiling the encoder's GFLOP/s is compared with.
+// path an encoder's weights take (models::prepared_linear: packed where oneDNN's primitive runs), best of 3: the ceiling the encoder's GFLOP/s is compared with.
 double gemm_ceiling_gflops(int threads, trfpipe::InferenceDtype dtype = trfpipe::InferenceDtype::Fp32) {
   using trfpipe::InferenceDtype;
   at::set_num_threads(threads);
   at::NoGradGuard no_grad;
   const at::Tensor x = at::randn({4096, 768}), w = at::randn({3072, 768}), b = at::randn({3072});
   const trfpipe::models::PreparedWeight p = trfpipe::models::prepare_weight(w, false, dtype);
-  auto product = [&] {
-    if (dtype == InferenceDtype::Bf16) return trfpipe::models::bf16_linear(x, p, b);
-    if (dtype == InferenceDtype::Int8) return trfpipe::models::int8_linear(x, p, b);
-    return trfpipe::models::linear(x, w, b);
-  };
+  auto product = [&] { return trfpipe::models::prepared_linear(x, p, b, dtype); };
   product();
   double best = 0;
   for (int i = 0; i < 3; ++i) {
@@ -249,21 +248,25 @@ int main(int argc, char** argv) {
         o.ceiling_only = true;
         continue;
       }
-      if (a == "--malloc-ab" || a == "--gemm-ab") {
-        const bool malloc = a == "--malloc-ab";
-        o.ab_variable = malloc ? "TRFPIPE_MALLOC_TUNING" : "TRFPIPE_GEMM";
-        o.ab_values[0] = malloc ? "0" : "aten";
-        o.ab_values[1] = malloc ? "1" : "onednn";
-        o.ab_names[0] = malloc ? "malloc tuning off" : "ATen BLAS";
-        o.ab_names[1] = malloc ? "malloc tuning on" : "oneDNN sgemm";
-        continue;
-      }
-      if (a == "--attention-ab") {
-        o.ab_variable = "TRFPIPE_ATTENTION";
-        o.ab_values[0] = "padded";
-        o.ab_values[1] = "packed";
-        o.ab_names[0] = "padded, full scores";
-        o.ab_names[1] = "packed, blocked";
+      // The A/B modes: the variable each child gets, its two values and their names.
+      static const struct {
+        const char* flag;
+        const char* variable;
+        const char* values[2];
+        const char* names[2];
+      } kModes[] = {
+          {"--malloc-ab", "TRFPIPE_MALLOC_TUNING", {"0", "1"}, {"malloc tuning off", "malloc tuning on"}},
+          {"--gemm-ab", "TRFPIPE_GEMM", {"aten", "onednn"}, {"ATen BLAS", "oneDNN"}},
+          {"--pack-ab", "TRFPIPE_GEMM", {"sgemm", "onednn"}, {"oneDNN sgemm", "packed matmul"}},
+          {"--attention-ab", "TRFPIPE_ATTENTION", {"padded", "packed"}, {"padded, full scores", "packed, blocked"}},
+      };
+      const auto* mode = std::find_if(std::begin(kModes), std::end(kModes), [&](const auto& m) { return a == m.flag; });
+      if (mode != std::end(kModes)) {
+        o.ab_variable = mode->variable;
+        for (int k = 0; k < 2; ++k) {
+          o.ab_values[k] = mode->values[k];
+          o.ab_names[k] = mode->names[k];
+        }
         continue;
       }
       if (i + 1 >= argc) throw std::invalid_argument("option " + a + " needs a value");

@@ -7,6 +7,7 @@
 // loaded (no header, no link dependency): where LibTorch has no oneDNN, ATen stays in charge.
 // TRFPIPE_GEMM=aten chooses ATen (for A/B measurements: bench/encoder_bench --gemm-ab).
 #include "models/fast_linear.hpp"
+#include "models/packed_matmul.hpp"
 #include "models/reduced_precision.hpp"
 
 #include <dlfcn.h>
@@ -81,6 +82,10 @@ const Backend& backend() {
     b.sgemm = reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
     b.description = b.sgemm ? "oneDNN dnnl_sgemm (" + onednn_isa() + ")"
                             : "ATen " + aten_blas() + " (no oneDNN in this LibTorch)";
+    // The encoders' mapped weights at inference (models/reduced_precision.hpp).
+    if (b.sgemm && packed_matmul_unavailable().empty())
+      b.description += "; encoder weights from files packed for oneDNN's matmul primitive (" +
+                       packed_matmul_implementation() + ")";
     return b;
   }();
   return chosen;
@@ -137,8 +142,13 @@ RowMajorSgemm onednn_sgemm() { return backend().sgemm; }
 
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                   bool weight_in_out) {
-  // bf16 / int8 copies of this weight, when its encoder's forward installed them.
+  // The prepared copy of this weight (packed, bf16, int8), when its encoder's forward installed it.
   if (at::Tensor y = reduced_precision_linear(x, weight, bias, weight_in_out); y.defined()) return y;
+  return unprepared_linear(x, weight, bias, weight_in_out);
+}
+
+at::Tensor unprepared_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                             bool weight_in_out) {
   if (!fast_path_applies(x, weight, bias)) return aten_linear(x, weight, bias, weight_in_out);
   const int64_t K = weight_in_out ? weight.size(0) : weight.size(1);
   const int64_t N = weight_in_out ? weight.size(1) : weight.size(0);

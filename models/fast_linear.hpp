@@ -15,6 +15,9 @@ namespace trfpipe::models {
 // dtypes) runs at::linear / at::addmm as before.
 at::Tensor linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                   bool weight_in_out = false);
+// linear() on `weight` itself, never a prepared copy (their fallback).
+at::Tensor unprepared_linear(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                             bool weight_in_out = false);
 
 // Scaled dot-product attention of HF's eager BERT, per head on the same sgemm: q, k, v
 // [batch, seq, heads * head_dim] as the linear layers give them, scores = q k^T / sqrt(head_dim)

@@ -26,6 +26,7 @@
 #endif
 
 #include "models/fast_linear.hpp"
+#include "models/safetensors.hpp"
 #include "trfpipe/torch/encoder.hpp"
 
 namespace trfpipe {
@@ -194,9 +195,16 @@ std::shared_ptr<const PreparedWeights> prepare_encoder(Encoder& encoder, Inferen
     if (!own.count(key) || out->by_weight.count(key) || w.dim() != 2 || w.numel() == 0 ||
         w.scalar_type() != at::kFloat)
       continue;
-    out->by_weight.emplace(key, prepare_weight(w, in_out, dtype));
+    const bool mapped = is_file_mapped(w);
+    if (dtype == InferenceDtype::Fp32 && !mapped) continue;  // a copy would add to memory
+    PreparedWeight p = prepare_weight(w, in_out, dtype);
+    if (dtype == InferenceDtype::Fp32 && !p.packed) continue;
+    // The products read only the copy now: its source's pages can go (one weight at a time, so
+    // the two are never both resident for the whole model).
+    if (mapped) release_mapped_pages(w);
+    out->by_weight.emplace(key, std::move(p));
   }
-  if (out->by_weight.empty()) {
+  if (out->by_weight.empty() && dtype != InferenceDtype::Fp32) {
     static std::atomic<bool> warned{false};
     if (!warned.exchange(true))
       std::cerr << "\u26a0 " << inference_dtype_name(dtype) << " requested but this " << encoder.config().model_type
@@ -215,26 +223,36 @@ bool PreparedWeight::stale() const {
   return source.data_ptr() != source_data || source._version() != source_version;
 }
 
+void quantize_weight_rows(const at::Tensor& w, PreparedWeight& p) {
+  // One float temporary per weight (a chain of ATen ops would hold several: the resident
+  // memory of a large model grew by them).
+  const at::Tensor amax = at::maximum(w.amax(1), w.amin(1).neg());
+  p.scale = at::where(amax > 0, amax / 127.0, at::ones_like(amax)).contiguous();
+  at::Tensor q = w.div(p.scale.unsqueeze(1));
+  q.round_().clamp_(-127, 127);
+  p.column_sums = q.sum(1).to(at::kInt).contiguous();  // sums of integers < 2^24: exact in float
+  p.s8 = q.to(at::kChar).contiguous();
+}
+
 PreparedWeight prepare_weight(const at::Tensor& weight, bool weight_in_out, InferenceDtype dtype) {
   at::NoGradGuard no_grad;
   PreparedWeight p;
   p.source = weight;
   p.source_data = weight.data_ptr();
   p.source_version = weight._version();
+  p.in_out = weight_in_out;
   const at::Tensor w = (weight_in_out ? weight.t() : weight).contiguous();
   p.out = w.size(0);
   p.in = w.size(1);
-  if (dtype == InferenceDtype::Bf16) {
-    p.bf16 = w.to(at::kBFloat16).contiguous();
+  if (dtype == InferenceDtype::Fp32) {
+    p.packed = pack_matmul_weight(w, PackedType::Float32);
+  } else if (dtype == InferenceDtype::Bf16) {
+    p.packed = pack_matmul_weight(w, PackedType::BFloat16);
+    if (!p.packed) p.bf16 = w.to(at::kBFloat16).contiguous();
   } else if (dtype == InferenceDtype::Int8) {
-    // One float temporary per weight (a chain of ATen ops would hold several: the resident
-    // memory of a large model grew by them).
-    const at::Tensor amax = at::maximum(w.amax(1), w.amin(1).neg());
-    p.scale = at::where(amax > 0, amax / 127.0, at::ones_like(amax)).contiguous();
-    at::Tensor q = w.div(p.scale.unsqueeze(1));
-    q.round_().clamp_(-127, 127);
-    p.column_sums = q.sum(1).to(at::kInt).contiguous();  // sums of integers < 2^24: exact in float
-    p.s8 = q.to(at::kChar).contiguous();
+    quantize_weight_rows(w, p);
+    p.packed = pack_matmul_weight(p.s8, PackedType::Int8);
+    if (p.packed) p.s8 = at::Tensor();  // the packed copy is the only one read
   }
   return p;
 }
@@ -269,9 +287,48 @@ at::Tensor to_bf16(const at::Tensor& x) {
   return out;
 }
 
+namespace {
+
+// The float32 product on the weight the copy was made from: where there is no packed copy, or
+// oneDNN refused a row count.
+at::Tensor source_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias) {
+  return unprepared_linear(x, w.source, bias, w.in_out);
+}
+
+// y = a W^T + bias on `w.packed`, a already in the packed type; false where oneDNN refused.
+bool run_packed(const PreparedWeight& w, const void* a, int64_t m, const at::Tensor& bias, void* y) {
+  const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
+  at::internal::lazy_init_num_threads();
+  one_thread_per_nested_gemm();
+  return packed_matmul(*w.packed, a, m, b.defined() ? b.data_ptr<float>() : nullptr, y);
+}
+
+}  // namespace
+
+at::Tensor fp32_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias) {
+  if (!w.packed) return source_linear(x, w, bias);
+  Operand o = operand(x, w);
+  at::Tensor y = at::empty({o.m, w.out}, o.a.options());
+  if (o.m > 0 && !run_packed(w, o.a.data_ptr<float>(), o.m, bias, y.data_ptr())) return source_linear(x, w, bias);
+  return y.view(o.out_sizes);
+}
+
+at::Tensor prepared_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias, InferenceDtype dtype) {
+  switch (dtype) {
+    case InferenceDtype::Bf16: return bf16_linear(x, w, bias);
+    case InferenceDtype::Int8: return int8_linear(x, w, bias);
+    default: return fp32_linear(x, w, bias);
+  }
+}
+
 at::Tensor bf16_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias) {
   Operand o = operand(x, w);
   const int64_t M = o.m, N = w.out, K = w.in;
+  if (w.packed) {
+    at::Tensor y = at::empty({M, N}, o.a.options());
+    if (M > 0 && !run_packed(w, to_bf16(o.a).data_ptr(), M, bias, y.data_ptr())) return source_linear(x, w, bias);
+    return y.view(o.out_sizes);
+  }
   at::Tensor y = at::empty({M, N}, o.a.options());
   float beta = 0.f;
   if (bias.defined()) {
@@ -307,10 +364,14 @@ at::Tensor int8_linear(const at::Tensor& x, const PreparedWeight& w, const at::T
   // The int32 products land in y's memory (same size) and are rescaled there. The zero points
   // are left out of the GEMM (ao = 0, oneDNN's fast case) and subtracted per row afterwards.
   auto* C = reinterpret_cast<int32_t*>(y.data_ptr<float>());
-  const int32_t no_offset = 0;
-  const int status = gemms().u8s8('N', 'T', 'F', M, N, K, 1.f, Q, K, 0, w.s8.data_ptr<int8_t>(), K, 0,
-                                  0.f, C, N, &no_offset);
-  TORCH_CHECK(status == 0, "oneDNN gemm_u8s8s32 failed with status ", status);
+  if (w.packed) {
+    if (!run_packed(w, Q, M, at::Tensor(), C)) return source_linear(x, w, bias);
+  } else {
+    const int32_t no_offset = 0;
+    const int status = gemms().u8s8('N', 'T', 'F', M, N, K, 1.f, Q, K, 0, w.s8.data_ptr<int8_t>(), K, 0,
+                                    0.f, C, N, &no_offset);
+    TORCH_CHECK(status == 0, "oneDNN gemm_u8s8s32 failed with status ", status);
+  }
   const at::Tensor b = bias.defined() ? bias.contiguous() : at::Tensor();
   const float* B = b.defined() ? b.data_ptr<float>() : nullptr;
   const float* S = w.scale.data_ptr<float>();
@@ -335,8 +396,7 @@ at::Tensor reduced_precision_linear(const at::Tensor& x, const at::Tensor& weigh
   if (it == active_weights->by_weight.end()) return {};
   auto plain = [](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided; };
   if (!plain(x) || x.dim() < 1 || (bias.defined() && (!plain(bias) || bias.dim() != 1))) return {};
-  return active_weights->dtype == InferenceDtype::Bf16 ? bf16_linear(x, it->second, bias)
-                                                      : int8_linear(x, it->second, bias);
+  return prepared_linear(x, it->second, bias, active_weights->dtype);
 }
 
 ReducedPrecisionScope::ReducedPrecisionScope(Encoder& encoder, ReducedPrecision* state)
@@ -344,7 +404,8 @@ ReducedPrecisionScope::ReducedPrecisionScope(Encoder& encoder, ReducedPrecision*
   if (!state || recorded_weights || encoder.is_training() || at::GradMode::is_enabled()) return;
   {
     std::lock_guard<std::mutex> lock(state->mutex);
-    if (state->dtype == InferenceDtype::Fp32 || !encoder.device().is_cpu()) return;
+    if (!encoder.device().is_cpu()) return;
+    if (state->dtype == InferenceDtype::Fp32 && !packed_matmul_unavailable().empty()) return;
     if (!state->prepared || any_stale(*state->prepared)) state->prepared = prepare_encoder(encoder, state->dtype);
     held_ = state->prepared;
   }
@@ -360,7 +421,8 @@ ReducedPrecisionScope::~ReducedPrecisionScope() {
 
 // ---- Encoder members ----
 
-Encoder::Encoder(HFConfig config) : config_(std::move(config)) {
+Encoder::Encoder(HFConfig config)
+    : config_(std::move(config)), reduced_precision_(std::make_shared<models::ReducedPrecision>()) {
   if (required_inference_dtype() != InferenceDtype::Fp32) set_inference_dtype(required_inference_dtype());
 }
 

@@ -1,8 +1,9 @@
-// bf16 and dynamic int8 inference for the encoders' linear layers (trfpipe/inference_dtype.hpp
-// says what each does). An encoder owns its prepared weights (struct ReducedPrecision); during
-// one of its forward passes a ReducedPrecisionScope makes them visible to models::linear() on the
-// calling thread, which then runs oneDNN's gemm_bf16bf16f32 or gemm_u8s8s32 on the copy of the
-// weight it is given. Nothing is global, saved, or in the module's parameters.
+// The encoders' linear layers at inference on weights prepared once: bf16 and dynamic int8
+// (trfpipe/inference_dtype.hpp says what each does), and fp32 packed for oneDNN's matmul primitive
+// (models/packed_matmul.hpp). An encoder owns its prepared weights (struct ReducedPrecision);
+// during one of its forward passes a ReducedPrecisionScope makes them visible to models::linear()
+// on the calling thread, which then runs the product on the copy of the weight it is given.
+// Nothing is global, saved, or in the module's parameters.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include <ATen/core/Tensor.h>
 
+#include "models/packed_matmul.hpp"
 #include "trfpipe/inference_dtype.hpp"
 
 namespace trfpipe {
@@ -25,15 +27,21 @@ struct PreparedWeight {
   at::Tensor source;             // the float32 parameter it was made from (shared, not copied)
   const void* source_data = nullptr;  // its data and version when made: a write or a move makes
   int64_t source_version = 0;         // the copy stale, and the encoder prepares again
+  bool in_out = false;                // source is [in, out] (HF's Conv1D)
   int64_t out = 0, in = 0;
-  at::Tensor bf16;         // bf16: [out, in] bfloat16 (round to nearest even)
-  at::Tensor s8;           // int8: [out, in], weight ≈ s8 * scale[out] (symmetric, per row)
+  std::shared_ptr<const PackedMatmulWeight> packed;  // fp32 and bf16 where oneDNN's primitive runs
+  at::Tensor bf16;         // bf16 without `packed`: [out, in] bfloat16 (round to nearest even)
+  at::Tensor s8;           // int8 without `packed`: [out, in], weight ≈ s8 * scale[out] (symmetric, per row)
   at::Tensor scale;        // int8: [out] float32
   at::Tensor column_sums;  // int8: [out] int32, sum of the s8 row (for the activations' zero point)
   bool stale() const;
 };
 
-// `weight` ([out, in]; [in, out] with weight_in_out, HF's Conv1D) prepared for `dtype`.
+// int8's weight quantisation: s8, scale and column_sums of `p` from the float32 [out, in] `w`.
+void quantize_weight_rows(const at::Tensor& w, PreparedWeight& p);
+
+// `weight` ([out, in]; [in, out] with weight_in_out, HF's Conv1D) prepared for `dtype`. For fp32,
+// `packed` stays null where the primitive cannot run (packed_matmul_unavailable()).
 PreparedWeight prepare_weight(const at::Tensor& weight, bool weight_in_out, InferenceDtype dtype);
 
 struct PreparedWeights {
@@ -41,16 +49,18 @@ struct PreparedWeights {
   std::unordered_map<const c10::TensorImpl*, PreparedWeight> by_weight;
 };
 
-// An encoder's reduced-precision state (Encoder::reduced_precision_).
+// An encoder's prepared-weights state (Encoder::reduced_precision_).
 struct ReducedPrecision {
   InferenceDtype dtype = InferenceDtype::Fp32;  // what runs, after the CPU check
   std::mutex mutex;                              // forward runs on several threads at once
   std::shared_ptr<const PreparedWeights> prepared;  // made at the first forward that needs it
 };
 
-// For one forward of `encoder`: when it runs bf16/int8 (state's dtype, eval(), no gradients,
-// CPU), prepares the weights if missing or stale and installs them for linear() on this thread;
-// otherwise does nothing. Finding which weights linear() is called with needs no knowledge of
+// For one forward of `encoder` at inference (eval(), no gradients, CPU): prepares the weights for
+// the state's dtype if missing or stale and installs them for linear() on this thread; otherwise
+// does nothing. In fp32 only weights mapped from a file are packed, and their mapped pages are
+// then released (release_mapped_pages): the packed copy takes their place in memory instead of
+// adding to it. A weight built in memory (training, a fresh model) stays on dnnl_sgemm. Finding which weights linear() is called with needs no knowledge of
 // the architecture: a forward over two tokens records them.
 class ReducedPrecisionScope {
  public:
@@ -70,8 +80,11 @@ class ReducedPrecisionScope {
 at::Tensor reduced_precision_linear(const at::Tensor& x, const at::Tensor& weight,
                                     const at::Tensor& bias, bool weight_in_out);
 
-// The products themselves (x: float32 [..., in]); tests call them directly. They require
-// reduced_precision_unavailable(dtype) to be empty.
+// The products themselves (x: float32 [..., in]); tests and benchmarks call them directly. They
+// require reduced_precision_unavailable(dtype) to be empty. prepared_linear picks by dtype;
+// fp32_linear runs `packed` (ATen on the source where there is none or oneDNN refused).
+at::Tensor prepared_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias, InferenceDtype dtype);
+at::Tensor fp32_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias);
 at::Tensor bf16_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias);
 at::Tensor int8_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias);
 // float32 → bfloat16 bits with round to nearest even (AVX512-BF16), as at::Tensor::to does.

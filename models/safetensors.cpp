@@ -242,6 +242,17 @@ bool is_file_mapped(const at::Tensor& t) {
   return t.defined() && t.has_storage() && t.storage().data_ptr().get_deleter() == &release_mapping;
 }
 
+bool release_mapped_pages(const at::Tensor& t) {
+#ifndef MADV_PAGEOUT
+#define MADV_PAGEOUT 21  // Linux 5.4; glibc's header may predate it
+#endif
+  if (!is_file_mapped(t)) return false;
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = reinterpret_cast<uintptr_t>(t.data_ptr());
+  const uintptr_t first = (begin + page - 1) / page * page, end = (begin + t.nbytes()) / page * page;
+  return end > first && ::madvise(reinterpret_cast<void*>(first), end - first, MADV_PAGEOUT) == 0;
+}
+
 std::string serialize_safetensors(const TensorMap& tensors,
                                   const std::map<std::string, std::string>& metadata) {
   nlohmann::ordered_json header = nlohmann::ordered_json::object();

@@ -34,6 +34,12 @@ SafetensorsContent parse_safetensors(const std::string& bytes, const std::string
 SafetensorsContent read_safetensors(const std::string& path);
 // Whether a tensor is such a view of a mapped file (tests, load reports).
 bool is_file_mapped(const at::Tensor& t);
+// Asks the kernel to take the resident pages of a file-mapped tensor out of this process
+// (MADV_PAGEOUT: the whole pages inside its bytes; a page a write has copied stays, nothing is
+// lost, and a later read maps the file's page again). For a weight that a packed copy replaces at
+// inference (models/reduced_precision.cpp), so that the two are not both resident. False where
+// nothing was asked (not mapped, smaller than a page, or the kernel refused).
+bool release_mapped_pages(const at::Tensor& t);
 // Puts a loaded weight into a module's parameter or buffer: a file-mapped value with the target's
 // dtype and shape, for a CPU target that is alone on its storage (not a view, not tied), becomes
 // the target's data (set_data: no copy); anything else is copied into it (converted to its dtype,

@@ -94,8 +94,11 @@ TEST(ReducedPrecision, Int8LinearFollowsTheQuantisationScheme) {
   x[1][2][5] = 40.0;
   const at::Tensor w = at::randn({19, 37}) * 0.05, b = at::randn({19});
   const PreparedWeight p = prepare_weight(w, false, InferenceDtype::Int8);
-  EXPECT_EQ(p.s8.scalar_type(), at::kChar);
-  EXPECT_EQ(p.s8.abs().amax(1).min().item<int>(), 127);  // each row uses the whole range
+  PreparedWeight q;
+  quantize_weight_rows(w, q);
+  EXPECT_EQ(q.s8.scalar_type(), at::kChar);
+  EXPECT_EQ(q.s8.abs().amax(1).min().item<int>(), 127);  // each row uses the whole range
+  EXPECT_TRUE(at::equal(q.column_sums, q.s8.sum(1).to(at::kInt)));
   const at::Tensor got = int8_linear(x, p, b);
   const at::Tensor exact = at::linear(x, w, b);
   const double scale = exact.abs().max().item<double>();
