@@ -8,8 +8,8 @@
 // (dnnl_memory_desc_t is 696 bytes, dnnl_matmul_desc_t 2,800 in 2.6); they live here in larger
 // opaque buffers that only oneDNN reads or writes, and the path runs only where dnnl_version()
 // says 2.x, whose ABI keeps them. A primitive is made per (type, rows, out, in, bias) the first
-// time it is needed (0.1-0.2 ms each; rows are 16, 32, ... 128) and kept for the process; every
-// one reads the weight in the layout of the first, which is checked.
+// time it is needed (0.1-0.2 ms each; rows are 16, 32, ... 128), per OpenMP team size, and kept for
+// the process; every one reads the weight in the layout of the first, which is checked.
 #include "models/packed_matmul.hpp"
 
 #include <dlfcn.h>
@@ -179,21 +179,31 @@ struct Primitive {
   MemoryDesc src, dst, bias;
 };
 
-using Key = std::tuple<int, int64_t, int64_t, int64_t, bool>;  // PackedType, rows, out, in, bias
+// The OpenMP threads a primitive made now would use. oneDNN fixes a primitive's team size when it
+// is made, whatever the thread that runs it later is set to (a primitive made during a 1-thread
+// warm-up ran on one thread in a 2-thread pipeline), so the size is part of the key.
+int openmp_threads() {
+  using MaxThreads = int (*)();
+  static const auto max_threads = reinterpret_cast<MaxThreads>(dlsym(RTLD_DEFAULT, "omp_get_max_threads"));
+  return max_threads ? max_threads() : 1;
+}
+
+using Key = std::tuple<int, int64_t, int64_t, int64_t, bool, int>;  // PackedType, rows, out, in, bias, threads
 struct KeyHash {
   size_t operator()(const Key& k) const {
     size_t h = std::hash<int64_t>()(std::get<1>(k));
     h = h * 1000003u ^ std::hash<int64_t>()(std::get<2>(k));
     h = h * 1000003u ^ std::hash<int64_t>()(std::get<3>(k));
+    h = h * 1000003u ^ static_cast<size_t>(std::get<5>(k));
     return h * 31u + static_cast<size_t>(std::get<0>(k)) * 2u + (std::get<4>(k) ? 1u : 0u);
   }
 };
 
-// nullptr where oneDNN cannot make it.
+// For the calling thread's OpenMP setting; nullptr where oneDNN cannot make it.
 const Primitive* primitive(PackedType type, int64_t rows, int64_t out, int64_t in, bool with_bias) {
   static std::shared_mutex mutex;
   static std::unordered_map<Key, Primitive*, KeyHash> made;
-  const Key key{static_cast<int>(type), rows, out, in, with_bias};
+  const Key key{static_cast<int>(type), rows, out, in, with_bias, openmp_threads()};
   {
     std::shared_lock<std::shared_mutex> read(mutex);
     if (auto it = made.find(key); it != made.end()) return it->second;
