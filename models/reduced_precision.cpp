@@ -195,13 +195,15 @@ std::shared_ptr<const PreparedWeights> prepare_encoder(Encoder& encoder, Inferen
     if (!own.count(key) || out->by_weight.count(key) || w.dim() != 2 || w.numel() == 0 ||
         w.scalar_type() != at::kFloat)
       continue;
-    const bool mapped = is_file_mapped(w);
-    if (dtype == InferenceDtype::Fp32 && !mapped) continue;  // a copy would add to memory
+    // Still as loaded from a file: its pages are the file's (no write, e.g. a training step, has
+    // copied them into memory the kernel could only swap out).
+    const bool as_loaded = is_file_mapped(w) && w._version() == 0;
+    if (dtype == InferenceDtype::Fp32 && !as_loaded) continue;  // a copy would add to memory
     PreparedWeight p = prepare_weight(w, in_out, dtype);
     if (dtype == InferenceDtype::Fp32 && !p.packed) continue;
     // The products read only the copy now: its source's pages can go (one weight at a time, so
     // the two are never both resident for the whole model).
-    if (mapped) release_mapped_pages(w);
+    if (as_loaded) release_mapped_pages(w);
     out->by_weight.emplace(key, std::move(p));
   }
   if (out->by_weight.empty() && dtype != InferenceDtype::Fp32) {

@@ -58,9 +58,10 @@ struct ReducedPrecision {
 
 // For one forward of `encoder` at inference (eval(), no gradients, CPU): prepares the weights for
 // the state's dtype if missing or stale and installs them for linear() on this thread; otherwise
-// does nothing. In fp32 only weights mapped from a file are packed, and their mapped pages are
-// then released (release_mapped_pages): the packed copy takes their place in memory instead of
-// adding to it. A weight built in memory (training, a fresh model) stays on dnnl_sgemm. Finding which weights linear() is called with needs no knowledge of
+// does nothing. In fp32 only weights still as loaded from a file (mapped, never written) are
+// packed, and their mapped pages are then released (release_mapped_pages): the packed copy takes
+// their place in memory instead of adding to it. A weight built or changed in memory (a fresh
+// model, training) stays on dnnl_sgemm. Finding which weights linear() is called with needs no knowledge of
 // the architecture: a forward over two tokens records them.
 class ReducedPrecisionScope {
  public:
