@@ -1,7 +1,10 @@
-// bf16 and dynamic int8 linear layers at inference (models/reduced_precision.hpp).
+// The encoders' prepared linear layers at inference: fp32 packed, bf16 and dynamic int8
+// (models/reduced_precision.hpp).
 // Why oneDNN: Debian's LibTorch links oneDNN 2.6 (libdnnl), whose GEMMs JIT-compile for the CPU:
-// gemm_bf16bf16f32 runs AVX512-BF16's dot products, gemm_u8s8s32 AVX512-VNNI's. Both are found
-// with dlsym like dnnl_sgemm (models/fast_linear.cpp): no header, no link dependency.
+// bf16 products run AVX512-BF16's dot products, u8 x s8 ones AVX512-VNNI's. They run on oneDNN's
+// matmul primitive with the weights packed once (models/packed_matmul.cpp); where it cannot, on
+// gemm_bf16bf16f32 and gemm_u8s8s32, found with dlsym like dnnl_sgemm (models/fast_linear.cpp):
+// no header, no link dependency.
 // gemm_bf16bf16f32 is exported but not in oneDNN's public header; its signature is the one in
 // oneDNN v2.6 src/common/gemm.cpp. The small passes around the GEMMs (rounding activations to
 // bf16, quantising them to u8, rescaling int32 to float32) are AVX-512 loops here, run only where
@@ -326,12 +329,11 @@ at::Tensor prepared_linear(const at::Tensor& x, const PreparedWeight& w, const a
 at::Tensor bf16_linear(const at::Tensor& x, const PreparedWeight& w, const at::Tensor& bias) {
   Operand o = operand(x, w);
   const int64_t M = o.m, N = w.out, K = w.in;
+  at::Tensor y = at::empty({M, N}, o.a.options());
   if (w.packed) {
-    at::Tensor y = at::empty({M, N}, o.a.options());
     if (M > 0 && !run_packed(w, to_bf16(o.a).data_ptr(), M, bias, y.data_ptr())) return source_linear(x, w, bias);
     return y.view(o.out_sizes);
   }
-  at::Tensor y = at::empty({M, N}, o.a.options());
   float beta = 0.f;
   if (bias.defined()) {
     y.copy_(bias.reshape({1, N}).expand({M, N}));

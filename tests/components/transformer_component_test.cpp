@@ -349,8 +349,10 @@ TEST(TransformerSerialization, TransformerWithListeningTaggerSavesAndLoads) {
   auto loaded = Language::load(dir + "/pipe");
   ASSERT_EQ(loaded->pipe_names(), (std::vector<std::string>{"transformer", "tagger"}));
   Doc after = (*loaded)(text);
-  EXPECT_TRUE(get_trf_data(before)->model_output.last_hidden_state.equal(
-      get_trf_data(after)->model_output.last_hidden_state));
+  // Equal to float rounding, not bit for bit: the loaded weights, as read from the file, run on
+  // packed copies (models/reduced_precision.hpp), the trained ones in memory on sgemm.
+  EXPECT_TRUE(at::allclose(get_trf_data(before)->model_output.last_hidden_state,
+                           get_trf_data(after)->model_output.last_hidden_state, 0.0, 1e-5));
   for (size_t i = 0; i < before.size(); ++i) EXPECT_EQ(before.token(i).tag_(), after.token(i).tag_()) << i;
   fs::remove_all(dir);
 }

@@ -68,7 +68,7 @@ class Encoder : public torch::nn::Module {
   // Precision of the linear layers at inference on the CPU (trfpipe/inference_dtype.hpp): bf16 or
   // int8 copies of the weights are made at the first forward in eval() without gradients (again
   // when the weights change), owned here and never saved; train() and CUDA run fp32 as before.
-  // In fp32, weights mapped from a file get a copy packed for oneDNN's matmul primitive instead
+  // In fp32, weights still as loaded from a file get a copy packed for oneDNN's matmul primitive
   // (models/reduced_precision.hpp), which takes the mapped pages' place in memory.
   // Where the CPU lacks the instructions, fp32 with one warning on stderr. Encoders loaded or
   // built get required_inference_dtype(). inference_dtype() is what runs (after any fallback).
