@@ -5,7 +5,8 @@
 // GFLOP/s. ATen's own oneDNN path (mkldnn_linear) converts layouts on every call and was no
 // faster, so linear() calls dnnl_sgemm directly. It is found with dlsym in the libraries already
 // loaded (no header, no link dependency): where LibTorch has no oneDNN, ATen stays in charge.
-// TRFPIPE_GEMM=aten chooses ATen (for A/B measurements: bench/encoder_bench --gemm-ab).
+// TRFPIPE_GEMM=aten chooses ATen (for A/B measurements: bench/encoder_bench --gemm-ab);
+// TRFPIPE_GEMM=sgemm keeps sgemm for the encoders' weights too (models/packed_matmul.cpp).
 #include "models/fast_linear.hpp"
 #include "models/packed_matmul.hpp"
 #include "models/reduced_precision.hpp"

@@ -181,7 +181,7 @@ TEST(SpacyOptionsCli, BenchmarkSpeedPrintsOutliersAndAConfidenceInterval) {
 }
 
 // The GEMM backend chosen when libtrfpipe.so loads is reported by `info` and in `benchmark
-// speed`'s header; TRFPIPE_GEMM=aten switches oneDNN off and both say so.
+// speed`'s header; TRFPIPE_GEMM=aten switches oneDNN off, =sgemm the packed weights, and both say so.
 TEST(SpacyOptionsCli, InfoAndBenchmarkSpeedReportTheGemmBackend) {
   TempDir tmp("trfpipe_options_");
   // The value of the "Inference GEMM" row or line ("" when there is none).
@@ -200,6 +200,16 @@ TEST(SpacyOptionsCli, InfoAndBenchmarkSpeedReportTheGemmBackend) {
   EXPECT_TRUE(chosen.rfind("oneDNN dnnl_sgemm (", 0) == 0 ||
               chosen.find("no oneDNN in this LibTorch") != std::string::npos)
       << chosen;
+  // Packing for oneDNN's matmul primitive is said where it runs, and TRFPIPE_GEMM=sgemm turns it off.
+  const std::string packed = "encoder weights from files packed for oneDNN's matmul primitive";
+  if (chosen.find(packed) != std::string::npos) {
+    RunOptions sgemm;
+    sgemm.env = {"TRFPIPE_GEMM=sgemm"};
+    r = run_process({"info"}, sgemm);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(gemm_line(r.out).rfind("oneDNN dnnl_sgemm (", 0), 0u) << r.out;
+    EXPECT_EQ(gemm_line(r.out).find(packed), std::string::npos) << r.out;
+  }
   RunOptions aten;
   aten.env = {"TRFPIPE_GEMM=aten"};
   r = run_process({"info"}, aten);
