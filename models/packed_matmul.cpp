@@ -276,7 +276,7 @@ std::shared_ptr<const PackedMatmulWeight> pack_matmul_weight(const at::Tensor& w
   packed->layout = layout;
   packed->data = at::empty({static_cast<int64_t>(api().md_get_size(layout->weights))}, at::kByte);
   const Api& a = api();
-  const MemoryDesc plain = matrix(in, out, int8 ? kS8 : kF32, kTagBa);  // reordered (and rounded) from
+  const MemoryDesc plain = matrix(in, out, int8 ? kS8 : kF32, kTagBa);  // w as it is, reordered (and rounded)
   Handle reorder_pd = nullptr, reorder = nullptr;
   bool ok = a.reorder_pd_create(&reorder_pd, &plain, a.engine, layout->weights, a.engine, nullptr) == 0 &&
             a.primitive_create(&reorder, reorder_pd) == 0;
