@@ -17,7 +17,7 @@
 #include <atomic>
 #include <cmath>
 #include <iostream>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include <ATen/ATen.h>
@@ -187,16 +187,18 @@ std::shared_ptr<const PreparedWeights> prepare_encoder(Encoder& encoder, Inferen
     RecordingGuard recording(&used);
     encoder.forward({at::zeros({2, 2}, at::kLong), {}, {}});  // two rows: XLNet's bi_data halves
   }
-  std::unordered_set<const c10::TensorImpl*> own;
-  for (const auto& p : encoder.parameters(true)) own.insert(p.unsafeGetTensorImpl());
+  std::unordered_map<const void*, int64_t> own;  // data -> elements
+  for (const auto& p : encoder.parameters(true)) own.emplace(p.data_ptr(), p.numel());
   auto out = std::make_shared<PreparedWeights>();
   out->dtype = dtype;
   for (const auto& [w, in_out] : used) {
-    const c10::TensorImpl* key = w.unsafeGetTensorImpl();
-    // Only the encoder's own float32 matrices: a weight made during the call would not be found
-    // again, and other dtypes stay with ATen.
-    if (!own.count(key) || out->by_weight.count(key) || w.dim() != 2 || w.numel() == 0 ||
-        w.scalar_type() != at::kFloat)
+    const void* key = w.data_ptr();
+    // Only the encoder's own float32 matrices, or whole views of them (XLNet's [d_model, n, d]
+    // projections as matrices): a weight made during the call would not be found again, and
+    // other dtypes stay with ATen.
+    const auto param = own.find(key);
+    if (param == own.end() || param->second != w.numel() || out->by_weight.count(key) || w.dim() != 2 ||
+        w.numel() == 0 || w.scalar_type() != at::kFloat)
       continue;
     // Still as loaded from a file: its pages are the file's (no write, e.g. a training step, has
     // copied them into memory the kernel could only swap out).
@@ -396,8 +398,11 @@ at::Tensor reduced_precision_linear(const at::Tensor& x, const at::Tensor& weigh
     return {};
   }
   if (!active_weights || !weight.defined()) return {};
-  const auto it = active_weights->by_weight.find(weight.unsafeGetTensorImpl());
-  if (it == active_weights->by_weight.end()) return {};
+  const auto it = active_weights->by_weight.find(weight.data_ptr());
+  // The same data as a prepared weight, taken the same way (shape and orientation).
+  if (it == active_weights->by_weight.end() || it->second.in_out != weight_in_out || weight.dim() != 2 ||
+      weight.size(weight_in_out ? 1 : 0) != it->second.out || weight.size(weight_in_out ? 0 : 1) != it->second.in)
+    return {};
   auto plain = [](const at::Tensor& t) { return t.device().is_cpu() && t.scalar_type() == at::kFloat && t.layout() == at::kStrided; };
   if (!plain(x) || x.dim() < 1 || (bias.defined() && (!plain(bias) || bias.dim() != 1))) return {};
   return prepared_linear(x, it->second, bias, active_weights->dtype);

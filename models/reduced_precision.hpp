@@ -46,7 +46,7 @@ PreparedWeight prepare_weight(const at::Tensor& weight, bool weight_in_out, Infe
 
 struct PreparedWeights {
   InferenceDtype dtype = InferenceDtype::Fp32;
-  std::unordered_map<const c10::TensorImpl*, PreparedWeight> by_weight;
+  std::unordered_map<const void*, PreparedWeight> by_weight;  // by the weight's data (a view finds it too)
 };
 
 // An encoder's prepared-weights state (Encoder::reduced_precision_).

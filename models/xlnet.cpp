@@ -12,6 +12,7 @@
 
 #include "models/encoder_base.hpp"
 #include "models/encoder_modules.hpp"
+#include "models/fast_linear.hpp"
 #include "trfpipe/error.hpp"
 
 namespace trfpipe::models {
@@ -65,10 +66,14 @@ struct XlnetRelativeAttention : torch::nn::Module, CustomInit {
       t->normal_(0.0, std_dev, gen);
   }
 
-  // x [b, len, d_model] · W [d_model, n, d] → [b, n, len, d] (HF's einsum "ibh,hnd->ibnd").
+  // x [b, len, d_model] · W [d_model, n, d] → [b, n, len, d] (HF's einsum "ibh,hnd->ibnd"), on
+  // models::linear with W as an [in, out] matrix (a view of the parameter: its prepared copy,
+  // packed or bf16/int8, is found by the parameter's data).
   at::Tensor project(const at::Tensor& x, const at::Tensor& w) const {
     const int64_t b = x.size(0), len = x.size(1);
-    return at::matmul(x, w.reshape({w.size(0), heads * d_head})).view({b, len, heads, d_head}).permute({0, 2, 1, 3});
+    return models::linear(x, w.view({w.size(0), heads * d_head}), at::Tensor(), /*weight_in_out=*/true)
+        .view({b, len, heads, d_head})
+        .permute({0, 2, 1, 3});
   }
 
   at::Tensor forward(const at::Tensor& h, const XlnetContext& ctx, std::vector<at::Tensor>* attentions) {
@@ -92,7 +97,7 @@ struct XlnetRelativeAttention : torch::nn::Module, CustomInit {
     prob = drop(prob, c.hidden_dropout_prob, tr);
     if (attentions) attentions->push_back(prob);
     at::Tensor vec = at::matmul(prob, vh).permute({0, 2, 1, 3}).reshape({b, len, heads * d_head});
-    at::Tensor out = at::matmul(vec, o.reshape({o.size(0), heads * d_head}).t());
+    at::Tensor out = models::linear(vec, o.view({o.size(0), heads * d_head}), at::Tensor());
     out = drop(out, c.hidden_dropout_prob, tr);
     return layer_norm(out + h);
   }

@@ -110,17 +110,10 @@ double mapped_share(const at::Tensor& t) {
 
 // A loaded encoder: its first forward at inference packs the mapped linear weights and lets their
 // pages go; its outputs are those of the unpacked path (autograd on runs ATen on the mapped
-// weights, which come back from the file).
-TEST(PackedMatmul, LoadedEncoderRunsOnPackedCopiesInsteadOfMappedPages) {
-  SKIP_UNLESS_PACKED;
-  const nlohmann::json cfg = {{"model_type", "bert"}, {"vocab_size", 300},  {"hidden_size", 256},
-                              {"num_hidden_layers", 2}, {"num_attention_heads", 4}, {"intermediate_size", 1024}};
+// weights, which come back from the file). `weight_name` is part of one such weight's name.
+void check_loaded_encoder(const nlohmann::json& cfg, const std::string& weight_name) {
+  SCOPED_TRACE(weight_name);
   const fs::path dir = testing::temp_dir("packed_matmul_encoder");
-  struct statfs where;
-  if (statfs(dir.c_str(), &where) == 0 && where.f_type == 0x01021994) {  // TMPFS_MAGIC
-    fs::remove_all(dir);
-    GTEST_SKIP() << "the temporary folder is on tmpfs: without swap its pages have nowhere to go";
-  }
   save_encoder(*make_encoder(HFConfig::from_json(cfg), 0), dir.string());
   {  // on disk, as a model is when it is loaded: the kernel does not give up unwritten file pages
     const int fd = open((dir / "model.safetensors").c_str(), O_RDONLY);
@@ -132,9 +125,9 @@ TEST(PackedMatmul, LoadedEncoderRunsOnPackedCopiesInsteadOfMappedPages) {
   enc->eval();
   at::Tensor weight;
   for (const auto& p : enc->named_parameters())
-    if (p.key().find("intermediate.dense.weight") != std::string::npos) weight = p.value();
+    if (p.key().find(weight_name) != std::string::npos) weight = p.value();
   ASSERT_TRUE(weight.defined());
-  ASSERT_TRUE(is_file_mapped(weight));  // 1 MB: its pages can be told apart
+  ASSERT_TRUE(is_file_mapped(weight));  // 256 KB or more: its pages can be told apart
   at::manual_seed(6);
   const EncoderInput x{at::randint(1, 300, {3, 150}), at::Tensor(), at::Tensor()};
   at::Tensor packed;
@@ -151,6 +144,20 @@ TEST(PackedMatmul, LoadedEncoderRunsOnPackedCopiesInsteadOfMappedPages) {
     EXPECT_TRUE(at::equal(enc->forward(x).last_hidden_state, packed));  // the same copies again
   }
   fs::remove_all(dir);
+}
+
+// BERT's FFN weight, and XLNet's q projection ([d_model, n_head, d_head], used as a matrix view).
+TEST(PackedMatmul, LoadedEncoderRunsOnPackedCopiesInsteadOfMappedPages) {
+  SKIP_UNLESS_PACKED;
+  struct statfs where;
+  if (statfs(fs::temp_directory_path().c_str(), &where) == 0 && where.f_type == 0x01021994)  // TMPFS_MAGIC
+    GTEST_SKIP() << "the temporary folder is on tmpfs: without swap its pages have nowhere to go";
+  check_loaded_encoder({{"model_type", "bert"}, {"vocab_size", 300}, {"hidden_size", 256}, {"num_hidden_layers", 2},
+                        {"num_attention_heads", 4}, {"intermediate_size", 1024}},
+                       "intermediate.dense.weight");
+  check_loaded_encoder({{"model_type", "xlnet"}, {"vocab_size", 300}, {"d_model", 256}, {"n_layer", 2},
+                        {"n_head", 4}, {"d_inner", 1024}},
+                       "rel_attn.q");
 }
 
 // Language::pipe runs one encoder on several threads: the packed copies are made once and every
