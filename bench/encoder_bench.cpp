@@ -127,7 +127,8 @@ std::map<std::string, double> measure(const Options& o, trfpipe::Encoder* encode
 }
 
 // GFLOP/s of one 4096 x 768 x 3072 product (a bert-base FFN layer over 32 x 128 pieces) on the
-// path an encoder's weights take (models::prepared_linear: packed where oneDNN's primitive runs), best of 3: the ceiling the encoder's GFLOP/s is compared with.
+// path an encoder's weights take (models::prepared_linear: packed where oneDNN's primitive runs),
+// best of 3: the ceiling the encoder's GFLOP/s is compared with.
 double gemm_ceiling_gflops(int threads, trfpipe::InferenceDtype dtype = trfpipe::InferenceDtype::Fp32) {
   using trfpipe::InferenceDtype;
   at::set_num_threads(threads);

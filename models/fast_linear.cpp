@@ -83,10 +83,6 @@ const Backend& backend() {
     b.sgemm = reinterpret_cast<DnnlSgemm>(dlsym(RTLD_DEFAULT, "dnnl_sgemm"));
     b.description = b.sgemm ? "oneDNN dnnl_sgemm (" + onednn_isa() + ")"
                             : "ATen " + aten_blas() + " (no oneDNN in this LibTorch)";
-    // The encoders' mapped weights at inference (models/reduced_precision.hpp).
-    if (b.sgemm && packed_matmul_unavailable().empty())
-      b.description += "; encoder weights from files packed for oneDNN's matmul primitive (" +
-                       packed_matmul_implementation() + ")";
     return b;
   }();
   return chosen;
@@ -137,7 +133,17 @@ void one_thread_per_nested_gemm() {
   if (in_parallel && set_threads && in_parallel()) set_threads(1);
 }
 
-const std::string& linear_backend() { return backend().description; }
+const std::string& linear_backend() {
+  // Built on first use, not at load: naming the packed path's implementation makes a oneDNN
+  // engine and a primitive, which a process that never asks (or runs no encoder) need not pay.
+  static const std::string described = [] {
+    std::string d = backend().description;
+    if (backend().sgemm && packed_matmul_unavailable().empty())  // encoders' mapped weights
+      d += "; encoder weights from files packed for oneDNN's matmul primitive (" + packed_matmul_implementation() + ")";
+    return d;
+  }();
+  return described;
+}
 bool linear_uses_onednn() { return backend().sgemm != nullptr; }
 RowMajorSgemm onednn_sgemm() { return backend().sgemm; }
 
