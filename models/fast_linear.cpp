@@ -133,6 +133,14 @@ void one_thread_per_nested_gemm() {
   if (in_parallel && set_threads && in_parallel()) set_threads(1);
 }
 
+int parallel_for_threads() {
+  std::atomic<uint64_t> seen{0};  // a bit per thread number
+  at::parallel_for(0, 1024, 1, [&](int64_t, int64_t) {
+    seen |= uint64_t{1} << std::min(at::get_thread_num(), 63);
+  });
+  return __builtin_popcountll(seen.load());
+}
+
 const std::string& linear_backend() {
   // Built on first use, not at load: naming the packed path's implementation makes a oneDNN
   // engine and a primitive, which a process that never asks (or runs no encoder) need not pay.

@@ -48,5 +48,9 @@ RowMajorSgemm onednn_sgemm();
 // Inside an ATen parallel region: the sgemm calls of this thread run on it alone (why: in
 // fast_linear.cpp). Nothing outside a parallel region.
 void one_thread_per_nested_gemm();
+// How many threads an at::parallel_for over many items runs on in this library's code: ATen's
+// thread count where the library was compiled with OpenMP, 1 where it was not (the loop is a
+// header template, parallel only in files built with -fopenmp). Checked by a test.
+int parallel_for_threads();
 
 }  // namespace trfpipe::models

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "models/fast_linear.hpp"
@@ -84,6 +85,18 @@ TEST(FastLinear, BackendIsNamed) {
   EXPECT_FALSE(linear_backend().empty());
   // Debian's LibTorch links oneDNN: the fast path is what runs there.
   if (linear_uses_onednn()) EXPECT_NE(linear_backend().find("oneDNN"), std::string::npos);
+}
+
+// The attention and the bf16/int8 conversions split their loops with at::parallel_for, a header
+// template whose OpenMP region exists only in files compiled with -fopenmp. Built without it
+// (as before), every such loop ran on one thread at any --threads: this saw 1 where ATen had 2.
+TEST(FastLinear, LibraryLoopsRunOnAtensThreads) {
+  const int before = at::get_num_threads();
+  at::set_num_threads(2);
+  EXPECT_EQ(parallel_for_threads(), 2);
+  at::set_num_threads(1);
+  EXPECT_EQ(parallel_for_threads(), 1);
+  at::set_num_threads(before);
 }
 
 }  // namespace
