@@ -1,5 +1,6 @@
 // Blocked attention with an online softmax, on oneDNN's sgemm for the two products of each block
-// and on our own (vectorisable) loops for the softmax in between. Why blocks: the full scores of
+// (gemm_bf16bf16f32 in a bf16 encoder) and on our own (vectorisable) loops for the softmax in
+// between. Why blocks: the full scores of
 // bert-base at 8 x 512 are 8 x 12 x 512 x 512 floats (100 MB) written and read three times, far
 // out of cache; a 64 x 256 block (64 KB) stays in L2. Why packed sequences: a batch padded to its
 // longest row spends the padding's share of every linear layer on nothing (models/encoders.cpp).
@@ -18,6 +19,7 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "models/fast_linear.hpp"
+#include "models/reduced_precision.hpp"
 
 namespace trfpipe::models {
 
@@ -119,11 +121,21 @@ struct Segment {
   const float* key_bias;
 };
 
+// The two products of a block: on float32 (sgemm), or in a bf16 encoder's forward on bfloat16
+// copies of Q, K, V and of the probabilities, accumulated in float32 (gemm_bf16bf16f32: twice
+// sgemm's speed, the rounding bf16's linear layers already make). The softmax stays float32.
+struct BlockProducts {
+  RowMajorSgemm sgemm = nullptr;
+  RowMajorGemmBf16 gemm_bf16 = nullptr;  // set: Qb, Kb, Vb hold Q, K, V in bf16
+  const uint16_t *Qb = nullptr, *Kb = nullptr, *Vb = nullptr;
+};
+
 // O = softmax(Q K^T / sqrt(d) + bias) V per segment and head; rows have `width` = heads * d
-// floats, head h at column h * d. False where the sgemm refused a product.
+// floats, head h at column h * d. False where oneDNN refused a product.
 bool attend_segments(const float* Q, const float* K, const float* V, float* O, int64_t width, int64_t heads,
-                     const std::vector<Segment>& segments) {
-  const RowMajorSgemm sgemm = onednn_sgemm();
+                     const std::vector<Segment>& segments, const BlockProducts& products) {
+  const RowMajorSgemm sgemm = products.sgemm;
+  const RowMajorGemmBf16 gemm_bf16 = products.gemm_bf16;
   const int64_t d = width / heads;
   struct Task {
     int64_t segment, head, q0;
@@ -141,6 +153,7 @@ bool attend_segments(const float* Q, const float* K, const float* V, float* O, i
   at::parallel_for(0, static_cast<int64_t>(tasks.size()), 1, [&](int64_t begin, int64_t end) {
     one_thread_per_nested_gemm();
     std::vector<float> scores(kQueryBlock * kKeyBlock), row_max(kQueryBlock), row_sum(kQueryBlock);
+    std::vector<uint16_t> probs(gemm_bf16 ? kQueryBlock * kKeyBlock : 0);
     for (int64_t t = begin; t < end && !refused; ++t) {
       const Task& task = tasks[static_cast<size_t>(t)];
       const Segment& seg = segments[static_cast<size_t>(task.segment)];
@@ -150,10 +163,12 @@ bool attend_segments(const float* Q, const float* K, const float* V, float* O, i
       float* o = O + (seg.row + task.q0) * width + col;
       for (int64_t k0 = 0; k0 < seg.len; k0 += kKeyBlock) {
         const int64_t nk = std::min(kKeyBlock, seg.len - k0);
-        const float* k = K + (seg.row + k0) * width + col;
-        const float* v = V + (seg.row + k0) * width + col;
+        const int64_t q_at = (seg.row + task.q0) * width + col, kv_at = (seg.row + k0) * width + col;
         float* S = scores.data();
-        if (sgemm('N', 'T', nq, nk, d, alpha, q, width, k, width, 0.f, S, nk) != 0) {
+        const int qk = gemm_bf16 ? gemm_bf16('N', 'T', nq, nk, d, alpha, products.Qb + q_at, width,
+                                             products.Kb + kv_at, width, 0.f, S, nk)
+                                 : sgemm('N', 'T', nq, nk, d, alpha, q, width, K + kv_at, width, 0.f, S, nk);
+        if (qk != 0) {
           refused = true;
           return;
         }
@@ -171,8 +186,13 @@ bool attend_segments(const float* Q, const float* K, const float* V, float* O, i
               for (int64_t j = 0; j < d; ++j) o[r * width + j] *= rescale;
           }
           row_max[r] = m_new;
+          if (gemm_bf16) round_to_bf16_bits(s, probs.data() + r * nk, nk);
         }
-        if (sgemm('N', 'N', nq, d, nk, 1.f, S, nk, v, width, k0 == 0 ? 0.f : 1.f, o, width) != 0) {
+        const float beta = k0 == 0 ? 0.f : 1.f;
+        const int pv = gemm_bf16 ? gemm_bf16('N', 'N', nq, d, nk, 1.f, probs.data(), nk, products.Vb + kv_at, width,
+                                             beta, o, width)
+                                 : sgemm('N', 'N', nq, d, nk, 1.f, S, nk, V + kv_at, width, beta, o, width);
+        if (pv != 0) {
           refused = true;
           return;
         }
@@ -197,10 +217,28 @@ bool applies(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int6
   return q.size(-1) % heads == 0 && q.size(-1) > 0;
 }
 
+// Runs attend_segments with the products `dtype` asks for (bf16 copies made here, once per call;
+// int8 keeps float32 attention).
+bool attend(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, at::Tensor& out, int64_t heads,
+            const std::vector<Segment>& segments, InferenceDtype dtype) {
+  BlockProducts products;
+  products.sgemm = onednn_sgemm();
+  at::Tensor qb, kb, vb;
+  if (dtype == InferenceDtype::Bf16 && onednn_gemm_bf16()) {
+    products.gemm_bf16 = onednn_gemm_bf16();
+    qb = to_bf16(q), kb = to_bf16(k), vb = to_bf16(v);
+    products.Qb = reinterpret_cast<const uint16_t*>(qb.data_ptr());
+    products.Kb = reinterpret_cast<const uint16_t*>(kb.data_ptr());
+    products.Vb = reinterpret_cast<const uint16_t*>(vb.data_ptr());
+  }
+  return attend_segments(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), out.data_ptr<float>(),
+                         q.size(-1), heads, segments, products);
+}
+
 }  // namespace
 
 at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
-                             const at::Tensor& add_mask) {
+                             const at::Tensor& add_mask, InferenceDtype products) {
   if (q.dim() != 3 || !applies(q, k, v, heads)) return {};
   const int64_t b = q.size(0), s = q.size(1), width = q.size(2);
   at::Tensor bias;
@@ -217,14 +255,12 @@ at::Tensor blocked_attention(const at::Tensor& q, const at::Tensor& k, const at:
     const float* key_bias = bias.defined() ? bias.data_ptr<float>() + (bias.size(0) == 1 ? 0 : i * s) : nullptr;
     segments.push_back({i * s, s, key_bias});
   }
-  if (!attend_segments(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), out.data_ptr<float>(), width,
-                       heads, segments))
-    return {};
+  if (!attend(q, k, v, out, heads, segments, products)) return {};
   return out;
 }
 
 at::Tensor packed_attention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, int64_t heads,
-                            const std::vector<int64_t>& starts) {
+                            const std::vector<int64_t>& starts, InferenceDtype products) {
   if (q.dim() != 2 || !applies(q, k, v, heads) || starts.empty() || starts.front() != 0 ||
       starts.back() != q.size(0))
     return {};
@@ -234,9 +270,7 @@ at::Tensor packed_attention(const at::Tensor& q, const at::Tensor& k, const at::
     segments.push_back({starts[i], starts[i + 1] - starts[i], nullptr});
   }
   at::Tensor out = at::empty(q.sizes(), q.options());
-  if (!attend_segments(q.data_ptr<float>(), k.data_ptr<float>(), v.data_ptr<float>(), out.data_ptr<float>(),
-                       q.size(1), heads, segments))
-    return {};
+  if (!attend(q, k, v, out, heads, segments, products)) return {};
   return out;
 }
 

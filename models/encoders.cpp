@@ -17,6 +17,7 @@
 #include "models/encoders_internal.hpp"
 #include "models/encoder_modules.hpp"
 #include "models/fast_linear.hpp"
+#include "models/reduced_precision.hpp"
 #include "trfpipe/error.hpp"
 #include "trfpipe/torch/encoder.hpp"
 
@@ -62,13 +63,13 @@ at::Tensor attend(const at::Tensor& q_in, const at::Tensor& k_in, const at::Tens
                   std::vector<at::Tensor>* attentions, bool distil = false,
                   const std::vector<int64_t>* packed_starts = nullptr) {
   if (packed_starts) {
-    at::Tensor ctx = packed_attention(q_in, k_in, v_in, heads, *packed_starts);
+    at::Tensor ctx = packed_attention(q_in, k_in, v_in, heads, *packed_starts, active_inference_dtype());
     TORCH_CHECK(ctx.defined(), "packed attention does not apply to these inputs");
     return ctx;
   }
   if (!distil && !(training && p > 0)) {  // at inference: per head on oneDNN's sgemm where chosen
     if (!attentions && packed_attention_enabled()) {  // no probabilities wanted: a block of scores at a time
-      at::Tensor ctx = blocked_attention(q_in, k_in, v_in, heads, add_mask);
+      at::Tensor ctx = blocked_attention(q_in, k_in, v_in, heads, add_mask, active_inference_dtype());
       if (ctx.defined()) return ctx;
     }
     at::Tensor probs;

@@ -40,9 +40,7 @@ namespace {
 
 // oneDNN's row-major C API: C = alpha op(A) op(B) + beta C (bf16: bfloat16 bits as uint16_t),
 // u8s8s32: C = alpha (op(A) - ao)(op(B) - bo) + beta C + co; 0 is dnnl_success.
-using GemmBf16 = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
-                         const uint16_t* A, int64_t lda, const uint16_t* B, int64_t ldb, float beta,
-                         float* C, int64_t ldc);
+using GemmBf16 = RowMajorGemmBf16;
 using GemmU8S8 = int (*)(char transa, char transb, char offsetc, int64_t M, int64_t N, int64_t K,
                          float alpha, const uint8_t* A, int64_t lda, uint8_t ao, const int8_t* B,
                          int64_t ldb, int8_t bo, float beta, int32_t* C, int64_t ldc,
@@ -389,6 +387,21 @@ at::Tensor int8_linear(const at::Tensor& x, const PreparedWeight& w, const at::T
   });
 #endif
   return y.view(o.out_sizes);
+}
+
+InferenceDtype active_inference_dtype() { return active_weights ? active_weights->dtype : InferenceDtype::Fp32; }
+
+RowMajorGemmBf16 onednn_gemm_bf16() {
+  static const RowMajorGemmBf16 usable =
+      reduced_precision_unavailable(InferenceDtype::Bf16).empty() ? gemms().bf16 : nullptr;
+  return usable;
+}
+
+void round_to_bf16_bits(const float* x, uint16_t* y, int64_t n) {
+  TORCH_CHECK(onednn_gemm_bf16() != nullptr, "bf16 is not available here");
+#if defined(__x86_64__)
+  round_to_bf16(x, y, n);
+#endif
 }
 
 at::Tensor reduced_precision_linear(const at::Tensor& x, const at::Tensor& weight,

@@ -91,6 +91,19 @@ at::Tensor int8_linear(const at::Tensor& x, const PreparedWeight& w, const at::T
 // float32 → bfloat16 bits with round to nearest even (AVX512-BF16), as at::Tensor::to does.
 at::Tensor to_bf16(const at::Tensor& x);
 
+// The dtype of the prepared weights a ReducedPrecisionScope installed on this thread (fp32 where
+// none): the blocked attention runs its products in bf16 inside a bf16 encoder's forward.
+InferenceDtype active_inference_dtype();
+// oneDNN's row-major gemm_bf16bf16f32 (C = alpha op(A) op(B) + beta C, A and B bfloat16 bits,
+// C float32; 0 on success) where bf16 can run here, else nullptr.
+using RowMajorGemmBf16 = int (*)(char transa, char transb, int64_t M, int64_t N, int64_t K, float alpha,
+                                 const uint16_t* A, int64_t lda, const uint16_t* B, int64_t ldb, float beta,
+                                 float* C, int64_t ldc);
+RowMajorGemmBf16 onednn_gemm_bf16();
+// n floats to bfloat16 bits, round to nearest even, on the calling thread; only where
+// onednn_gemm_bf16() is not null (it runs AVX512-BF16's conversion).
+void round_to_bf16_bits(const float* x, uint16_t* y, int64_t n);
+
 // Why `dtype` cannot run here, e.g. "this CPU has no AVX512-BF16 (oneDNN ISA avx512_core)";
 // empty when it can (always for fp32).
 std::string reduced_precision_unavailable(InferenceDtype dtype);

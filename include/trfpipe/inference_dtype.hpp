@@ -6,7 +6,8 @@
 //   int8  dynamic quantisation: weights symmetric s8 per output channel (once), activations u8
 //         per row with a zero point (every call), int32 products rescaled to float32 + bias
 //         (oneDNN's gemm_u8s8s32; needs AVX512-VNNI, without it the u8 x s8 pairs saturate).
-// LayerNorm, softmax, GELU and attention stay float32; training, CUDA and saving are unchanged
+// bf16 also runs attention's two products on bf16 copies (its softmax stays float32); int8's
+// attention is float32. LayerNorm and GELU stay float32; training, CUDA and saving are unchanged
 // (a saved pipeline holds the float32 weights). Where the CPU lacks the instructions the encoder
 // runs fp32 and says why once on stderr. docs/transformer.md has the measured speed and accuracy.
 #pragma once

@@ -10,6 +10,7 @@
 #include "models/attention.hpp"
 #include "models/fast_linear.hpp"
 #include "models/hf_parity.hpp"
+#include "models/reduced_precision.hpp"
 #include "models/safetensors.hpp"
 #include "trfpipe/torch/encoder.hpp"
 #include "trfpipe/trfpipe.hpp"
@@ -56,6 +57,39 @@ TEST(BlockedAttention, EqualsFullScoresAttention) {
   at::AutoGradMode grad(true);
   const at::Tensor qg = q.clone().requires_grad_();
   EXPECT_FALSE(models::blocked_attention(qg, qg, qg, 2, {}).defined());
+}
+
+// In a bf16 encoder's forward the two products take bfloat16 copies of q, k, v and of the
+// probabilities (exp(s - max) rounded), accumulated in float32, and the softmax's sum stays
+// float32: the reference below does exactly that in double. Without AVX512-BF16 the products stay
+// float32.
+TEST(BlockedAttention, Bf16ProductsRoundInputsAndProbabilities) {
+  if (!models::linear_uses_onednn()) GTEST_SKIP() << "no oneDNN sgemm: " << models::linear_backend();
+  at::NoGradGuard no_grad;
+  at::manual_seed(17);
+  const int64_t b = 2, s = 200, heads = 4, d = 32;
+  const at::Tensor q = at::randn({b, s, heads * d}) * 2, k = at::randn({b, s, heads * d}), v = at::randn({b, s, heads * d});
+  const at::Tensor fp32 = models::blocked_attention(q, k, v, heads, {});
+  const at::Tensor got = models::blocked_attention(q, k, v, heads, {}, InferenceDtype::Bf16);
+  ASSERT_TRUE(got.defined());
+  const at::Tensor packed = models::packed_attention(q.reshape({b * s, -1}), k.reshape({b * s, -1}),
+                                                     v.reshape({b * s, -1}), heads, {0, s, 2 * s}, InferenceDtype::Bf16);
+  ASSERT_TRUE(packed.defined());
+  EXPECT_LT(max_diff(packed.view({b, s, -1}), got), 1e-6);
+  if (!models::onednn_gemm_bf16()) {
+    EXPECT_LT(max_diff(got, fp32), 1e-6) << models::reduced_precision_unavailable(InferenceDtype::Bf16);
+    return;
+  }
+  auto rounded = [](const at::Tensor& t) { return t.to(at::kBFloat16).to(at::kDouble); };
+  auto split = [&](const at::Tensor& t) { return t.view({b, s, heads, d}).transpose(1, 2); };  // [b, h, s, d]
+  const at::Tensor scores = at::matmul(split(rounded(q)), split(rounded(k)).transpose(-1, -2)) / std::sqrt(double(d));
+  const at::Tensor e = (scores - std::get<0>(scores.max(-1, true))).exp();
+  const at::Tensor want = (at::matmul(rounded(e.to(at::kFloat)), split(rounded(v))) / e.sum(-1, true))
+                              .transpose(1, 2).reshape({b, s, heads * d});
+  const double to_reference = max_diff(got.to(at::kDouble), want), to_fp32 = max_diff(got, fp32);
+  EXPECT_LT(to_reference, 1e-3);
+  // And it is not the float32 path: that is an order of magnitude further from the reference.
+  EXPECT_GT(to_fp32, 10 * to_reference);
 }
 
 // Packed sequences of lengths 5, 300, 1 and 64 attend each within itself: the same rows as each
