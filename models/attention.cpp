@@ -1,8 +1,7 @@
 // Blocked attention with an online softmax, on oneDNN's sgemm for the two products of each block
 // (gemm_bf16bf16f32 in a bf16 encoder) and on our own (vectorisable) loops for the softmax in
-// between. Why blocks: the full scores of
-// bert-base at 8 x 512 are 8 x 12 x 512 x 512 floats (100 MB) written and read three times, far
-// out of cache; a 64 x 256 block (64 KB) stays in L2. Why packed sequences: a batch padded to its
+// between. Why blocks: the full scores of bert-base at 8 x 512 are 8 x 12 x 512 x 512 floats
+// (100 MB) written and read three times, far out of cache; a 64 x 256 block (64 KB) stays in L2. Why packed sequences: a batch padded to its
 // longest row spends the padding's share of every linear layer on nothing (models/encoders.cpp).
 #include "models/attention.hpp"
 
@@ -159,15 +158,15 @@ bool attend_segments(const float* Q, const float* K, const float* V, float* O, i
       const Segment& seg = segments[static_cast<size_t>(task.segment)];
       const int64_t nq = std::min(kQueryBlock, seg.len - task.q0);
       const int64_t col = task.head * d;
-      const float* q = Q + (seg.row + task.q0) * width + col;
-      float* o = O + (seg.row + task.q0) * width + col;
+      const int64_t q_at = (seg.row + task.q0) * width + col;  // this block's queries (and outputs)
+      float* o = O + q_at;
       for (int64_t k0 = 0; k0 < seg.len; k0 += kKeyBlock) {
         const int64_t nk = std::min(kKeyBlock, seg.len - k0);
-        const int64_t q_at = (seg.row + task.q0) * width + col, kv_at = (seg.row + k0) * width + col;
+        const int64_t kv_at = (seg.row + k0) * width + col;
         float* S = scores.data();
         const int qk = gemm_bf16 ? gemm_bf16('N', 'T', nq, nk, d, alpha, products.Qb + q_at, width,
                                              products.Kb + kv_at, width, 0.f, S, nk)
-                                 : sgemm('N', 'T', nq, nk, d, alpha, q, width, K + kv_at, width, 0.f, S, nk);
+                                 : sgemm('N', 'T', nq, nk, d, alpha, Q + q_at, width, K + kv_at, width, 0.f, S, nk);
         if (qk != 0) {
           refused = true;
           return;

@@ -40,14 +40,13 @@ namespace {
 
 // oneDNN's row-major C API: C = alpha op(A) op(B) + beta C (bf16: bfloat16 bits as uint16_t),
 // u8s8s32: C = alpha (op(A) - ao)(op(B) - bo) + beta C + co; 0 is dnnl_success.
-using GemmBf16 = RowMajorGemmBf16;
 using GemmU8S8 = int (*)(char transa, char transb, char offsetc, int64_t M, int64_t N, int64_t K,
                          float alpha, const uint8_t* A, int64_t lda, uint8_t ao, const int8_t* B,
                          int64_t ldb, int8_t bo, float beta, int32_t* C, int64_t ldc,
                          const int32_t* co);
 
 struct Gemms {
-  GemmBf16 bf16 = nullptr;
+  RowMajorGemmBf16 bf16 = nullptr;
   GemmU8S8 u8s8 = nullptr;
   int isa = -1;  // onednn_cpu_isa_bits()
 };
@@ -55,7 +54,7 @@ struct Gemms {
 const Gemms& gemms() {
   static const Gemms g = [] {
     Gemms out;
-    out.bf16 = reinterpret_cast<GemmBf16>(dlsym(RTLD_DEFAULT, "dnnl_gemm_bf16bf16f32"));
+    out.bf16 = reinterpret_cast<RowMajorGemmBf16>(dlsym(RTLD_DEFAULT, "dnnl_gemm_bf16bf16f32"));
     out.u8s8 = reinterpret_cast<GemmU8S8>(dlsym(RTLD_DEFAULT, "dnnl_gemm_u8s8s32"));
     out.isa = onednn_cpu_isa_bits();
     return out;
