@@ -261,7 +261,12 @@ PreparedWeight prepare_weight(const at::Tensor& weight, bool weight_in_out, Infe
   return p;
 }
 
-std::string reduced_precision_unavailable(InferenceDtype dtype) {
+namespace {
+
+// What reduced_precision_unavailable answers, worked out once: the ISA and the GEMMs do not change
+// while the process runs, and every bf16/int8 product checks it (the ISA name alone is two dlsym
+// calls).
+std::string why_unavailable(InferenceDtype dtype) {
   if (dtype == InferenceDtype::Fp32) return "";
 #if !defined(__x86_64__)
   return "this build has no x86-64 kernels for it";
@@ -275,6 +280,14 @@ std::string reduced_precision_unavailable(InferenceDtype dtype) {
     return "this CPU has no AVX512-VNNI " + isa + ", where oneDNN's u8 x s8 products saturate";
   return "";
 #endif
+}
+
+}  // namespace
+
+const std::string& reduced_precision_unavailable(InferenceDtype dtype) {
+  static const std::string why[] = {why_unavailable(InferenceDtype::Fp32), why_unavailable(InferenceDtype::Bf16),
+                                    why_unavailable(InferenceDtype::Int8)};
+  return why[static_cast<int>(dtype)];
 }
 
 at::Tensor to_bf16(const at::Tensor& x) {

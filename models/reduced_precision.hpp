@@ -105,7 +105,7 @@ RowMajorGemmBf16 onednn_gemm_bf16();
 void round_to_bf16_bits(const float* x, uint16_t* y, int64_t n);
 
 // Why `dtype` cannot run here, e.g. "this CPU has no AVX512-BF16 (oneDNN ISA avx512_core)";
-// empty when it can (always for fp32).
-std::string reduced_precision_unavailable(InferenceDtype dtype);
+// empty when it can (always for fp32). Worked out once per process.
+const std::string& reduced_precision_unavailable(InferenceDtype dtype);
 
 }  // namespace trfpipe::models
